@@ -1,0 +1,36 @@
+#pragma once
+// Clock: an injected seam so expiry, TTL and rotation tests need no sleeping.
+// Times are Unix milliseconds (UTC) throughout lockbox.
+// Thread-safety: SystemClock is thread-safe; FakeClock is not.
+
+#include <cstdint>
+
+namespace lockbox {
+
+using UnixMillis = std::int64_t;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  [[nodiscard]] virtual UnixMillis now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  [[nodiscard]] UnixMillis now() const override;
+  // A process-wide instance.
+  static const SystemClock& instance();
+};
+
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(UnixMillis start) : now_(start) {}
+  [[nodiscard]] UnixMillis now() const override { return now_; }
+  void set(UnixMillis t) { now_ = t; }
+  void advance(std::int64_t ms) { now_ += ms; }
+
+ private:
+  UnixMillis now_;
+};
+
+}  // namespace lockbox

@@ -1,0 +1,92 @@
+#pragma once
+// Plain data types of the store interface (no backend type anywhere).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/scope.hpp"
+#include "core/secret_value.hpp"
+
+namespace lockbox::store {
+
+// Limits of SPEC §10 (policy `limits` can lower or raise max_value_bytes later).
+struct Limits {
+  std::size_t max_value_bytes = 64 * 1024;
+  std::size_t max_description_bytes = 1024;
+  std::size_t max_tags = 32;
+};
+
+// Metadata of one version of a secret (never the value).
+struct SecretMeta {
+  Scope scope;
+  std::string name;
+  std::int64_t version = 0;          // 1-based
+  std::string fingerprint;           // 16 hex chars; empty for a tombstone
+  std::string description;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> metadata;
+  std::optional<UnixMillis> expires_at;
+  UnixMillis created_at = 0;         // the secret's first version's time
+  UnixMillis updated_at = 0;         // this version's time
+  std::string actor;                 // who wrote this version
+  bool tombstone = false;
+  std::uint32_t key_id = 0;          // DEK that encrypts this version (0 for a tombstone)
+  std::int64_t row_rev = 0;          // compare-and-swap revision of the version row
+};
+
+struct SecretAddress {
+  Scope scope;
+  std::string name;
+  [[nodiscard]] std::string reference() const { return scope.address() + "/" + name; }
+};
+
+// A write of a new version. Fields left unset keep the previous version's description, tags and
+// metadata; expires_at belongs to a version and is NOT carried over.
+struct SetRequest {
+  SecretAddress address;
+  SecretValue value;
+  std::optional<std::string> description;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<std::map<std::string, std::string>> metadata;
+  std::optional<UnixMillis> expires_at;
+  // When set, the write fails with kRuntime-free conflict (kBadInput "version conflict") unless
+  // the current version equals it (0 = the secret must not exist).
+  std::optional<std::int64_t> expected_version;
+};
+
+enum class WriteOutcome { kCreated, kUpdated, kUnchanged };
+
+struct ListFilter {
+  std::optional<Scope> scope;
+  std::optional<ScopeKind> kind;
+  std::optional<std::string> ns;        // namespace:NS and function:NS/* scopes
+  std::optional<std::string> tag;
+  bool include_deleted = false;
+};
+
+struct ImportEntry {
+  std::string name;
+  SecretValue value;
+};
+
+struct ImportSummary {
+  std::size_t created = 0;
+  std::size_t updated = 0;
+  std::size_t unchanged = 0;
+};
+
+struct RevealedSecret {
+  SecretMeta meta;
+  SecretValue value;
+};
+
+// The head (current version) of a secret in one scope, for resolution. Value still encrypted.
+struct ResolvedEntry {
+  SecretMeta meta;
+};
+
+}  // namespace lockbox::store
