@@ -1,0 +1,118 @@
+#include "store/sqlite/schema.hpp"
+
+#include <string>
+
+namespace lockbox::store::sqlite {
+namespace {
+
+// Migration 1: the whole schema of CRYPTO.md.
+//  meta          store id, key kind, passphrase salt/iterations, change counter
+//  master_keys   one row per master-key generation with its key-check value (KCV)
+//  keyring       wrapped data/audit/fingerprint keys, states, nonce budget and reservations
+//  secrets       one row per (scope, name), with a never-reused uid and the head version
+//  versions      append-only versions, row_rev for compare-and-swap, per-version expiry
+//  quarantine    versions that failed authentication during re-encryption
+//  audit         HMAC-chained records
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY
+) STRICT;
+
+CREATE TABLE master_keys (
+  generation INTEGER PRIMARY KEY,
+  kcv        BLOB NOT NULL,
+  state      TEXT NOT NULL CHECK (state IN ('current', 'retired')),
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX master_keys_one_current ON master_keys(state) WHERE state = 'current';
+
+CREATE TABLE keyring (
+  key_id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  purpose         TEXT NOT NULL CHECK (purpose IN ('data', 'audit', 'fingerprint')),
+  state           TEXT NOT NULL CHECK (state IN ('active', 'decrypt_only', 'retired', 'destroyed')),
+  kek_generation  INTEGER NOT NULL,
+  wrapped         BLOB,
+  created_at      INTEGER NOT NULL,
+  encryptions     INTEGER NOT NULL DEFAULT 0,
+  reserved        INTEGER NOT NULL DEFAULT 0,
+  max_encryptions INTEGER NOT NULL,
+  row_rev         INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE UNIQUE INDEX keyring_one_active ON keyring(purpose) WHERE state = 'active';
+
+CREATE TABLE secrets (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  scope        TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  uid          BLOB NOT NULL UNIQUE,
+  head_version INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL,
+  UNIQUE (scope, name)
+) STRICT;
+
+CREATE TABLE versions (
+  secret_id   INTEGER NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+  version     INTEGER NOT NULL,
+  tombstone   INTEGER NOT NULL CHECK (tombstone IN (0, 1)),
+  key_id      INTEGER,
+  envelope    BLOB,
+  fingerprint TEXT,
+  description TEXT NOT NULL,
+  tags        BLOB NOT NULL,
+  metadata    BLOB NOT NULL,
+  expires_at  INTEGER,
+  created_at  INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  row_rev     INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (secret_id, version)
+) STRICT;
+CREATE INDEX versions_by_key ON versions(key_id) WHERE key_id IS NOT NULL;
+
+CREATE TABLE quarantine (
+  secret_id   INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  key_id      INTEGER,
+  reason      TEXT NOT NULL,
+  detected_at INTEGER NOT NULL,
+  PRIMARY KEY (secret_id, version)
+) STRICT;
+
+CREATE TABLE audit (
+  seq       INTEGER PRIMARY KEY,
+  ts        INTEGER NOT NULL,
+  actor     TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  target    TEXT NOT NULL,
+  outcome   TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_mac  BLOB NOT NULL,
+  entry_mac BLOB NOT NULL
+) STRICT;
+
+PRAGMA user_version = 1;
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1};
+
+}  // namespace
+
+Result<int> schema_version(Db& db) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto stmt, db.prepare("PRAGMA user_version"));
+  LOCKBOX_ASSIGN_OR_RETURN(const bool row, stmt.step());
+  return row ? static_cast<int>(stmt.int64(0)) : 0;
+}
+
+Status migrate(Db& db) {
+  LOCKBOX_ASSIGN_OR_RETURN(const int current, schema_version(db));
+  if (current > kSchemaVersion) {
+    return runtime_error("store schema v" + std::to_string(current) +
+                         " is newer than this lockbox (v" + std::to_string(kSchemaVersion) + ")");
+  }
+  for (int v = current; v < kSchemaVersion; ++v) {
+    LOCKBOX_TRY(db.exec(kMigrations[v]).with_context("migrating store schema"));
+  }
+  return Status::ok();
+}
+
+}  // namespace lockbox::store::sqlite

@@ -1,0 +1,169 @@
+// SqliteStore: the secret-level write operations (set, delete, purge, rollback, import, export).
+// Each runs in one BEGIN IMMEDIATE transaction with its audit records.
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "core/log.hpp"
+#include "store/key_schedule.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/validation.hpp"
+
+namespace lockbox::store::sqlite {
+
+Result<WriteResult> SqliteStore::set(SetRequest request) {
+  LOCKBOX_TRY(validate_set_request(request, options_.limits));
+  const SecretAddress& address = request.address;
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+  const std::int64_t current = row ? row->head_version : 0;
+  if (request.expected_version && *request.expected_version != current) {
+    return bad_input(fmt::format("version conflict: {} is at v{}, expected v{}", address.reference(),
+                                 current, *request.expected_version));
+  }
+  NewVersion nv{&request.value, {}, {}, {}, request.expires_at};
+  bool existed = false;
+  if (row) {
+    // Unset fields carry over from the previous version (expiry does not: it is per version).
+    LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
+    existed = !prev.tombstone;
+    nv.description = prev.description;
+    nv.tags = prev.tags;
+    nv.metadata = prev.metadata;
+  }
+  if (request.description) nv.description = *request.description;
+  if (request.tags) nv.tags = *request.tags;
+  if (request.metadata) nv.metadata = *request.metadata;
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv));
+  LOCKBOX_TRY(bump_change_counter());
+  const WriteOutcome outcome = existed ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
+  LOCKBOX_TRY(append_audit_in_tx({"secret.set", address.reference(), "ok",
+                                  fmt::format("v{} {}", meta.version,
+                                              existed ? "updated" : "created")}));
+  LOCKBOX_TRY(tx->commit());
+  return WriteResult{std::move(meta), outcome};
+}
+
+Result<SecretMeta> SqliteStore::remove(const SecretAddress& address) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+  if (!row) return not_found("no secret " + address.reference());
+  LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
+  if (prev.tombstone) {
+    return not_found(fmt::format("{} was already deleted at v{}", address.reference(), prev.version));
+  }
+  const NewVersion tombstone{nullptr, prev.description, prev.tags, prev.metadata, std::nullopt};
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), tombstone));
+  LOCKBOX_TRY(bump_change_counter());
+  LOCKBOX_TRY(append_audit_in_tx({"secret.delete", address.reference(), "ok",
+                                  fmt::format("v{} tombstone", meta.version)}));
+  LOCKBOX_TRY(tx->commit());
+  return meta;
+}
+
+Status SqliteStore::purge(const SecretAddress& address) {
+  {
+    LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+    LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+    if (!row) return not_found("no secret " + address.reference());
+    LOCKBOX_ASSIGN_OR_RETURN(auto q, db_.prepare("DELETE FROM quarantine WHERE secret_id = ?"));
+    q.bind(1, row->id);
+    LOCKBOX_TRY(q.run());
+    // versions go with ON DELETE CASCADE; secure_delete=ON zeroes the freed pages.
+    LOCKBOX_ASSIGN_OR_RETURN(auto del, db_.prepare("DELETE FROM secrets WHERE id = ?"));
+    del.bind(1, row->id);
+    LOCKBOX_TRY(del.run());
+    LOCKBOX_TRY(bump_change_counter());
+    LOCKBOX_TRY(append_audit_in_tx({"secret.purge", address.reference(), "ok",
+                                    fmt::format("{} versions destroyed", row->head_version)}));
+    LOCKBOX_TRY(tx->commit());
+  }
+  // Move the zeroed pages into the database file and truncate the WAL, so the old ciphertext
+  // frames do not linger there. Readers in other processes can delay this; it is then retried
+  // by SQLite's next checkpoint, so a failure here is only a warning.
+  if (!db_.exec("PRAGMA wal_checkpoint(TRUNCATE)").is_ok()) {
+    log::warn("purge of {} committed, but the WAL could not be truncated now", address.reference());
+  }
+  return Status::ok();
+}
+
+Result<SecretMeta> SqliteStore::rollback(const SecretAddress& address, std::int64_t version) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+  if (!row) return not_found("no secret " + address.reference());
+  LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta target, read_version(address, *row, version));
+  if (target.tombstone) {
+    return bad_input(fmt::format("cannot roll back {} to v{}: that version is a deletion",
+                                 address.reference(), version));
+  }
+  LOCKBOX_ASSIGN_OR_RETURN(const SecretValue value, decrypt_version(address, *row, version));
+  const NewVersion nv{&value, target.description, target.tags, target.metadata, target.expires_at};
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv));
+  LOCKBOX_TRY(bump_change_counter());
+  LOCKBOX_TRY(append_audit_in_tx({"secret.rollback", address.reference(), "ok",
+                                  fmt::format("v{} from v{}", meta.version, version)}));
+  LOCKBOX_TRY(tx->commit());
+  return meta;
+}
+
+Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<ImportEntry> entries) {
+  // Validate everything before touching the store: all or nothing. A later duplicate wins.
+  std::unordered_map<std::string, std::size_t> last_index;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    LOCKBOX_TRY(validate_name(entries[i].name, "secret name"));
+    LOCKBOX_TRY(validate_value(entries[i].value, options_.limits).with_context(entries[i].name));
+    last_index[entries[i].name] = i;
+  }
+  ImportSummary summary;
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const ImportEntry& entry = entries[i];
+    if (last_index[entry.name] != i) continue;
+    const SecretAddress address{scope, entry.name};
+    LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+    NewVersion nv{&entry.value, {}, {}, {}, std::nullopt};
+    bool existed = false;
+    if (row) {
+      LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
+      existed = !prev.tombstone;
+      if (existed && prev.fingerprint == fingerprint(fingerprint_key_, scope.address(), entry.name,
+                                                     entry.value.reveal())) {
+        ++summary.unchanged;
+        continue;
+      }
+      nv.description = prev.description;
+      nv.tags = prev.tags;
+      nv.metadata = prev.metadata;
+    }
+    LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta, write_version(address, std::move(row), nv));
+    ++(existed ? summary.updated : summary.created);
+    LOCKBOX_TRY(append_audit_in_tx({"secret.import", address.reference(), "ok",
+                                    fmt::format("v{} {}", meta.version, existed ? "updated" : "created")}));
+  }
+  if (summary.created + summary.updated > 0) LOCKBOX_TRY(bump_change_counter());
+  LOCKBOX_TRY(tx->commit());
+  return summary;
+}
+
+Result<std::vector<RevealedSecret>> SqliteStore::export_values(const ListFilter& filter) {
+  ListFilter live = filter;
+  live.include_deleted = false;
+  LOCKBOX_ASSIGN_OR_RETURN(auto heads, list(live));
+  std::vector<RevealedSecret> out;
+  out.reserve(heads.size());
+  for (SecretMeta& meta : heads) {
+    const SecretAddress address{meta.scope, meta.name};
+    LOCKBOX_ASSIGN_OR_RETURN(SecretValue value, decrypt(address, meta.version));
+    out.push_back({std::move(meta), std::move(value)});
+  }
+  // Fail closed: every record is committed before any value leaves the store.
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  for (const RevealedSecret& s : out) {
+    LOCKBOX_TRY(append_audit_in_tx({"secret.export", SecretAddress{s.meta.scope, s.meta.name}.reference(),
+                                    "ok", fmt::format("v{}", s.meta.version)}));
+  }
+  LOCKBOX_TRY(tx->commit());
+  return out;
+}
+
+}  // namespace lockbox::store::sqlite

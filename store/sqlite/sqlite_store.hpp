@@ -1,0 +1,81 @@
+#pragma once
+// Private to lockbox_store: the SQLite implementation of Store.
+// Open verifies the master key by its KCV before anything is written, then holds the current KEK,
+// the fingerprint key and the audit chain key; data keys are unwrapped lazily, so a damaged
+// keyring row only affects the secrets under that key.
+
+#include <map>
+#include <memory>
+
+#include "core/secure_key.hpp"
+#include "store/store.hpp"
+#include "store/sqlite/db.hpp"
+
+namespace lockbox::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> create(const StoreOptions& options,
+                                               const std::filesystem::path& path, MasterKey master_key);
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options,
+                                             const std::filesystem::path& path, MasterKey master_key);
+
+  Result<WriteResult> set(SetRequest request) override;
+  Result<SecretMeta> get(const SecretAddress& address, std::optional<std::int64_t> version) override;
+  Result<RevealedSecret> reveal(const SecretAddress& address) override;
+  Result<std::vector<SecretMeta>> list(const ListFilter& filter) override;
+  Result<SecretMeta> remove(const SecretAddress& address) override;
+  Status purge(const SecretAddress& address) override;
+  Result<std::vector<SecretMeta>> history(const SecretAddress& address) override;
+  Result<SecretMeta> rollback(const SecretAddress& address, std::int64_t version) override;
+  Result<ImportSummary> import(const Scope& scope, std::vector<ImportEntry> entries) override;
+  Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) override;
+  Result<std::vector<SecretMeta>> heads_in_scopes(const std::vector<Scope>& scopes) override;
+  Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
+  Result<std::int64_t> change_counter() override;
+  Status append_audit(const AuditEvent& event, bool durable) override;
+
+ private:
+  // The secret row for (scope, name), if any.
+  struct SecretRow {
+    std::int64_t id = 0;
+    Bytes uid;
+    std::int64_t head_version = 0;
+    UnixMillis created_at = 0;
+  };
+  // What a new version carries (value already validated).
+  struct NewVersion {
+    const SecretValue* value = nullptr;  // null for a tombstone
+    std::string description;
+    std::vector<std::string> tags;
+    std::map<std::string, std::string> metadata;
+    std::optional<UnixMillis> expires_at;
+  };
+
+  SqliteStore(const StoreOptions& options, Db db);
+  Status load_keys(MasterKey master_key);
+  Result<std::optional<SecretRow>> find_secret(const SecretAddress& address);
+  Result<SecretMeta> read_version(const SecretAddress& address, const SecretRow& row,
+                                  std::int64_t version);
+  Result<std::vector<SecretMeta>> query_heads(const std::optional<Scope>& exact_scope,
+                                              bool include_deleted);
+  Result<const SecureKey*> data_key(std::uint32_t key_id);
+  Result<SecretValue> decrypt_version(const SecretAddress& address, const SecretRow& row,
+                                      std::int64_t version);
+  // Inside an open transaction: appends version head+1 (creating the secret row when absent).
+  Result<SecretMeta> write_version(const SecretAddress& address, std::optional<SecretRow> row,
+                                   const NewVersion& version);
+  Status append_audit_in_tx(const AuditEvent& event);
+  Status bump_change_counter();
+
+  StoreOptions options_;
+  Db db_;
+  Bytes store_id_;
+  std::uint32_t kek_generation_ = 0;
+  SecureKey kek_;
+  SecureKey fingerprint_key_;
+  SecureKey audit_chain_key_;
+  std::map<std::uint32_t, SecureKey> data_keys_;
+};
+
+}  // namespace lockbox::store::sqlite
