@@ -57,6 +57,9 @@ const Algorithms& algorithms() {
   return algs;
 }
 
+// RFC 5869: at most 255 blocks of the hash length.
+constexpr std::size_t kHkdfMaxOutput = std::size_t{255} * 32;
+
 bool fits_int(std::size_t n) {
   return n <= static_cast<std::size_t>(INT_MAX);
 }
@@ -154,7 +157,7 @@ Status aes_gcm_open(const SecureKey& key, std::span<const std::uint8_t, kNonceSi
 Status hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::span<std::uint8_t> out) {
   EVP_KDF* kdf = algorithms().hkdf.get();
   if (kdf == nullptr) return fail(StatusCode::kRuntime, "hkdf is not available");
-  if (out.empty() || out.size() > 255 * 32) {
+  if (out.empty() || out.size() > kHkdfMaxOutput) {
     return fail(StatusCode::kRuntime, "hkdf-sha256 output length out of range");
   }
   if (ikm.empty()) return fail(StatusCode::kRuntime, "hkdf-sha256 needs input key material");
@@ -223,7 +226,7 @@ Mac hmac_sha256(ByteView key, ByteView data) {
     // The contract has no error channel, and a made-up MAC would silently corrupt fingerprints
     // and the audit chain. HMAC only fails when OpenSSL cannot allocate, so fail closed as an
     // out-of-memory would.
-    std::fputs("lockbox: fatal: HMAC-SHA256 failed inside OpenSSL\n", stderr);
+    (void)std::fputs("lockbox: fatal: HMAC-SHA256 failed inside OpenSSL\n", stderr);
     std::abort();
   }
   return mac;

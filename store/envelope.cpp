@@ -134,7 +134,7 @@ Status open_envelope(const SecureKey& key, std::uint32_t expected_key_id, std::s
   LOCKBOX_TRY(check_context(context));
   LOCKBOX_ASSIGN_OR_RETURN(const EnvelopeView view, parse_for_key(envelope, expected_key_id));
   std::uint8_t* plain = out.resize_for_write(view.plaintext_size);
-  const Status opened = open_view(key, view, label, context, {plain, view.plaintext_size});
+  Status opened = open_view(key, view, label, context, {plain, view.plaintext_size});
   if (!opened.is_ok()) {
     out.clear();
     return opened;

@@ -57,8 +57,8 @@ std::string fingerprint(const SecureKey& fingerprint_key, std::string_view scope
   // The message holds the plaintext value: size it exactly so it never reallocates (which would
   // leave an unwiped copy behind), and wipe it afterwards.
   Bytes message;
-  message.reserve(4 * 4 + kLabelFingerprint.size() + scope_address.size() + name.size() +
-                  value.size());
+  message.reserve(std::size_t{4} * 4 + kLabelFingerprint.size() + scope_address.size() +
+                  name.size() + value.size());
   append_lp(message, kLabelFingerprint);
   append_lp(message, scope_address);
   append_lp(message, name);
