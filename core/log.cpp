@@ -27,9 +27,12 @@ void init_from_env() {
 
 void write(Level lvl, std::string_view message) {
   if (static_cast<int>(lvl) > g_level.load()) return;
+  // Errors read like every other CLI error ("lockbox: <message>"); other levels are labelled.
   std::string line = "lockbox: ";
-  line += kNames[static_cast<int>(lvl)];
-  line += ": ";
+  if (lvl != Level::kError) {
+    line += kNames[static_cast<int>(lvl)];
+    line += ": ";
+  }
   line += message;
   line += '\n';
   const char* p = line.data();

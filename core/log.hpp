@@ -23,6 +23,11 @@ template <typename... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {
   write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
 }
+// A line for people that is always shown ("lockbox: <message>"), e.g. job attempt reports.
+template <typename... Args>
+void notice(fmt::format_string<Args...> f, Args&&... args) {
+  write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+}
 template <typename... Args>
 void warn(fmt::format_string<Args...> f, Args&&... args) {
   if (level() >= Level::kWarn) write(Level::kWarn, fmt::format(f, std::forward<Args>(args)...));

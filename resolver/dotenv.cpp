@@ -1,5 +1,7 @@
 #include "resolver/dotenv.hpp"
 
+#include "core/utf8.hpp"
+
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -325,38 +327,6 @@ Result<std::vector<DotenvEntry>> parse_dotenv(std::string_view content, std::str
     entries.push_back(DotenvEntry{std::move(key), std::move(value), line});
   }
   return entries;
-}
-
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = byte_at(text, i);
-    std::size_t extra = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // range of the first continuation byte
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      if (c == 0xE0) lo = 0xA0;  // no overlong 3-byte forms
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      if (c == 0xF0) lo = 0x90;  // no overlong 4-byte forms
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return false;  // a continuation byte, C0/C1 (overlong) or F5..FF
-    }
-    if (text.size() - i <= extra) return false;
-    for (std::size_t j = 1; j <= extra; ++j) {
-      const unsigned char b = byte_at(text, i + j);
-      if (b < (j == 1 ? lo : 0x80) || b > (j == 1 ? hi : 0xBF)) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 bool is_valid_value_text(std::string_view text) {

@@ -76,11 +76,8 @@ struct DotenvEntry {
 // wipe. Time and memory are linear in content.size(). Thread-safety: a pure function.
 Result<std::vector<DotenvEntry>> parse_dotenv(std::string_view content, std::string_view source);
 
-// True when `text` is strict UTF-8 (RFC 3629): shortest forms only, no surrogates (U+D800–DFFF),
-// nothing above U+10FFFF. NUL is valid UTF-8 and is accepted here.
-bool is_valid_utf8(std::string_view text);
-
-// True when `text` can be a secret value (SPEC §1): strict UTF-8 and no NUL byte.
+// True when `text` can be a secret value (SPEC §1): strict UTF-8 (lockbox::is_valid_utf8) and
+// no NUL byte.
 bool is_valid_value_text(std::string_view text);
 
 }  // namespace lockbox::resolver

@@ -31,7 +31,7 @@ TEST_CASE("RFC 3339 times parse with offsets and print in UTC with Z", "[core][t
   }
 }
 
-TEST_CASE("--expires adds a duration and --since subtracts it", "[core][time]") {
+TEST_CASE("an expiry adds a duration and a since filter subtracts it", "[core][time]") {
   const UnixMillis now = 1'000'000'000;
   CHECK(parse_time_or_duration("1h", now, Direction::kFuture).value() == now + 3'600'000);
   CHECK(parse_time_or_duration("1h", now, Direction::kPast).value() == now - 3'600'000);

@@ -4,6 +4,7 @@
 // dotenv.parse() 16.6.1 on the same input under Node 20.
 
 #include "resolver/dotenv.hpp"
+#include "core/utf8.hpp"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -15,7 +16,7 @@
 namespace {
 
 using lockbox::StatusCode;
-using lockbox::resolver::is_valid_utf8;
+using lockbox::is_valid_utf8;
 using lockbox::resolver::is_valid_value_text;
 using lockbox::resolver::parse_dotenv;
 

@@ -1,0 +1,105 @@
+// `lockbox resolve` (SPEC §5): the launch view of a context — name, final variable, winning origin
+// and version, never values; `--all-scopes NAME` shows every scope's entry for one name.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/command.hpp"
+#include "cli/context.hpp"
+#include "cli/json_writer.hpp"
+#include "cli/output.hpp"
+#include "cli/policy_source.hpp"
+#include "cli/resolution_output.hpp"
+#include "cli/table.hpp"
+#include "core/time_format.hpp"
+#include "launcher/child_env.hpp"
+#include "launcher/launch_plan.hpp"
+
+namespace lockbox::cli {
+namespace {
+
+struct ResolveFlags {
+  std::optional<std::string> ns, function, group, apikey;
+  std::vector<std::string> env_files;
+  std::string all_scopes;
+};
+
+// Every scope of the chain that holds NAME, most specific first; the first live one wins.
+Status print_all_scopes(store::Store& store, const std::vector<Scope>& chain, const std::string& name,
+                        bool json) {
+  LOCKBOX_TRY(validate_name(name, "secret name"));
+  JsonWriter out;
+  Table table({"SCOPE", "VERSION", "STATE", "EXPIRES", "WINS"});
+  bool won = false;
+  out.begin_array();
+  for (const Scope& scope : chain) {
+    auto meta = store.get({scope, name});
+    if (meta.status().code() == StatusCode::kNotFound) continue;
+    LOCKBOX_TRY(meta.status());
+    const bool wins = !won && !meta->tombstone;
+    won = won || wins;
+    out.begin_object();
+    out.key("scope"); out.string(scope.address());
+    out.key("version"); out.integer(meta->version);
+    out.key("tombstone"); out.boolean(meta->tombstone);
+    out.key("expires_at");
+    out.optional_string(meta->expires_at ? std::optional<std::string>(format_rfc3339(*meta->expires_at))
+                                         : std::nullopt);
+    out.key("wins"); out.boolean(wins);
+    out.end_object();
+    table.add_row({scope.address(), fmt::format("v{}", meta->version), meta->tombstone ? "deleted" : "live",
+                   meta->expires_at ? format_rfc3339(*meta->expires_at) : "-", wins ? "yes" : ""});
+  }
+  out.end_array();
+  if (json) {
+    write_stdout(out.view());
+    write_stdout("\n");
+  } else if (table.empty()) {
+    return not_found(name + " is not stored in any scope of this context");
+  } else {
+    write_stdout(table.render());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot) {
+  auto flags = std::make_shared<ResolveFlags>();
+  CLI::App* cmd = parent.add_subcommand("resolve", "Show what a launch in this context would inject");
+  cmd->fallthrough();
+  cmd->add_option("--namespace", flags->ns, "Namespace (default: default)");
+  cmd->add_option("--function", flags->function, "Function");
+  cmd->add_option("--group", flags->group, "API-key group");
+  cmd->add_option("--apikey", flags->apikey, "API key id");
+  cmd->add_option("--env-file", flags->env_files, "dotenv overrides, as for run (repeatable)");
+  cmd->add_option("--all-scopes", flags->all_scopes, "Show every scope's entry for one NAME");
+  cmd->callback([&globals, &slot, flags] {
+    slot.action = [&globals, flags]() -> Status {
+      LOCKBOX_ASSIGN_OR_RETURN(const Context ctx, Context::create(globals));
+      const policies::Policy& policy = ctx.policy();
+      launcher::RunRequest request;
+      request.function_name = flags->function;
+      request.ns = flags->ns;
+      request.group = flags->group;
+      request.apikey = flags->apikey;
+      request.env_files = flags->env_files;
+      request.command = {"resolve"};  // a plan needs a command; nothing runs
+      LOCKBOX_ASSIGN_OR_RETURN(launcher::LaunchPlan plan, launcher::plan_context(request, policy));
+      LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+      if (!flags->all_scopes.empty()) {
+        return print_all_scopes(*store, resolver::scope_chain(policy, plan.context), flags->all_scopes,
+                                globals.json);
+      }
+      LOCKBOX_TRY(launcher::resolve_plan(plan, request, policy, *store, launcher::host_environment(),
+                                         SystemClock::instance().now(), false));
+      LOCKBOX_TRY(store->append_audit({"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)},
+                                      false));
+      print_resolution(plan.resolution, globals.json);
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace lockbox::cli

@@ -1,0 +1,106 @@
+#include "cli/secret_output.hpp"
+
+#include "cli/output.hpp"
+#include "cli/table.hpp"
+#include "core/time_format.hpp"
+
+namespace lockbox::cli {
+
+void write_meta_json(JsonWriter& json, const store::SecretMeta& meta, const SecretValue* value) {
+  json.begin_object();
+  json.key("name");
+  json.string(meta.name);
+  json.key("scope");
+  json.string(meta.scope.address());
+  json.key("version");
+  json.integer(meta.version);
+  json.key("fingerprint");
+  if (meta.tombstone || meta.fingerprint.empty()) {
+    json.null();
+  } else {
+    json.string(meta.fingerprint);
+  }
+  json.key("description");
+  json.string(meta.description);
+  json.key("tags");
+  json.begin_array();
+  for (const auto& tag : meta.tags) json.string(tag);
+  json.end_array();
+  json.key("metadata");
+  json.begin_object();
+  for (const auto& [k, v] : meta.metadata) {
+    json.key(k);
+    json.string(v);
+  }
+  json.end_object();
+  json.key("expires_at");
+  if (meta.expires_at) {
+    json.string(format_rfc3339(*meta.expires_at));
+  } else {
+    json.null();
+  }
+  json.key("created_at");
+  json.string(format_rfc3339(meta.created_at));
+  json.key("updated_at");
+  json.string(format_rfc3339(meta.updated_at));
+  if (meta.tombstone) {
+    json.key("deleted");
+    json.boolean(true);
+  }
+  if (value != nullptr) {
+    json.key("value");
+    json.string(value->reveal());
+  }
+  json.end_object();
+}
+
+void emit_json(const JsonWriter& json) {
+  write_stdout(json.view());
+  write_stdout("\n");
+}
+
+std::string expires_cell(const store::SecretMeta& meta, UnixMillis now) {
+  if (!meta.expires_at) return "-";
+  const UnixMillis at = *meta.expires_at;
+  if (at <= now) return format_rfc3339(at) + " (expired)";
+  return format_rfc3339(at) + " (in " + format_duration_short(at - now) + ")";
+}
+
+std::string tags_cell(const store::SecretMeta& meta) {
+  if (meta.tags.empty()) return "-";
+  std::string out;
+  for (const auto& tag : meta.tags) {
+    if (!out.empty()) out += ", ";
+    out += tag;
+  }
+  return out;
+}
+
+std::string metadata_cell(const store::SecretMeta& meta) {
+  if (meta.metadata.empty()) return "-";
+  std::string out;
+  for (const auto& [k, v] : meta.metadata) {
+    if (!out.empty()) out += ", ";
+    out.append(k).append("=").append(v);
+  }
+  return out;
+}
+
+std::string render_meta_fields(const store::SecretMeta& meta, UnixMillis now) {
+  return render_fields({
+      {"name", meta.name},
+      {"scope", meta.scope.address()},
+      {"version", std::to_string(meta.version)},
+      {"value", "********"},
+      {"fingerprint", meta.fingerprint.empty() ? "-" : meta.fingerprint},
+      {"description", meta.description.empty() ? "-" : meta.description},
+      {"tags", tags_cell(meta)},
+      {"metadata", metadata_cell(meta)},
+      {"expires", expires_cell(meta, now)},
+      {"created", format_rfc3339(meta.created_at)},
+      {"updated",
+       format_rfc3339(meta.updated_at) + (meta.actor.empty() ? "" : " by " + meta.actor)},
+  });
+}
+
+}  // namespace lockbox::cli

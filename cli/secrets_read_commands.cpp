@@ -1,0 +1,278 @@
+// `secrets get | list | history | diff` (SPEC §5): metadata for people (tables) or scripts
+// (--json); `get --reveal` is the one read that prints a value.
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "cli/scope_flags.hpp"
+#include "cli/secret_output.hpp"
+#include "cli/table.hpp"
+#include "core/time_format.hpp"
+
+namespace lockbox::cli {
+namespace {
+
+struct GetOptions {
+  ScopeFlags scope;
+  std::string name;
+  bool reveal = false;
+};
+
+struct ListOptions {
+  std::optional<std::string> scope;
+  std::optional<std::string> kind;
+  std::optional<std::string> ns;
+  std::optional<std::string> tag;
+  bool include_deleted = false;
+};
+
+struct HistoryOptions {
+  ScopeFlags scope;
+  std::string name;
+};
+
+struct DiffOptions {
+  ScopeFlags scope;
+  std::string name;
+  std::string from;
+  std::string to;
+};
+
+UnixMillis now() {
+  return SystemClock::instance().now();
+}
+
+Status deleted_error(const store::SecretMeta& meta) {
+  return not_found(
+      fmt::format("{}/{} was deleted at v{}", meta.scope.address(), meta.name, meta.version));
+}
+
+Status run_get(const GlobalOptions& globals, const GetOptions& options) {
+  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  LOCKBOX_ASSIGN_OR_RETURN(store::SecretAddress address,
+                           secret_address(options.scope, options.name));
+  LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+  if (options.reveal) {
+    LOCKBOX_ASSIGN_OR_RETURN(store::RevealedSecret secret, store->reveal(address));
+    if (ctx.json()) {
+      JsonWriter json;
+      write_meta_json(json, secret.meta, &secret.value);
+      emit_json(json);
+    } else {
+      write_stdout(secret.value.reveal());  // verbatim; a newline only for a person
+      if (stdout_is_terminal()) write_stdout("\n");
+    }
+    return Status::ok();
+  }
+  LOCKBOX_ASSIGN_OR_RETURN(store::SecretMeta meta, store->get(address));
+  if (meta.tombstone) return deleted_error(meta);
+  if (ctx.json()) {
+    JsonWriter json;
+    write_meta_json(json, meta);
+    emit_json(json);
+  } else {
+    write_stdout(render_meta_fields(meta, now()));
+  }
+  return Status::ok();
+}
+
+Result<store::ListFilter> list_filter(const ListOptions& options) {
+  store::ListFilter filter;
+  if (options.scope) {
+    LOCKBOX_ASSIGN_OR_RETURN(filter.scope, Scope::parse(*options.scope));
+  }
+  if (options.kind) {
+    filter.kind = parse_scope_kind(*options.kind);
+    if (!filter.kind) {
+      return bad_input(
+          "unknown --scope-kind: expected apikey, group, function, namespace or global");
+    }
+  }
+  if (options.ns) {
+    LOCKBOX_TRY(validate_name(*options.ns, "namespace"));
+    filter.ns = *options.ns;
+  }
+  if (options.tag) {
+    if (options.tag->empty()) return bad_input("--tag must not be empty");
+    filter.tag = *options.tag;
+  }
+  filter.include_deleted = options.include_deleted;
+  return filter;
+}
+
+void print_list_table(const std::vector<store::SecretMeta>& secrets) {
+  if (secrets.empty()) {
+    print_note("no secrets");
+    return;
+  }
+  Table table({"NAME", "SCOPE", "VERSION", "VALUE", "FINGERPRINT", "TAGS", "EXPIRES"});
+  const UnixMillis t = now();
+  for (const auto& meta : secrets) {
+    table.add_row({meta.name, meta.scope.address(), std::to_string(meta.version),
+                   meta.tombstone ? "(deleted)" : "********",
+                   meta.fingerprint.empty() ? "-" : meta.fingerprint, tags_cell(meta),
+                   meta.tombstone ? "-" : expires_cell(meta, t)});
+  }
+  write_stdout(table.render());
+}
+
+Status run_list(const GlobalOptions& globals, const ListOptions& options) {
+  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  LOCKBOX_ASSIGN_OR_RETURN(store::ListFilter filter, list_filter(options));
+  LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+  LOCKBOX_ASSIGN_OR_RETURN(std::vector<store::SecretMeta> secrets, store->list(filter));
+  if (!ctx.json()) {
+    print_list_table(secrets);
+    return Status::ok();
+  }
+  JsonWriter json;
+  json.begin_array();
+  for (const auto& meta : secrets) write_meta_json(json, meta);
+  json.end_array();
+  emit_json(json);
+  return Status::ok();
+}
+
+void write_history_json(const std::vector<store::SecretMeta>& versions) {
+  JsonWriter json;
+  json.begin_array();
+  for (const auto& v : versions) {
+    json.begin_object();
+    json.key("version");
+    json.integer(v.version);
+    json.key("created_at");
+    json.string(format_rfc3339(v.updated_at));
+    json.key("actor");
+    json.string(v.actor);
+    json.key("fingerprint");
+    if (v.tombstone || v.fingerprint.empty()) {
+      json.null();
+    } else {
+      json.string(v.fingerprint);
+    }
+    json.key("description");
+    json.string(v.description);
+    json.key("tombstone");
+    json.boolean(v.tombstone);
+    json.end_object();
+  }
+  json.end_array();
+  emit_json(json);
+}
+
+Status run_history(const GlobalOptions& globals, const HistoryOptions& options) {
+  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  LOCKBOX_ASSIGN_OR_RETURN(store::SecretAddress address,
+                           secret_address(options.scope, options.name));
+  LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+  LOCKBOX_ASSIGN_OR_RETURN(std::vector<store::SecretMeta> versions, store->history(address));
+  if (ctx.json()) {
+    write_history_json(versions);
+    return Status::ok();
+  }
+  Table table({"VERSION", "TIME", "ACTOR", "FINGERPRINT", "DELETED", "DESCRIPTION"});
+  for (const auto& v : versions) {
+    table.add_row({std::to_string(v.version), format_rfc3339(v.updated_at),
+                   v.actor.empty() ? "-" : v.actor, v.fingerprint.empty() ? "-" : v.fingerprint,
+                   v.tombstone ? "yes" : "no", v.description.empty() ? "-" : v.description});
+  }
+  write_stdout(table.render());
+  return Status::ok();
+}
+
+std::vector<std::string> changed_fields(const store::SecretMeta& a, const store::SecretMeta& b) {
+  std::vector<std::string> fields;
+  if (a.description != b.description) fields.emplace_back("description");
+  if (a.tags != b.tags) fields.emplace_back("tags");
+  if (a.metadata != b.metadata) fields.emplace_back("metadata");
+  if (a.expires_at != b.expires_at) fields.emplace_back("expires_at");
+  if (a.tombstone != b.tombstone) fields.emplace_back("tombstone");
+  return fields;
+}
+
+void print_diff(bool json_output, const store::SecretMeta& a, const store::SecretMeta& b) {
+  const bool value_changed = a.fingerprint != b.fingerprint;
+  const std::vector<std::string> fields = changed_fields(a, b);
+  if (!json_output) {
+    std::string text =
+        fmt::format("{}/{}: v{} -> v{}\nvalue changed: {}\nchanged fields: {}\n", a.scope.address(),
+                    a.name, a.version, b.version, value_changed ? "yes" : "no",
+                    fields.empty() ? "-" : fmt::format("{}", fmt::join(fields, ", ")));
+    write_stdout(text);
+    return;
+  }
+  JsonWriter json;
+  json.begin_object();
+  json.key("name");
+  json.string(a.name);
+  json.key("scope");
+  json.string(a.scope.address());
+  json.key("from");
+  json.integer(a.version);
+  json.key("to");
+  json.integer(b.version);
+  json.key("value_changed");
+  json.boolean(value_changed);
+  json.key("changed_fields");
+  json.begin_array();
+  for (const auto& f : fields) json.string(f);
+  json.end_array();
+  json.end_object();
+  emit_json(json);
+}
+
+Status run_diff(const GlobalOptions& globals, const DiffOptions& options) {
+  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  LOCKBOX_ASSIGN_OR_RETURN(store::SecretAddress address,
+                           secret_address(options.scope, options.name));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t from, parse_version(options.from));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t to, parse_version(options.to));
+  LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+  LOCKBOX_ASSIGN_OR_RETURN(store::SecretMeta a, store->get(address, from));
+  LOCKBOX_ASSIGN_OR_RETURN(store::SecretMeta b, store->get(address, to));
+  print_diff(ctx.json(), a, b);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_secrets_read_commands(CLI::App& secrets, const GlobalOptions& globals, ActionSlot& slot) {
+  auto get = std::make_shared<GetOptions>();
+  CLI::App* cmd = secrets.add_subcommand("get", "Show a secret's metadata (--reveal: its value)");
+  add_scope_flags(*cmd, get->scope);
+  cmd->add_option("NAME", get->name, "Secret name")->required();
+  cmd->add_flag("--reveal", get->reveal, "Print the value (audited)");
+  cmd->callback([&, get] { slot.action = [&globals, get] { return run_get(globals, *get); }; });
+
+  auto list = std::make_shared<ListOptions>();
+  cmd = secrets.add_subcommand("list", "List secrets (values masked)");
+  cmd->add_option("--scope", list->scope, "Only this scope address");
+  cmd->add_option("--scope-kind", list->kind, "Only scopes of this kind");
+  cmd->add_option("--namespace", list->ns, "Only namespace:NS and function:NS/* scopes");
+  cmd->add_option("--tag", list->tag, "Only secrets with this tag");
+  cmd->add_flag("--include-deleted", list->include_deleted, "Also list deleted secrets");
+  cmd->callback([&, list] { slot.action = [&globals, list] { return run_list(globals, *list); }; });
+
+  auto history = std::make_shared<HistoryOptions>();
+  cmd = secrets.add_subcommand("history", "List every version of a secret");
+  add_scope_flags(*cmd, history->scope);
+  cmd->add_option("NAME", history->name, "Secret name")->required();
+  cmd->callback([&, history] {
+    slot.action = [&globals, history] { return run_history(globals, *history); };
+  });
+
+  auto diff = std::make_shared<DiffOptions>();
+  cmd = secrets.add_subcommand("diff", "Compare two versions of a secret");
+  add_scope_flags(*cmd, diff->scope);
+  cmd->add_option("NAME", diff->name, "Secret name")->required();
+  cmd->add_option("V1", diff->from, "First version")->required();
+  cmd->add_option("V2", diff->to, "Second version")->required();
+  cmd->callback([&, diff] { slot.action = [&globals, diff] { return run_diff(globals, *diff); }; });
+}
+
+}  // namespace lockbox::cli

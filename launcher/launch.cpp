@@ -1,0 +1,217 @@
+#include "launcher/launch.hpp"
+
+#include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "core/log.hpp"
+#include "launcher/child_env.hpp"
+#include "launcher/command_lookup.hpp"
+#include "launcher/file_delivery.hpp"
+#include "launcher/supervisor.hpp"
+
+namespace lockbox::launcher {
+namespace {
+
+constexpr int kLaunchFailed = 125;
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+int fail(const Status& status) {
+  log::notice("{}", status.message());
+  return kLaunchFailed;
+}
+
+Result<UserSwitch> lookup_user(const std::string& name) {
+  if (::geteuid() != 0) return bad_input("--user needs lockbox to run as root");
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return bad_input("--user: no such user " + name);
+  }
+  UserSwitch user{pw.pw_uid, pw.pw_gid, {}};
+  int count = 256;
+  user.groups.resize(static_cast<std::size_t>(count));
+  if (getgrouplist(pw.pw_name, pw.pw_gid, user.groups.data(), &count) < 0) {
+    return runtime_error("--user: cannot read the groups of " + name);
+  }
+  user.groups.resize(static_cast<std::size_t>(count));
+  return user;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+// Everything one launch (or job attempt) needs.
+struct Session {
+  const RunRequest& request;
+  const LaunchOptions& options;
+  const LaunchDeps& deps;
+  store::Store& store;
+  SignalGate& signals;
+  std::optional<UserSwitch> user;
+};
+
+Status fill_environment(const Session& s, const LaunchPlan& plan, ChildEnvironment& env,
+                        std::unique_ptr<DeliveryDir>& dir) {
+  if (s.options.delivery == Delivery::kEnv) {
+    for (const auto& v : plan.resolution.variables) env.set(v.env, v.value.clone());
+    return Status::ok();
+  }
+  if (s.user) return bad_input("--deliver file cannot be combined with --user");
+  const std::size_t prefix = s.deps.policy->inject.prefix.size();
+  std::vector<std::pair<std::string, SecretValue>> files;
+  for (const auto& v : plan.resolution.variables) files.emplace_back(v.env.substr(prefix), v.value.clone());
+  LOCKBOX_ASSIGN_OR_RETURN(dir, DeliveryDir::create(std::move(files)));
+  env.set("FLUXBASE_SECRETS_DIR", SecretValue(dir->path().string()));
+  return Status::ok();
+}
+
+// One spawn: environment, delivery, command lookup, audit, supervise, audit. Returns the exit code.
+int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const std::string& note,
+            const std::function<bool()>& watch_changed, ChildOutcome& outcome) {
+  outcome = {};
+  ChildEnvironment env = ChildEnvironment::from_host(host_environment(), plan.resolution.consumed_host,
+                                                     s.request.pristine);
+  std::unique_ptr<DeliveryDir> dir;
+  if (Status st = fill_environment(s, plan, env, dir); !st.is_ok()) return fail(st);
+  const SecretValue* path = env.find("PATH");
+  const CommandLookup found = find_command(plan.argv.front(), path ? path->reveal() : kDefaultPath);
+  if (found.outcome == CommandLookup::Outcome::kNotFound) {
+    log::error("command not found: {}", plan.argv.front());
+    return 127;
+  }
+  if (found.outcome == CommandLookup::Outcome::kNotExecutable) {
+    log::error("command is not executable: {}", found.path.string());
+    return 126;
+  }
+  if (Status st = env.check_exec_limits(plan.argv); !st.is_ok()) return fail(st);
+  // Fail closed: no record, no launch. Names and versions only.
+  const std::string detail = fmt::format("command={} injected={} overrides={}{}", plan.argv.front(),
+                                         injected_summary(plan), join(plan.resolution.overrides), note);
+  if (Status st = s.store.append_audit({action, plan.audit_target, "started", detail}, false); !st.is_ok()) {
+    return fail(st.with_context("cannot write the launch audit record"));
+  }
+  ChildSpec spec;
+  spec.executable = found.path;
+  spec.argv = plan.argv;
+  spec.env = &env;
+  spec.stdin_payload = s.options.payload;
+  spec.redact = s.options.redact;
+  if (spec.redact) {
+    for (const auto& v : plan.resolution.variables) spec.redact_values.push_back({v.name, v.value.clone()});
+  }
+  spec.user = s.user;
+  spec.timeout_ms = plan.timeout_ms;
+  spec.kill_grace_ms = s.options.kill_grace_ms;
+  spec.watch_changed = watch_changed;
+  if (s.options.watch_interval_ms) spec.watch_interval_ms = *s.options.watch_interval_ms;
+  spec.on_spawned = [&env](pid_t) { env.clear(); };
+  auto supervised = supervise(spec, s.signals);
+  env.clear();
+  if (!supervised.is_ok()) return fail(supervised.status());
+  outcome = supervised.value();
+  const std::string result = outcome.timed_out ? "timeout" : fmt::format("exit {}", outcome.exit_code);
+  if (Status st = s.store.append_audit({action, plan.audit_target, result, detail}, false); !st.is_ok()) {
+    log::warn("the child ended but its completion record could not be written: {}", st.message());
+  }
+  return outcome.exit_code;
+}
+
+Result<LaunchPlan> make_plan(const Session& s) {
+  LOCKBOX_ASSIGN_OR_RETURN(LaunchPlan plan, plan_context(s.request, *s.deps.policy));
+  const std::vector<std::string_view> host = host_environment();
+  LOCKBOX_TRY(resolve_plan(plan, s.request, *s.deps.policy, s.store, host, s.deps.clock->now()));
+  return plan;
+}
+
+}  // namespace
+
+std::int64_t backoff_ms(int retry, std::uint32_t random_bits) {
+  const int shift = retry - 1 < 6 ? retry - 1 : 6;
+  const std::int64_t ceiling = std::min<std::int64_t>(60'000, std::int64_t{1000} << shift);
+  return static_cast<std::int64_t>(random_bits % static_cast<std::uint32_t>(ceiling + 1));
+}
+
+int run_launch(const RunRequest& request, const LaunchOptions& options, const LaunchDeps& deps) {
+  auto signals = SignalGate::open();
+  if (!signals.is_ok()) return fail(signals.status());
+  sweep_stale_delivery_dirs();
+  std::optional<UserSwitch> user;
+  if (options.user) {
+    auto u = lookup_user(*options.user);
+    if (!u.is_ok()) return fail(u.status());
+    user = std::move(u).value();
+  }
+  auto store = deps.open_store();
+  if (!store.is_ok()) return fail(store.status());
+  Session s{request, options, deps, *store.value(), *signals.value(), user};
+  auto plan = make_plan(s);
+  if (!plan.is_ok()) return fail(plan.status());
+  if (options.dry_run) {
+    if (deps.print_plan) deps.print_plan(*plan);
+    return 0;
+  }
+  while (true) {
+    std::int64_t last_counter = s.store.change_counter().is_ok() ? *s.store.change_counter() : -1;
+    std::optional<LaunchPlan> next;
+    std::function<bool()> watch;
+    if (options.watch_interval_ms) {
+      watch = [&]() -> bool {
+        auto counter = s.store.change_counter();
+        bool expired = false;
+        for (const auto& v : plan->resolution.variables) {
+          expired = expired || (v.expires_at && *v.expires_at <= deps.clock->now());
+        }
+        if (!expired && (!counter.is_ok() || *counter == last_counter)) return false;
+        if (counter.is_ok()) last_counter = *counter;
+        auto fresh = make_plan(s);
+        if (!fresh.is_ok() || plan_fingerprint(*fresh) == plan_fingerprint(*plan)) return false;
+        next = std::move(fresh).value();
+        return true;
+      };
+    }
+    ChildOutcome outcome;
+    const int code = attempt(s, *plan, "launch", "", watch, outcome);
+    if (!outcome.restart || !next) return code;
+    plan = std::move(*next);
+  }
+}
+
+int run_job(const RunRequest& request, const LaunchOptions& options, const LaunchDeps& deps) {
+  auto signals = SignalGate::open();
+  if (!signals.is_ok()) return fail(signals.status());
+  sweep_stale_delivery_dirs();
+  auto store = deps.open_store();
+  if (!store.is_ok()) return fail(store.status());
+  Session s{request, options, deps, *store.value(), *signals.value(), std::nullopt};
+  auto first = plan_context(request, *deps.policy);
+  if (!first.is_ok()) return fail(first.status());
+  const int attempts = 1 + (first->function != nullptr ? first->function->retries : 0);
+  const std::string& name = *request.function_name;
+  for (int i = 1;; ++i) {
+    auto plan = make_plan(s);  // secrets are resolved again for every attempt
+    if (!plan.is_ok()) return fail(plan.status());
+    ChildOutcome outcome;
+    const int code = attempt(s, *plan, "job", fmt::format(" attempt={}/{}", i, attempts), {}, outcome);
+    log::notice("job {}: attempt {}/{} {}", name, i, attempts,
+                outcome.timed_out ? "timed out (124)" : fmt::format("exited with {}", code));
+    const bool retryable = code != 0 && (code < 125 || code > 127);
+    if (!retryable || outcome.terminating_signal != 0 || i >= attempts) return code;
+    std::uint32_t bits = 0;
+    Random& random = deps.random != nullptr ? *deps.random : OsRandom::instance();
+    (void)random.fill({reinterpret_cast<std::uint8_t*>(&bits), sizeof bits});
+    const std::int64_t delay = backoff_ms(i, bits);
+    log::notice("job {}: retrying in {:.1f}s", name, static_cast<double>(delay) / 1000);
+    if (auto sig = s.signals.wait(delay); sig && is_terminating(sig->signal)) {
+      log::notice("job {}: stopped by signal {} during the backoff", name, sig->signal);
+      return 128 + sig->signal;
+    }
+  }
+}
+
+}  // namespace lockbox::launcher

@@ -1,0 +1,61 @@
+#pragma once
+// A launch plan (SPEC §4): which command runs, in which context, with which variables. Built from
+// the policy, the invoker's flags and the store; the values of store winners are decrypted here,
+// and only those. Building a plan spawns nothing and writes nothing.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/status.hpp"
+#include "policies/policy.hpp"
+#include "resolver/resolver.hpp"
+#include "store/store.hpp"
+
+namespace lockbox::launcher {
+
+struct RunRequest {
+  // `run FUNCTION [-- EXTRA]` sets function_name and extra_args; `run [--function F] -- CMD` sets
+  // command (and function_name when --function is given).
+  std::optional<std::string> function_name;
+  bool function_form = false;               // FUNCTION given positionally
+  std::vector<std::string> command;
+  std::vector<std::string> extra_args;
+  std::optional<std::string> ns;            // --namespace
+  std::optional<std::string> group;         // --group
+  std::optional<std::string> apikey;        // --apikey
+  std::vector<std::string> env_files;       // --env-file, in order
+  bool pristine = false;
+  std::optional<std::int64_t> timeout_ms;   // --timeout (overrides the policy's)
+  bool job = false;                         // a policy job instead of a function
+};
+
+struct LaunchPlan {
+  resolver::LaunchContext context;
+  const policies::FunctionPolicy* function = nullptr;  // from the policy, when there is one
+  std::vector<std::string> argv;                       // argv[0] is the command as given
+  std::optional<std::int64_t> timeout_ms;
+  resolver::Resolution resolution;                     // store values decrypted
+  std::string audit_target;                            // "function:NS/FN" or "namespace:NS"
+};
+
+// Resolves the context, function and command from the request and the policy. kBadInput for an
+// unknown function/job, a --namespace that contradicts the policy, or no command.
+Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Policy& policy);
+
+// Resolves the variables of `plan` (store, env files, host) and decrypts the store winners.
+// `host` is empty for remote/API use. With decrypt = false (resolve, which never shows values)
+// store winners keep empty values.
+Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
+                    store::Store& store, const std::vector<std::string_view>& host, UnixMillis now,
+                    bool decrypt = true);
+
+// What --watch compares: every store winner's (env, scope, version, expiry).
+std::string plan_fingerprint(const LaunchPlan& plan);
+
+// "A@global#v3,B@namespace:prod#v1" for the audit record; names and versions, never values.
+std::string injected_summary(const LaunchPlan& plan);
+
+}  // namespace lockbox::launcher

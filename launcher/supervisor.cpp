@@ -1,0 +1,335 @@
+// Spawning with Boost.Process v2 and supervising on one Asio io_context: the pidfd (exit), the
+// signalfd (forwarding), timers (timeout, kill grace, watch) and, with --redact, the output pipes.
+#include "launcher/supervisor.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/process.hpp>
+#include <cerrno>
+#include <memory>
+
+#include "core/log.hpp"
+#include "launcher/process_state.hpp"
+
+namespace lockbox::launcher {
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using Descriptor = asio::posix::stream_descriptor;
+
+// The Boost.Process v2 initializer: sets our envp and argv, and prepares the forked child.
+struct ExecInit {
+  const char* const* envp;
+  const char* const* argv;
+  pid_t parent;
+  std::array<int, 3> stdio{-1, -1, -1};  // replacements for fds 0, 1, 2
+  const UserSwitch* user;
+
+  template <typename Launcher>
+  bp::error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*& cmd) {
+    launcher.env = envp;
+    cmd = argv;  // argv[0] as the user typed it, not the resolved path
+    return {};
+  }
+
+  // Runs in the child between fork and exec: async-signal-safe calls only.
+  template <typename Launcher>
+  bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
+    const auto fail = [] { return bp::error_code(errno, bp::system_category()); };
+    for (int fd = 0; fd < 3; ++fd) {
+      if (stdio[static_cast<std::size_t>(fd)] >= 0 && ::dup2(stdio[static_cast<std::size_t>(fd)], fd) < 0) {
+        return fail();
+      }
+    }
+    if (user != nullptr) {
+      if (::setgroups(user->groups.size(), user->groups.data()) != 0 || ::setgid(user->gid) != 0 ||
+          ::setuid(user->uid) != 0) {
+        return fail();
+      }
+    }
+    // After any credential change (which clears it): SIGTERM when lockbox dies, even by SIGKILL.
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return fail();
+    if (::getppid() != parent) ::_exit(128 + SIGTERM);  // lockbox already died
+    if (const int err = initial_state().restore_in_child(); err != 0) {
+      return bp::error_code(err, bp::system_category());
+    }
+    return {};
+  }
+};
+
+struct Pipe {
+  int read = -1, write = -1;
+  Status open() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return runtime_error("cannot create a pipe");
+    read = fds[0];
+    write = fds[1];
+    return Status::ok();
+  }
+};
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // EPIPE: the reader is gone; nothing to do
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+int send_signal(int pidfd, int sig) {
+  // ESRCH means the child is already gone: not an error (tini, dumb-init).
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// Exec errors: the file was found, so ENOENT means its #! interpreter is missing (126) unless the
+// file itself vanished in between (127).
+int exit_code_for_exec_error(int err, const std::filesystem::path& executable) {
+  struct stat st {};
+  if (err == ENOENT && ::stat(executable.c_str(), &st) != 0) return 127;
+  return 126;
+}
+
+}  // namespace
+
+int exit_code_from_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
+
+// One supervision: owns the io_context and every handler's state.
+class Supervision {
+ public:
+  Supervision(ChildSpec& spec, SignalGate& signals) : spec_(spec), signals_(signals) {}
+  Result<ChildOutcome> run();
+
+ private:
+  Status spawn();
+  void watch_signals();
+  void start_timers();
+  void schedule_watch();
+  void stop_child(bool restart);
+  void pump(Descriptor& d, Redactor& r, int out_fd, bool& open);
+  void drain(Descriptor& d, Redactor& r, int out_fd, bool& open);
+  void maybe_finish();
+
+  ChildSpec& spec_;
+  SignalGate& signals_;
+  asio::io_context ctx_;
+  std::unique_ptr<bp::process> proc_;
+  std::unique_ptr<Descriptor> sigfd_, out_, err_, in_;
+  std::unique_ptr<Redactor> out_redactor_, err_redactor_;
+  asio::steady_timer deadline_{ctx_}, grace_{ctx_}, watch_{ctx_};
+  bool child_done_ = false, out_open_ = false, err_open_ = false, stopping_ = false;
+  ChildOutcome outcome_;
+  std::array<char, 65536> buf_{};
+  int pidfd_ = -1;
+
+ public:
+  ~Supervision() {
+    if (pidfd_ >= 0) ::close(pidfd_);
+  }
+};
+
+Status Supervision::spawn() {
+  Pipe in, out, err;
+  if (spec_.stdin_payload) LOCKBOX_TRY(in.open());
+  if (spec_.redact) {
+    LOCKBOX_TRY(out.open());
+    LOCKBOX_TRY(err.open());
+  }
+  std::vector<const char*> argv;
+  for (const auto& a : spec_.argv) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read, out.write, err.write},
+                spec_.user ? &*spec_.user : nullptr};
+  bp::posix::default_launcher launcher;
+  bp::error_code ec;
+  auto proc = launcher(ctx_.get_executor(), ec, bp::filesystem::path(spec_.executable.string()),
+                       std::vector<std::string>{}, init);
+  close_fd(in.read);
+  close_fd(out.write);
+  close_fd(err.write);
+  if (ec) {
+    if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);  // no zombie (1.81 does not reap)
+    close_fd(in.write);
+    close_fd(out.read);
+    close_fd(err.read);
+    outcome_.exit_code = exit_code_for_exec_error(ec.value(), spec_.executable);
+    log::error("cannot execute {}: {}", spec_.argv.front(), ec.message());
+    return Status::ok();
+  }
+  outcome_.spawned = true;
+  proc_ = std::make_unique<bp::process>(std::move(proc));
+  // Our own pidfd for sending signals (1.81's native_handle() does not compile for the pidfd
+  // handle). The child is not reaped before our async_wait completes, so the pid cannot be reused.
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, proc_->id(), 0));
+  if (pidfd_ < 0) return runtime_error("cannot open a pidfd for the child");
+  if (spec_.on_spawned) spec_.on_spawned(static_cast<pid_t>(proc_->id()));
+  if (spec_.stdin_payload) {
+    ::fcntl(in.write, F_SETFL, O_NONBLOCK);
+    in_ = std::make_unique<Descriptor>(ctx_, in.write);
+    asio::async_write(*in_, asio::buffer(*spec_.stdin_payload),
+                      [this](const boost::system::error_code&, std::size_t) { in_->close(); });
+  }
+  if (spec_.redact) {
+    for (int fd : {out.read, err.read}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    out_ = std::make_unique<Descriptor>(ctx_, out.read);
+    err_ = std::make_unique<Descriptor>(ctx_, err.read);
+    std::vector<Redactor::Secret> copy;
+    for (const auto& s : spec_.redact_values) copy.push_back({s.name, s.value.clone()});
+    out_redactor_ = std::make_unique<Redactor>(std::move(copy));
+    err_redactor_ = std::make_unique<Redactor>(std::move(spec_.redact_values));
+    out_open_ = err_open_ = true;
+    pump(*out_, *out_redactor_, STDOUT_FILENO, out_open_);
+    pump(*err_, *err_redactor_, STDERR_FILENO, err_open_);
+  }
+  return Status::ok();
+}
+
+void Supervision::drain(Descriptor& d, Redactor& r, int out_fd, bool& open) {
+  // Reads what is available now; EOF (or an error) closes the stream.
+  std::string out;
+  while (open) {
+    const ssize_t n = ::read(d.native_handle(), buf_.data(), buf_.size());
+    if (n > 0) {
+      r.feed({buf_.data(), static_cast<std::size_t>(n)}, out);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    r.finish(out);
+    open = false;
+    d.close();
+  }
+  write_all(out_fd, out);
+  wipe(out.data(), out.size());
+  wipe(buf_.data(), buf_.size());
+}
+
+void Supervision::pump(Descriptor& d, Redactor& r, int out_fd, bool& open) {
+  d.async_wait(Descriptor::wait_read, [this, &d, &r, out_fd, &open](const boost::system::error_code& ec) {
+    if (ec || !open) return;
+    drain(d, r, out_fd, open);
+    if (open) {
+      pump(d, r, out_fd, open);
+    } else {
+      maybe_finish();
+    }
+  });
+}
+
+void Supervision::watch_signals() {
+  sigfd_->async_wait(Descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || child_done_) return;
+    while (auto sig = signals_.read_pending()) {
+      if (is_terminating(sig->signal)) outcome_.terminating_signal = sig->signal;
+      // A terminal signals its whole foreground group: the child, in lockbox's group, already has
+      // it. Anything else was aimed at lockbox and is passed on once.
+      if (!sig->from_terminal) send_signal(pidfd_, sig->signal);
+    }
+    watch_signals();
+  });
+}
+
+void Supervision::stop_child(bool restart) {
+  if (stopping_ || child_done_) return;
+  stopping_ = true;
+  outcome_.restart = restart;
+  send_signal(pidfd_, SIGTERM);
+  grace_.expires_after(std::chrono::milliseconds(spec_.kill_grace_ms));
+  grace_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !child_done_) send_signal(pidfd_, SIGKILL);
+  });
+}
+
+void Supervision::start_timers() {
+  if (spec_.timeout_ms) {
+    deadline_.expires_after(std::chrono::milliseconds(*spec_.timeout_ms));
+    deadline_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || child_done_) return;
+      outcome_.timed_out = true;
+      log::warn("timeout: sending SIGTERM to {}", spec_.argv.front());
+      stop_child(false);
+    });
+  }
+  if (spec_.watch_changed) schedule_watch();
+}
+
+void Supervision::schedule_watch() {
+  watch_.expires_after(std::chrono::milliseconds(spec_.watch_interval_ms));
+  watch_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || child_done_ || stopping_) return;
+    if (spec_.watch_changed()) {
+      log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
+      stop_child(true);
+    } else {
+      schedule_watch();
+    }
+  });
+}
+
+void Supervision::maybe_finish() {
+  if (!child_done_ || out_open_ || err_open_) return;
+  deadline_.cancel();
+  grace_.cancel();
+  watch_.cancel();
+  if (sigfd_) sigfd_->cancel();
+  if (in_ && in_->is_open()) in_->close();
+  ctx_.stop();
+}
+
+Result<ChildOutcome> Supervision::run() {
+  LOCKBOX_TRY(spawn());
+  if (!outcome_.spawned) return outcome_;
+  const int sigfd = ::dup(signals_.fd());
+  if (sigfd < 0) return runtime_error("cannot watch signals");
+  sigfd_ = std::make_unique<Descriptor>(ctx_, sigfd);
+  // Signals that arrived before the spawn were kept pending; they are handled now.
+  watch_signals();
+  start_timers();
+  proc_->async_wait([this](const boost::system::error_code&, int) {
+    child_done_ = true;
+    outcome_.exit_code = exit_code_from_status(proc_->native_exit_code());
+    // Whatever the child wrote is in the pipes now; a grandchild still holding them is cut off.
+    if (out_open_) drain(*out_, *out_redactor_, STDOUT_FILENO, out_open_);
+    if (err_open_) drain(*err_, *err_redactor_, STDERR_FILENO, err_open_);
+    if (out_open_ || err_open_) {
+      std::string rest;
+      if (out_open_) out_redactor_->finish(rest), write_all(STDOUT_FILENO, rest), rest.clear();
+      if (err_open_) err_redactor_->finish(rest), write_all(STDERR_FILENO, rest);
+      wipe(rest.data(), rest.size());
+      out_open_ = err_open_ = false;
+    }
+    maybe_finish();
+  });
+  ctx_.run();
+  if (outcome_.timed_out) outcome_.exit_code = 124;
+  return outcome_;
+}
+
+Result<ChildOutcome> supervise(ChildSpec& spec, SignalGate& signals) {
+  Supervision supervision(spec, signals);
+  return supervision.run();
+}
+
+}  // namespace lockbox::launcher

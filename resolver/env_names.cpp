@@ -1,0 +1,83 @@
+// Name-level rules of SPEC §3: name_transform, the refused-name list and the allow-list globs.
+// Kept apart from resolver.cpp because the launcher and `policy check` use them on their own.
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "resolver/resolver.hpp"
+
+namespace lockbox::resolver {
+namespace {
+
+// SPEC §3 (exact). Names refused as a whole.
+constexpr auto kRefusedExact = std::to_array<std::string_view>({
+    "PATH",          "HOME",        "SHELL",
+    "IFS",           "ENV",         "BASH_ENV",
+    "PS4",           "GCONV_PATH",  "GLIBC_TUNABLES",
+    "LOCPATH",       "NLSPATH",     "HOSTALIASES",
+    "RES_OPTIONS",   "TMPDIR",      "NODE_OPTIONS",
+    "NODE_PATH",     "PYTHONPATH",  "PYTHONHOME",
+    "PYTHONSTARTUP", "PERL5OPT",    "PERL5LIB",
+    "RUBYOPT",       "RUBYLIB",     "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS", "CLASSPATH",   "SSL_CERT_FILE",
+    "SSL_CERT_DIR",  "HTTP_PROXY",  "HTTPS_PROXY",
+    "FTP_PROXY",     "ALL_PROXY",   "NO_PROXY",
+    "http_proxy",    "https_proxy", "ftp_proxy",
+    "all_proxy",     "no_proxy",
+});
+
+// SPEC §3 `X_*` entries: every name that starts with one of these is refused (the prefix alone
+// too, since it starts with itself).
+constexpr auto kRefusedPrefixes =
+    std::to_array<std::string_view>({"BASH_FUNC_", "LD_", "DYLD_", "MALLOC_", "LOCKBOX_"});
+
+}  // namespace
+
+std::string transform_name(std::string_view name, policies::NameTransform transform) {
+  std::string out(name);
+  if (transform == policies::NameTransform::kPosix) {
+    for (char& c : out) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      if (c == '-') c = '_';
+    }
+  }
+  return out;
+}
+
+bool is_refused_env_name(std::string_view env) {
+  for (std::string_view refused : kRefusedExact) {
+    if (env == refused) return true;
+  }
+  for (std::string_view prefix : kRefusedPrefixes) {
+    if (env.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+// Iterative matcher with one backtrack point (the last `*`): linear in practice, and no recursion
+// a hostile pattern could blow up.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t star_text = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_text = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++star_text;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace lockbox::resolver
