@@ -151,6 +151,13 @@ Result<Db> Db::open(const std::filesystem::path& path, bool create, std::int64_t
   Db db(raw);
   if (rc != SQLITE_OK) return sqlite_error(raw, "cannot open store " + path.string());
   sqlite3_extended_result_codes(raw, 1);
+  // Launch path: keep the -wal file when the last connection closes and do not checkpoint on
+  // close. Otherwise every short-lived lockbox process deletes the WAL at exit and the next one
+  // re-creates it (a WAL header sync and a directory sync) after a checkpoint (a database sync).
+  // Checkpoints still run automatically every 1000 pages, and explicitly after a purge.
+  int one = 1;
+  sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout_ms > INT_MAX ? INT_MAX : busy_timeout_ms));
   return db;
 }
