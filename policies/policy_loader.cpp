@@ -16,27 +16,45 @@ namespace {
 
 using internal::check_name;
 using internal::Field;
-using internal::KeyRule;
 using internal::in_quotes;
+using internal::KeyRule;
 using internal::read_map;
 using internal::read_resolution;
 using internal::YamlReader;
 
-constexpr std::int64_t kMaxValueBytesLimit = 16 * 1024 * 1024;
+constexpr std::int64_t kMaxValueBytesLimit = std::int64_t{16} * 1024 * 1024;
 constexpr std::int64_t kMaxRetries = 100;
 
-// ---- value readers shared by the tables below
+// ---- readers that fill one member: KeyRule<T> wants a function of the struct T being filled,
+// and these are instantiated per member (`duration_into<&RotationPolicy::notify_before_ms>`).
 
-template <typename E>
-Status read_enum(const YamlReader& r, const Field& f, const std::vector<std::string_view>& names,
-                 E& out) {
-  LOCKBOX_ASSIGN_OR_RETURN(std::size_t index, r.choice(f, names));
-  out = static_cast<E>(index);  // `names` lists the enumerators in declaration order
+std::vector<std::string_view> enum_names(NameTransform) {
+  return {"keep", "posix"};
+}
+std::vector<std::string_view> enum_names(OnExpired) {
+  return {"skip", "fail"};
+}
+std::vector<std::string_view> enum_names(EnvOverride) {
+  return {"allow", "warn", "deny"};
+}
+
+template <auto Member, typename T>
+Status enum_into(const YamlReader& r, const Field& f, T& out) {
+  using Enum = std::remove_reference_t<decltype(out.*Member)>;
+  LOCKBOX_ASSIGN_OR_RETURN(std::size_t index, r.choice(f, enum_names(Enum{})));
+  out.*Member = static_cast<Enum>(index);  // enum_names lists enumerators in declaration order
   return Status::ok();
 }
 
-Status read_duration(const YamlReader& r, const Field& f, std::int64_t& out) {
-  LOCKBOX_ASSIGN_OR_RETURN(out, r.duration(f));
+template <auto Member, typename T>
+Status duration_into(const YamlReader& r, const Field& f, T& out) {
+  LOCKBOX_ASSIGN_OR_RETURN(out.*Member, r.duration(f));
+  return Status::ok();
+}
+
+template <auto Member, typename T>
+Status resolution_into(const YamlReader& r, const Field& f, T& out) {
+  LOCKBOX_ASSIGN_OR_RETURN(out.*Member, read_resolution(r, f));
   return Status::ok();
 }
 
@@ -52,65 +70,39 @@ Status read_prefix(const YamlReader& r, const Field& f, InjectPolicy& out) {
   return Status::ok();
 }
 
+Status read_max_value_bytes(const YamlReader& r, const Field& f, LimitsPolicy& out) {
+  LOCKBOX_ASSIGN_OR_RETURN(std::int64_t bytes, r.integer(f, 1, kMaxValueBytesLimit));
+  out.max_value_bytes = static_cast<std::size_t>(bytes);
+  return Status::ok();
+}
+
 const std::array<KeyRule<InjectPolicy>, 3> kInjectRules = {{
     {"prefix", read_prefix},
-    {"name_transform",
-     [](const YamlReader& r, const Field& f, InjectPolicy& o) {
-       return read_enum(r, f, {"keep", "posix"}, o.name_transform);
-     }},
-    {"on_expired",
-     [](const YamlReader& r, const Field& f, InjectPolicy& o) {
-       return read_enum(r, f, {"skip", "fail"}, o.on_expired);
-     }},
+    {"name_transform", enum_into<&InjectPolicy::name_transform>},
+    {"on_expired", enum_into<&InjectPolicy::on_expired>},
 }};
 
 const std::array<KeyRule<LimitsPolicy>, 1> kLimitsRules = {{
-    {"max_value_bytes",
-     [](const YamlReader& r, const Field& f, LimitsPolicy& o) -> Status {
-       LOCKBOX_ASSIGN_OR_RETURN(std::int64_t bytes, r.integer(f, 1, kMaxValueBytesLimit));
-       o.max_value_bytes = static_cast<std::size_t>(bytes);
-       return Status::ok();
-     }},
+    {"max_value_bytes", read_max_value_bytes},
 }};
 
 const std::array<KeyRule<RotationPolicy>, 3> kRotationRules = {{
-    {"data_key_max_age",
-     [](const YamlReader& r, const Field& f, RotationPolicy& o) {
-       return read_duration(r, f, o.data_key_max_age_ms);
-     }},
-    {"secret_max_age",
-     [](const YamlReader& r, const Field& f, RotationPolicy& o) {
-       return read_duration(r, f, o.secret_max_age_ms);
-     }},
-    {"notify_before",
-     [](const YamlReader& r, const Field& f, RotationPolicy& o) {
-       return read_duration(r, f, o.notify_before_ms);
-     }},
+    {"data_key_max_age", duration_into<&RotationPolicy::data_key_max_age_ms>},
+    {"secret_max_age", duration_into<&RotationPolicy::secret_max_age_ms>},
+    {"notify_before", duration_into<&RotationPolicy::notify_before_ms>},
 }};
 
 // ---- namespaces, functions, jobs, roles
 
 const std::array<KeyRule<NamespacePolicy>, 2> kNamespaceRules = {{
-    {"env_override",
-     [](const YamlReader& r, const Field& f, NamespacePolicy& o) {
-       return read_enum(r, f, {"allow", "warn", "deny"}, o.env_override);
-     }},
-    {"resolution",
-     [](const YamlReader& r, const Field& f, NamespacePolicy& o) -> Status {
-       LOCKBOX_ASSIGN_OR_RETURN(o.resolution, read_resolution(r, f));
-       return Status::ok();
-     }},
+    {"env_override", enum_into<&NamespacePolicy::env_override>},
+    {"resolution", resolution_into<&NamespacePolicy::resolution>},
 }};
 
 Status read_function_namespace(const YamlReader& r, const Field& f, FunctionPolicy& out) {
   LOCKBOX_ASSIGN_OR_RETURN(std::string ns, r.string(f));
   LOCKBOX_TRY(check_name(r, f.node.Mark(), ns, "namespace"));
   out.ns = std::move(ns);
-  return Status::ok();
-}
-
-Status read_timeout(const YamlReader& r, const Field& f, FunctionPolicy& out) {
-  LOCKBOX_ASSIGN_OR_RETURN(out.timeout_ms, r.duration(f));
   return Status::ok();
 }
 
@@ -139,14 +131,14 @@ Status read_retries(const YamlReader& r, const Field& f, FunctionPolicy& out) {
 const std::array<KeyRule<FunctionPolicy>, 5> kFunctionRules = {{
     {"namespace", read_function_namespace},
     {"command", read_command},
-    {"timeout", read_timeout},
+    {"timeout", duration_into<&FunctionPolicy::timeout_ms>},
     {"secrets", read_secrets},
     {"require", read_require},
 }};
 const std::array<KeyRule<FunctionPolicy>, 6> kJobRules = {{
     {"namespace", read_function_namespace},
     {"command", read_command},
-    {"timeout", read_timeout},
+    {"timeout", duration_into<&FunctionPolicy::timeout_ms>},
     {"secrets", read_secrets},
     {"require", read_require},
     {"retries", read_retries},
@@ -176,8 +168,8 @@ Status read_named(const YamlReader& r, const Field& f, std::string_view what,
   return r.for_each_entry(f, [&](const Field& entry) -> Status {
     LOCKBOX_TRY(check_name(r, entry.key_mark, entry.name, std::string(what) + " name"));
     T item;
-    LOCKBOX_TRY(read_map(r, entry, "in " + std::string(what) + " " + in_quotes(entry.name), rules,
-                         item));
+    LOCKBOX_TRY(
+        read_map(r, entry, "in " + std::string(what) + " " + in_quotes(entry.name), rules, item));
     if (finish != nullptr) LOCKBOX_TRY(finish(r, entry, item));
     out.insert_or_assign(entry.name, std::move(item));  // for_each_entry refused duplicates
     return Status::ok();
@@ -191,8 +183,9 @@ Status finish_function(const YamlReader&, const Field& entry, FunctionPolicy& fn
 
 Status finish_job(const YamlReader& r, const Field& entry, FunctionPolicy& job) {
   job.name = entry.name;
-  if (job.command.empty()) return r.error_at(entry.key_mark, "job " + in_quotes(entry.name) +
-                                                                 " has no 'command'");
+  if (job.command.empty()) {
+    return r.error_at(entry.key_mark, "job " + in_quotes(entry.name) + " has no 'command'");
+  }
   return Status::ok();
 }
 
@@ -210,48 +203,43 @@ Status read_version(const YamlReader& r, const Field& f, Policy& policy) {
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   LOCKBOX_ASSIGN_OR_RETURN(std::int64_t version, r.integer(f, kMin, kMax));
   if (version != 1) {
-    return r.error_at(f, "unsupported policy version " + std::to_string(version) +
-                             ": expected 1");
+    return r.error_at(f, "unsupported policy version " + std::to_string(version) + ": expected 1");
   }
   policy.version = 1;
   return Status::ok();
 }
 
+template <auto Member, const auto& Rules, typename T>
+Status section_into(const YamlReader& r, const Field& f, T& out) {
+  return read_map(r, f, "in " + f.name, Rules, out.*Member);
+}
+
+Status read_namespaces(const YamlReader& r, const Field& f, Policy& p) {
+  return read_named(r, f, "namespace", kNamespaceRules, p.namespaces, nullptr);
+}
+
+Status read_functions(const YamlReader& r, const Field& f, Policy& p) {
+  return read_named(r, f, "function", kFunctionRules, p.functions, finish_function);
+}
+
+Status read_jobs(const YamlReader& r, const Field& f, Policy& p) {
+  return read_named(r, f, "job", kJobRules, p.jobs, finish_job);
+}
+
+Status read_roles(const YamlReader& r, const Field& f, Policy& p) {
+  return read_named(r, f, "role", kRoleRules, p.roles, finish_role);
+}
+
 const std::array<KeyRule<Policy>, 9> kTopRules = {{
     {"version", read_version},
-    {"resolution",
-     [](const YamlReader& r, const Field& f, Policy& p) -> Status {
-       LOCKBOX_ASSIGN_OR_RETURN(p.resolution, read_resolution(r, f));
-       return Status::ok();
-     }},
-    {"inject",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_map(r, f, "in inject", kInjectRules, p.inject);
-     }},
-    {"limits",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_map(r, f, "in limits", kLimitsRules, p.limits);
-     }},
-    {"rotation",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_map(r, f, "in rotation", kRotationRules, p.rotation);
-     }},
-    {"namespaces",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_named(r, f, "namespace", kNamespaceRules, p.namespaces, nullptr);
-     }},
-    {"functions",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_named(r, f, "function", kFunctionRules, p.functions, finish_function);
-     }},
-    {"jobs",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_named(r, f, "job", kJobRules, p.jobs, finish_job);
-     }},
-    {"roles",
-     [](const YamlReader& r, const Field& f, Policy& p) {
-       return read_named(r, f, "role", kRoleRules, p.roles, finish_role);
-     }},
+    {"resolution", resolution_into<&Policy::resolution>},
+    {"inject", section_into<&Policy::inject, kInjectRules>},
+    {"limits", section_into<&Policy::limits, kLimitsRules>},
+    {"rotation", section_into<&Policy::rotation, kRotationRules>},
+    {"namespaces", read_namespaces},
+    {"functions", read_functions},
+    {"jobs", read_jobs},
+    {"roles", read_roles},
 }};
 
 // strerror text, lower-cased to match our messages ("no such file or directory").
@@ -294,14 +282,12 @@ Result<Policy> parse_policy(std::string_view yaml, const std::string& source,
                             const std::filesystem::path& base_dir) {
   const YamlReader reader(source, base_dir);
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    LOCKBOX_ASSIGN_OR_RETURN(std::optional<YAML::Node> document,
+                             reader.load_document(std::string(yaml)));
     Policy policy;
     policy.source = source;
-    if (documents.empty()) return policy;  // empty, or only comments
-    if (documents.size() > 1) {
-      return reader.error_at(documents[1].Mark(), "more than one YAML document in a policy file");
-    }
-    const Field top{documents[0], documents[0].Mark(), "", false};
+    if (!document) return policy;  // empty, or only comments
+    const Field top{*document, document->Mark(), "", false};
     LOCKBOX_TRY(read_map(reader, top, "at the top level", kTopRules, policy));
     return policy;
   } catch (const YAML::Exception& e) {
@@ -314,7 +300,8 @@ Result<Policy> load_policy_file(const std::filesystem::path& path) {
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   if (ec) absolute = path;
-  LOCKBOX_ASSIGN_OR_RETURN(Policy policy, parse_policy(text, path.string(), absolute.parent_path()));
+  LOCKBOX_ASSIGN_OR_RETURN(Policy policy,
+                           parse_policy(text, path.string(), absolute.parent_path()));
   policy.source = path;
   return policy;
 }

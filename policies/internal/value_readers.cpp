@@ -18,8 +18,8 @@ bool is_name_char(char c) {
 // 'key': EXPECTED" at that element.
 template <typename Valid>
 Result<std::vector<std::string>> read_checked_list(const YamlReader& r, const Field& f,
-                                                   std::string_view what,
-                                                   std::string_view expected, Valid valid) {
+                                                   std::string_view what, std::string_view expected,
+                                                   Valid valid) {
   LOCKBOX_ASSIGN_OR_RETURN(std::vector<Field> items, r.list_items(f));
   std::vector<std::string> out;
   out.reserve(items.size());

@@ -1,7 +1,11 @@
 #include "policies/internal/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include <charconv>
 #include <set>
+#include <sstream>
 
 #include "core/time_format.hpp"
 
@@ -26,7 +30,44 @@ std::string join_options(const std::vector<std::string_view>& options) {
   return out;
 }
 
+// Records where documents start and ignores everything else: a first pass over the stream.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
+
+Result<std::optional<YAML::Node>> YamlReader::load_document(const std::string& text) const {
+  // Not YAML::LoadAll: on a stray flow token (",]") yaml-cpp 0.7 reports empty documents at the
+  // same mark forever, and LoadAll allocates until memory runs out. Stop at the second one.
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts starts;
+  while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
+  }
+  if (starts.marks.empty()) return std::optional<YAML::Node>();
+  if (starts.marks.size() > 1) {
+    if (starts.marks[1].pos == starts.marks[0].pos) {
+      return error_at(starts.marks[1], "invalid YAML: unexpected token");
+    }
+    return error_at(starts.marks[1], "more than one YAML document in a policy file");
+  }
+  return std::optional<YAML::Node>(YAML::Load(text));
+}
 
 std::string printable(std::string_view text) {
   std::string out;
@@ -38,7 +79,9 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-std::string in_quotes(std::string_view text) { return "'" + printable(text) + "'"; }
+std::string in_quotes(std::string_view text) {
+  return "'" + printable(text) + "'";
+}
 
 Status YamlReader::error_at(const YAML::Mark& mark, const std::string& message) const {
   if (mark.line < 0 || mark.column < 0) return bad_input(source_ + ": " + message);
@@ -61,7 +104,8 @@ Status YamlReader::for_each_entry(const Field& field,
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
     if (!key.IsScalar()) {
-      const std::string where = field.name.empty() ? "at the top level" : "in " + in_quotes(field.name);
+      const std::string where =
+          field.name.empty() ? "at the top level" : "in " + in_quotes(field.name);
       return error_at(key.Mark(), "expected a string key " + where);
     }
     const std::string& name = key.Scalar();
@@ -89,17 +133,6 @@ Result<std::string> YamlReader::string(const Field& field) const {
   return field.node.Scalar();
 }
 
-Result<std::vector<std::string>> YamlReader::string_list(const Field& field) const {
-  LOCKBOX_ASSIGN_OR_RETURN(std::vector<Field> items, list_items(field));
-  std::vector<std::string> out;
-  out.reserve(items.size());
-  for (const Field& item : items) {
-    LOCKBOX_ASSIGN_OR_RETURN(std::string text, string(item));
-    out.push_back(std::move(text));
-  }
-  return out;
-}
-
 Result<std::int64_t> YamlReader::integer(const Field& field, std::int64_t min,
                                          std::int64_t max) const {
   // A quoted scalar ("3") is a string, not an integer: the tag "!" marks it.
@@ -124,7 +157,8 @@ Result<std::int64_t> YamlReader::duration(const Field& field) const {
   LOCKBOX_ASSIGN_OR_RETURN(std::string text, string(field));
   auto ms = parse_duration(text);
   if (!ms.is_ok()) {
-    return error_at(field, "malformed duration " + in_quotes(text) + " for " + in_quotes(field.name) +
+    return error_at(field, "malformed duration " + in_quotes(text) + " for " +
+                               in_quotes(field.name) +
                                ": expected a number and a unit s, m, h, d, w or y (30s, 10m, 7d)");
   }
   return ms.value();

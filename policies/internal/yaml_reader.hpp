@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,8 +25,8 @@ namespace lockbox::policies::internal {
 // A value of the document with the key that introduced it.
 struct Field {
   YAML::Node node;
-  YAML::Mark key_mark;  // where its key starts; errors about an empty value point here
-  std::string name;     // the key ("command"); empty for the document itself
+  YAML::Mark key_mark;   // where its key starts; errors about an empty value point here
+  std::string name;      // the key ("command"); empty for the document itself
   bool element = false;  // an element of the list `name` rather than its value
 };
 
@@ -42,6 +43,10 @@ class YamlReader {
       : source_(std::move(source)), base_dir_(std::move(base_dir)) {}
 
   [[nodiscard]] const std::filesystem::path& base_dir() const { return base_dir_; }
+
+  // The one document of `text`; nullopt when it holds none (empty, or only comments). A second
+  // document is an error at its start. Throws YAML::Exception on a syntax error.
+  [[nodiscard]] Result<std::optional<YAML::Node>> load_document(const std::string& text) const;
 
   // kBadInput "SOURCE:LINE:COLUMN: message"; "SOURCE: message" when the mark is unknown.
   [[nodiscard]] Status error_at(const YAML::Mark& mark, const std::string& message) const;
@@ -60,8 +65,6 @@ class YamlReader {
 
   // A scalar's text (quoted or not). Errors: not a scalar.
   [[nodiscard]] Result<std::string> string(const Field& field) const;
-  // A list of scalars.
-  [[nodiscard]] Result<std::vector<std::string>> string_list(const Field& field) const;
   // An unquoted decimal integer in [min, max].
   [[nodiscard]] Result<std::int64_t> integer(const Field& field, std::int64_t min,
                                              std::int64_t max) const;

@@ -1,7 +1,6 @@
 #include "policies/scope_pattern.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 using namespace lockbox;
@@ -10,10 +9,9 @@ using lockbox::policies::validate_scope_pattern;
 
 TEST_CASE("scope patterns accept canonical addresses with * inside identifiers",
           "[policies][scope_pattern]") {
-  for (const char* pattern :
-       {"*", "global", "namespace:production", "namespace:prod*", "function:production/*",
-        "function:*/send-*", "function:*/*", "apikey:*", "group:team-*", "apikey:k1",
-        "namespace:*prod*"}) {
+  for (const char* pattern : {"*", "global", "namespace:production", "namespace:prod*",
+                              "function:production/*", "function:*/send-*", "function:*/*",
+                              "apikey:*", "group:team-*", "apikey:k1", "namespace:*prod*"}) {
     INFO(pattern);
     CHECK(is_valid_scope_pattern(pattern));
     CHECK(validate_scope_pattern(pattern).is_ok());
@@ -25,8 +23,7 @@ TEST_CASE("scope patterns refuse wildcard kinds, missing segments and foreign ch
   for (const char* pattern :
        {"", "**x", "global*", "globa", "*:prod", "namespace*:x", "namespace:", "namespace:a/b",
         "namespace:a:b", "function:*", "function:ns", "function:/fn", "function:ns/",
-        "function:a/b/c", "global:x", "team:x", "apikey:has space", "namespace:prod?",
-        "group:é"}) {
+        "function:a/b/c", "global:x", "team:x", "apikey:has space", "namespace:prod?", "group:é"}) {
     INFO(pattern);
     CHECK_FALSE(is_valid_scope_pattern(pattern));
     CHECK(validate_scope_pattern(pattern).code() == StatusCode::kBadInput);

@@ -55,7 +55,7 @@ void check_policy(const Policy& p) {
   check_resolution(p.resolution);
   const std::string& prefix = p.inject.prefix;
   check(prefix.empty() || !(prefix[0] >= '0' && prefix[0] <= '9'));
-  check(p.limits.max_value_bytes >= 1 && p.limits.max_value_bytes <= 16u * 1024 * 1024);
+  check(p.limits.max_value_bytes >= 1 && p.limits.max_value_bytes <= std::size_t{16} * 1024 * 1024);
   for (const auto& [name, ns] : p.namespaces) {
     check(lockbox::is_valid_name(name));
     if (ns.resolution) check_resolution(*ns.resolution);
