@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "core/time_format.hpp"
+#include "core/timing.hpp"
 
 namespace lockbox::cli {
 namespace {
@@ -55,6 +56,7 @@ Result<Context> Context::create(const GlobalOptions& globals) {
   // The policy's limits govern the store's checks too (SPEC §9, §10).
   LOCKBOX_ASSIGN_OR_RETURN(ctx.policy_, load_policy(globals));
   ctx.options_.limits.max_value_bytes = ctx.policy_.limits.max_value_bytes;
+  timing::mark("cli+policy");
   return ctx;
 }
 

@@ -10,6 +10,7 @@
 #include "launcher/command_lookup.hpp"
 #include "launcher/file_delivery.hpp"
 #include "launcher/supervisor.hpp"
+#include "core/timing.hpp"
 
 namespace lockbox::launcher {
 namespace {
@@ -96,6 +97,7 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
   if (Status st = s.store.append_audit({action, plan.audit_target, "started", detail}, false); !st.is_ok()) {
     return fail(st.with_context("cannot write the launch audit record"));
   }
+  timing::mark("audit");
   ChildSpec spec;
   spec.executable = found.path;
   spec.argv = plan.argv;
@@ -110,15 +112,20 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
   spec.kill_grace_ms = s.options.kill_grace_ms;
   spec.watch_changed = watch_changed;
   if (s.options.watch_interval_ms) spec.watch_interval_ms = *s.options.watch_interval_ms;
-  spec.on_spawned = [&env](pid_t) { env.clear(); };
+  spec.on_spawned = [&env](pid_t) {
+    timing::mark("spawn");
+    env.clear();
+  };
   auto supervised = supervise(spec, s.signals);
   env.clear();
   if (!supervised.is_ok()) return fail(supervised.status());
   outcome = supervised.value();
+  timing::mark("child");
   const std::string result = outcome.timed_out ? "timeout" : fmt::format("exit {}", outcome.exit_code);
   if (Status st = s.store.append_audit({action, plan.audit_target, result, detail}, false); !st.is_ok()) {
     log::warn("the child ended but its completion record could not be written: {}", st.message());
   }
+  timing::mark("audit-exit");
   return outcome.exit_code;
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "resolver/dotenv.hpp"
+#include "core/timing.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -84,10 +85,12 @@ Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies:
   input.host_environ = host;
   input.now = now;
   LOCKBOX_ASSIGN_OR_RETURN(plan.resolution, resolver::resolve(input));
+  timing::mark("resolve");
   for (auto& v : plan.resolution.variables) {
     if (!decrypt || v.origin.kind != resolver::Origin::Kind::kStore) continue;
     LOCKBOX_ASSIGN_OR_RETURN(v.value, store.decrypt({v.origin.scope, v.name}, v.origin.version));
   }
+  timing::mark("decrypt");
   for (const auto& w : plan.resolution.warnings) log::warn("{}", w);
   return Status::ok();
 }

@@ -16,9 +16,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include "core/log.hpp"
 #include "launcher/process_state.hpp"
@@ -68,6 +70,20 @@ struct ExecInit {
     }
     return {};
   }
+
+  // After a failed execve in the vfork child: leave with _exit. 1.81's vfork_launcher would call
+  // exit(), running this process's atexit handlers in the memory it shares with the parent. The
+  // parent learns the error from the shared error_code and reaps the child.
+  template <typename Launcher>
+  void on_exec_error(Launcher&, const bp::filesystem::path&, const char* const*&, const bp::error_code&) {
+    ::_exit(127);
+  }
+  // Never called: 1.81 detects on_exec_error with a five-argument expression (launcher, ec,
+  // executable, cmd_line, ec) but calls the four-argument form above; this overload only makes
+  // the detection succeed.
+  template <typename Launcher>
+  void on_exec_error(Launcher&, const bp::error_code&, const bp::filesystem::path&, const char* const*&,
+                     const bp::error_code&);
 };
 
 struct Pipe {
@@ -138,7 +154,8 @@ class Supervision {
   std::unique_ptr<bp::process> proc_;
   std::unique_ptr<Descriptor> sigfd_, out_, err_, in_;
   std::unique_ptr<Redactor> out_redactor_, err_redactor_;
-  asio::steady_timer deadline_{ctx_}, grace_{ctx_}, watch_{ctx_};
+  // Created after the spawn (see spawn()): no reactor may exist while the vfork child runs.
+  std::optional<asio::steady_timer> deadline_, grace_, watch_;
   bool child_done_ = false, out_open_ = false, err_open_ = false, stopping_ = false;
   ChildOutcome outcome_;
   std::array<char, 65536> buf_{};
@@ -162,7 +179,12 @@ Status Supervision::spawn() {
   argv.push_back(nullptr);
   ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read, out.write, err.write},
                 spec_.user ? &*spec_.user : nullptr};
-  bp::posix::default_launcher launcher;
+  // vfork: the parent is suspended until the child has exec'd, and no page table is copied (a
+  // fork copies ~10 MB of mappings here). Safe because the child only runs async-signal-safe
+  // setup, allocates nothing, leaves with _exit on failure (on_exec_error), and Asio has no
+  // reactor yet whose state notify_fork() could change (timers and descriptors are created
+  // after the spawn).
+  bp::posix::vfork_launcher launcher;
   bp::error_code ec;
   auto proc = launcher(ctx_.get_executor(), ec, bp::filesystem::path(spec_.executable.string()),
                        std::vector<std::string>{}, init);
@@ -256,16 +278,16 @@ void Supervision::stop_child(bool restart) {
   stopping_ = true;
   outcome_.restart = restart;
   send_signal(pidfd_, SIGTERM);
-  grace_.expires_after(std::chrono::milliseconds(spec_.kill_grace_ms));
-  grace_.async_wait([this](const boost::system::error_code& ec) {
+  grace_->expires_after(std::chrono::milliseconds(spec_.kill_grace_ms));
+  grace_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !child_done_) send_signal(pidfd_, SIGKILL);
   });
 }
 
 void Supervision::start_timers() {
   if (spec_.timeout_ms) {
-    deadline_.expires_after(std::chrono::milliseconds(*spec_.timeout_ms));
-    deadline_.async_wait([this](const boost::system::error_code& ec) {
+    deadline_->expires_after(std::chrono::milliseconds(*spec_.timeout_ms));
+    deadline_->async_wait([this](const boost::system::error_code& ec) {
       if (ec || child_done_) return;
       outcome_.timed_out = true;
       log::warn("timeout: sending SIGTERM to {}", spec_.argv.front());
@@ -276,8 +298,8 @@ void Supervision::start_timers() {
 }
 
 void Supervision::schedule_watch() {
-  watch_.expires_after(std::chrono::milliseconds(spec_.watch_interval_ms));
-  watch_.async_wait([this](const boost::system::error_code& ec) {
+  watch_->expires_after(std::chrono::milliseconds(spec_.watch_interval_ms));
+  watch_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || child_done_ || stopping_) return;
     if (spec_.watch_changed()) {
       log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
@@ -290,9 +312,9 @@ void Supervision::schedule_watch() {
 
 void Supervision::maybe_finish() {
   if (!child_done_ || out_open_ || err_open_) return;
-  deadline_.cancel();
-  grace_.cancel();
-  watch_.cancel();
+  for (auto* timer : {&deadline_, &grace_, &watch_}) {
+    if (*timer) (*timer)->cancel();
+  }
   if (sigfd_) sigfd_->cancel();
   if (in_ && in_->is_open()) in_->close();
   ctx_.stop();
@@ -301,6 +323,9 @@ void Supervision::maybe_finish() {
 Result<ChildOutcome> Supervision::run() {
   LOCKBOX_TRY(spawn());
   if (!outcome_.spawned) return outcome_;
+  deadline_.emplace(ctx_);
+  grace_.emplace(ctx_);
+  watch_.emplace(ctx_);
   const int sigfd = ::dup(signals_.fd());
   if (sigfd < 0) return runtime_error("cannot watch signals");
   sigfd_ = std::make_unique<Descriptor>(ctx_, sigfd);

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""bench/launch: what `lockbox run` costs per launch, as ratios against baselines in the same run.
+
+Setup (a fresh temp store): 50 secrets resolved for the launch, spread over all five scope kinds
+(10 each in apikey:k1, group:g1, function:prod/fn, namespace:prod, global), plus 10,000 other
+secrets in other scopes. Every launch is audited (two records).
+
+Measured, interleaved round by round so machine noise hits every variant alike:
+  bare   /bin/true                                   (exec baseline)
+  env    env <the same 50 FLUXBASE_SECRET_*=...> /bin/true
+  run    lockbox run --namespace prod --function fn --group g1 --apikey k1 -- /bin/true
+Prints medians, the ratios run/env and run/bare, and the median of each phase lockbox reports
+with LOCKBOX_TIMING (exec+load, cli+policy, store-open, keys, resolve, decrypt, audit, spawn, child,
+audit-exit). No assertion: figures only.
+
+Usage: bench/launch.py [--lockbox build/cli/lockbox] [--rounds 200] [--others 10000]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SCOPES = [("--apikey", "k1"), ("--group", "g1"), ("--function", "fn", "--namespace", "prod"),
+          ("--namespace", "prod"), ()]
+
+
+def lockbox(args, env, stdin=None):
+    return subprocess.run(args, env=env, input=stdin, check=True, capture_output=True)
+
+
+def seed(binary, env, others):
+    lockbox([binary, "init"], env)
+    # 10 resolved secrets per scope kind, values of 32 bytes.
+    for i, flags in enumerate(SCOPES):
+        body = "".join(f"S{i}_{j}={'v' * 24}{i:04d}{j:04d}\n" for j in range(10))
+        lockbox([binary, "secrets", "import", "-", *flags], env, body.encode())
+    # Others: in scopes the launch does not resolve.
+    per_scope = 1000
+    for k in range(others // per_scope):
+        body = "".join(f"OTHER_{k}_{j}={'x' * 32}\n" for j in range(per_scope))
+        flags = [("--namespace", f"ns{k}"), ("--function", f"fn{k}", "--namespace", "prod"),
+                 ("--apikey", f"key{k}"), ("--group", f"grp{k}")][k % 4]
+        lockbox([binary, "secrets", "import", "-", *flags], env, body.encode())
+
+
+def timed(argv, env):
+    start = time.monotonic_ns()
+    env = dict(env)
+    if "LOCKBOX_TIMING" in env:
+        env["LOCKBOX_TIMING"] = str(start)
+    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = (time.monotonic_ns() - start) / 1e6
+    if proc.returncode != 0:
+        sys.exit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.decode()[-400:]}")
+    return elapsed, proc.stderr.decode()
+
+
+def phases(stderr):
+    for line in stderr.splitlines():
+        if line.startswith("lockbox timing:"):
+            out = {}
+            for part in line.split()[2:]:
+                key, value = part.split("=")
+                ms, faults = value.split("/")
+                out[key] = (float(ms[:-2]), int(faults[:-2]))
+            return out
+    return {}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lockbox", default=os.path.join(os.path.dirname(__file__), "..", "build", "cli", "lockbox"))
+    ap.add_argument("--rounds", type=int, default=200)
+    ap.add_argument("--others", type=int, default=10000)
+    args = ap.parse_args()
+    binary = os.path.abspath(args.lockbox)
+    true_bin = shutil.which("true")
+    work = tempfile.mkdtemp(prefix="lockbox-bench-")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOCKBOX_")}
+        env["LOCKBOX_DATA_DIR"] = os.path.join(work, ".lockbox")
+        seed(binary, env, args.others)
+        run_argv = [binary, "run", "--namespace", "prod", "--function", "fn", "--group", "g1",
+                    "--apikey", "k1", "--", true_bin]
+        dry = lockbox([binary, "--json", *run_argv[1:-2], "--dry-run", "--", true_bin], env)
+        injected = dry.stdout.decode().count('"env"')
+        env_argv = ["env"] + [f"FLUXBASE_SECRET_S{i}_{j}={'v' * 24}{i:04d}{j:04d}"
+                              for i in range(5) for j in range(10)] + [true_bin]
+        timing_env = dict(env, LOCKBOX_TIMING="1")
+        samples = {"bare": [], "env": [], "run": []}
+        breakdown = {}
+        for _ in range(5):  # warm the page cache
+            timed(run_argv, env), timed(env_argv, env), timed([true_bin], env)
+        for _ in range(args.rounds):
+            samples["bare"].append(timed([true_bin], env)[0])
+            samples["env"].append(timed(env_argv, env)[0])
+            ms, err = timed(run_argv, timing_env)
+            samples["run"].append(ms)
+            for k, v in phases(err).items():
+                breakdown.setdefault(k, []).append(v)
+        med = {k: statistics.median(v) for k, v in samples.items()}
+        print(f"lockbox run injecting {injected} secrets ({args.others} others stored), {args.rounds} rounds")
+        for k in ("bare", "env", "run"):
+            print(f"  {k:5s} median {med[k]:7.2f} ms   p90 {statistics.quantiles(samples[k], n=10)[-1]:7.2f} ms")
+        print(f"  ratio run/env  = {med['run'] / med['env']:.2f}x   (target <= 3x, stretch 2x)")
+        print(f"  ratio run/bare = {med['run'] / med['bare']:.2f}x")
+        print("  where lockbox's time goes (median per phase: ms, minor page faults):")
+        for k, v in breakdown.items():
+            print(f"    {k:11s} {statistics.median(x[0] for x in v):6.3f} ms  {statistics.median(x[1] for x in v):5.0f} pf")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
