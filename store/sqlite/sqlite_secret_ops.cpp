@@ -10,6 +10,9 @@
 #include "store/validation.hpp"
 
 namespace lockbox::store::sqlite {
+namespace {
+constexpr std::size_t kLargeWriteRows = 1000;
+}  // namespace
 
 Result<WriteResult> SqliteStore::set(SetRequest request) {
   LOCKBOX_TRY(validate_set_request(request, options_.limits));
@@ -142,6 +145,9 @@ Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<Import
   }
   if (summary.created + summary.updated > 0) LOCKBOX_TRY(bump_change_counter());
   LOCKBOX_TRY(tx->commit());
+  // A large import leaves a WAL of tens of MB, which every later process would replay on open
+  // (lockbox processes are usually the store's only connection). Fold it into the database now.
+  if (summary.created + summary.updated > kLargeWriteRows) (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   return summary;
 }
 
