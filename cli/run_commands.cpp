@@ -31,7 +31,9 @@ struct RunFlags {
   std::optional<std::string> ns, function, group, apikey;
   std::vector<std::string> env_files;
   bool pristine = false, redact = false, dry_run = false;
-  std::string timeout, kill_grace = "10s", deliver = "env", watch, user, payload;
+  // Durations are optional: absent means "not given"; an empty string given is malformed.
+  std::optional<std::string> timeout, kill_grace, watch;
+  std::string deliver = "env", user, payload;
 };
 
 void add_context_flags(CLI::App& cmd, RunFlags& f) {
@@ -53,9 +55,10 @@ void add_launch_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_option("--user", f.user, "Run the child as USER (lockbox must be root)");
 }
 
-Result<std::optional<std::int64_t>> optional_duration(const std::string& text, const char* flag) {
-  if (text.empty()) return std::optional<std::int64_t>();
-  auto ms = parse_duration(text);
+Result<std::optional<std::int64_t>> optional_duration(const std::optional<std::string>& text,
+                                                      const char* flag) {
+  if (!text) return std::optional<std::int64_t>();
+  auto ms = parse_duration(*text);
   if (!ms.is_ok()) return ms.status().with_context(flag);
   return std::optional<std::int64_t>(*ms);
 }

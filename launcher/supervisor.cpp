@@ -160,6 +160,7 @@ class Supervision {
   ChildOutcome outcome_;
   std::array<char, 65536> buf_{};
   int pidfd_ = -1;
+  const bool session_leader_ = ::getsid(0) == ::getpid();
 
  public:
   ~Supervision() {
@@ -266,8 +267,11 @@ void Supervision::watch_signals() {
     while (auto sig = signals_.read_pending()) {
       if (is_terminating(sig->signal)) outcome_.terminating_signal = sig->signal;
       // A terminal signals its whole foreground group: the child, in lockbox's group, already has
-      // it. Anything else was aimed at lockbox and is passed on once.
-      if (!sig->from_terminal) send_signal(pidfd_, sig->signal);
+      // it. Except a hangup while lockbox leads the session (sshd exec'd it, or setsid): the kernel
+      // sends that SIGHUP to the session leader alone. Anything else was aimed at lockbox and is
+      // passed on once.
+      const bool child_has_it = sig->from_terminal && !(sig->signal == SIGHUP && session_leader_);
+      if (!child_has_it) send_signal(pidfd_, sig->signal);
     }
     watch_signals();
   });
