@@ -1,6 +1,10 @@
 // Unit tests of the launcher's pure pieces: the child environment, PATH lookup, launch plans and
 // the job backoff.
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -9,6 +13,7 @@
 #include "launcher/command_lookup.hpp"
 #include "launcher/launch.hpp"
 #include "launcher/launch_plan.hpp"
+#include "launcher/process_state.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace lockbox;
@@ -115,4 +120,20 @@ TEST_CASE("job backoff is full jitter under an exponential cap of 60 s", "[launc
   CHECK(backoff_ms(3, 4000) == 4000);         // [0, 4000]
   CHECK(backoff_ms(7, 60'000) == 60'000);     // capped
   CHECK(backoff_ms(30, 0xFFFFFFFFu) <= 60'000);
+}
+
+TEST_CASE("harden_self makes the process non-dumpable with a core soft limit of 0", "[launcher][hygiene]") {
+  // Run in a forked child so the test process itself is not changed.
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    harden_self();
+    rlimit core{};
+    getrlimit(RLIMIT_CORE, &core);
+    _exit(prctl(PR_GET_DUMPABLE) == 0 && core.rlim_cur == 0 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
