@@ -16,9 +16,17 @@
 #include "core/timing.hpp"
 #include "launcher/process_state.hpp"
 #include "store/crypto.hpp"
+#include "store/master_key.hpp"
 
 int main(int argc, char** argv) {
   (void)lockbox::timing::enabled();  // starts the clock of bench/launch's phase breakdown
+  // Hygiene before anything can hold plaintext, and before any second thread exists: not
+  // dumpable, no core file, the secure heap, and the master key variables copied into wiping
+  // buffers and scrubbed from the environment (changing environ races with getenv in a thread).
+  lockbox::launcher::harden_self();
+  lockbox::init_secure_heap();
+  lockbox::store::capture_master_key_env();
+  lockbox::log::init_from_env();
   lockbox::prefault_executable();
   lockbox::prefault_heap(2 << 20);
   // OpenSSL 3.0's first fetch builds its method store (~1.5 ms of CPU). Start it now on the other
@@ -26,9 +34,6 @@ int main(int argc, char** argv) {
   // fetched algorithms are a function-local static: initialisation is thread-safe). Nothing
   // secret is touched by this thread.
   std::thread(lockbox::store::init_crypto).detach();
-  lockbox::launcher::harden_self();
-  lockbox::init_secure_heap();
-  lockbox::log::init_from_env();
   const int code = lockbox::cli::run(argc, argv);
   lockbox::timing::report();
   // Every key, value and database handle was released (and wiped) when run() returned; what is

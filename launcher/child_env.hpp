@@ -23,6 +23,7 @@ class ChildEnvironment {
 
   // Sets (or replaces) a variable.
   void set(const std::string& name, SecretValue value);
+  void erase(const std::string& name) { vars_.erase(name); }
   [[nodiscard]] const SecretValue* find(const std::string& name) const;
   [[nodiscard]] std::size_t size() const { return vars_.size(); }
   // Wipes every value and the emitted buffer (called right after the spawn).

@@ -31,7 +31,7 @@ Result<UserSwitch> lookup_user(const std::string& name) {
   if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
     return bad_input("--user: no such user " + name);
   }
-  UserSwitch user{pw.pw_uid, pw.pw_gid, {}};
+  UserSwitch user{pw.pw_uid, pw.pw_gid, {}, pw.pw_name, pw.pw_dir, pw.pw_shell};
   int count = 256;
   user.groups.resize(static_cast<std::size_t>(count));
   if (getgrouplist(pw.pw_name, pw.pw_gid, user.groups.data(), &count) < 0) {
@@ -80,6 +80,15 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
                                                      s.request.pristine);
   std::unique_ptr<DeliveryDir> dir;
   if (Status st = fill_environment(s, plan, env, dir); !st.is_ok()) return fail(st);
+  if (s.user) {
+    // The identity variables follow the user, as `sudo -u` / `su -` set them; the invoker's
+    // runtime directory is not the child's.
+    env.set("HOME", SecretValue(s.user->home));
+    env.set("USER", SecretValue(s.user->name));
+    env.set("LOGNAME", SecretValue(s.user->name));
+    env.set("SHELL", SecretValue(s.user->shell));
+    env.erase("XDG_RUNTIME_DIR");
+  }
   const SecretValue* path = env.find("PATH");
   const CommandLookup found = find_command(plan.argv.front(), path ? path->reveal() : kDefaultPath);
   if (found.outcome == CommandLookup::Outcome::kNotFound) {
@@ -132,7 +141,9 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
 Result<LaunchPlan> make_plan(const Session& s) {
   LOCKBOX_ASSIGN_OR_RETURN(LaunchPlan plan, plan_context(s.request, *s.deps.policy));
   const std::vector<std::string_view> host = host_environment();
-  LOCKBOX_TRY(resolve_plan(plan, s.request, *s.deps.policy, s.store, host, s.deps.clock->now()));
+  // A dry run shows names and versions only: nothing to decrypt.
+  LOCKBOX_TRY(resolve_plan(plan, s.request, *s.deps.policy, s.store, host, s.deps.clock->now(),
+                           !s.options.dry_run));
   return plan;
 }
 
@@ -184,7 +195,8 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
     }
     ChildOutcome outcome;
     const int code = attempt(s, *plan, "launch", "", watch, outcome);
-    if (!outcome.restart || !next) return code;
+    // A terminating signal ends the watch too, even if a restart was under way.
+    if (!outcome.restart || !next || outcome.terminating_signal != 0) return code;
     plan = std::move(*next);
   }
 }

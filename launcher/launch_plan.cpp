@@ -1,13 +1,14 @@
 #include "launcher/launch_plan.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "core/log.hpp"
-#include "resolver/dotenv.hpp"
 #include "core/timing.hpp"
-
-#include <fstream>
-#include <sstream>
+#include "resolver/dotenv.hpp"
 
 namespace lockbox::launcher {
 namespace {
@@ -24,18 +25,28 @@ Result<const policies::FunctionPolicy*> find_entry(const RunRequest& r, const po
   return static_cast<const policies::FunctionPolicy*>(nullptr);  // --function F without a policy entry
 }
 
+// Reads a file straight into a wiping buffer (no stream buffers holding copies of values).
+Result<SecretValue> read_secret_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return bad_input("cannot read env file " + path);
+  SecretValue content;
+  char buf[16384];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) content.append({buf, static_cast<std::size_t>(n)});
+  }
+  wipe(buf, sizeof buf);
+  ::close(fd);
+  if (n < 0) return bad_input("cannot read env file " + path);
+  return content;
+}
+
 Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std::string>& paths) {
   std::vector<resolver::EnvFileLayer> layers;
   for (const auto& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return bad_input("cannot read env file " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string content = ss.str();
-    auto entries = resolver::parse_dotenv(content, path);
-    wipe(content.data(), content.size());
-    if (!entries.is_ok()) return entries.status();
-    layers.push_back({path, std::move(entries).value()});
+    LOCKBOX_ASSIGN_OR_RETURN(const SecretValue content, read_secret_file(path));
+    LOCKBOX_ASSIGN_OR_RETURN(auto entries, resolver::parse_dotenv(content.reveal(), path));
+    layers.push_back({path, std::move(entries)});
   }
   return layers;
 }

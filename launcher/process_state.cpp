@@ -1,6 +1,8 @@
 #include "launcher/process_state.hpp"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -43,6 +45,11 @@ void remember_initial_state(const ProcessState& state) { g_initial = state; }
 const ProcessState& initial_state() { return g_initial; }
 
 void harden_self() {
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      (void)::open("/dev/null", O_RDWR);  // takes the lowest free number: this one
+    }
+  }
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   struct rlimit core {};
   getrlimit(RLIMIT_CORE, &core);

@@ -28,8 +28,9 @@ struct ProcessState {
 void remember_initial_state(const ProcessState& state);
 const ProcessState& initial_state();
 
-// Process hygiene for lockbox itself (SPEC §3): not dumpable, core soft limit 0 (the hard limit is
-// kept so the child can get its limit back).
+// Process hygiene for lockbox itself (SPEC §3): fds 0-2 open (on /dev/null when they were closed,
+// so no internal descriptor can take their number and reach the child as its stdio), not
+// dumpable, core soft limit 0 (the hard limit is kept so the child can get its limit back).
 void harden_self();
 
 }  // namespace lockbox::launcher

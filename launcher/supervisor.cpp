@@ -57,8 +57,12 @@ struct ExecInit {
       }
     }
     if (user != nullptr) {
-      if (::setgroups(user->groups.size(), user->groups.data()) != 0 || ::setgid(user->gid) != 0 ||
-          ::setuid(user->uid) != 0) {
+      // Raw system calls, not glibc's wrappers: in a multithreaded process those broadcast the
+      // change to every thread (__nptl_setxid) through memory this vfork child shares with the
+      // parent. The child is a single-threaded process, so the raw calls are exactly right.
+      if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) != 0 ||
+          ::syscall(SYS_setresgid, user->gid, user->gid, user->gid) != 0 ||
+          ::syscall(SYS_setresuid, user->uid, user->uid, user->uid) != 0) {
         return fail();
       }
     }
@@ -304,7 +308,7 @@ void Supervision::start_timers() {
 void Supervision::schedule_watch() {
   watch_->expires_after(std::chrono::milliseconds(spec_.watch_interval_ms));
   watch_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec || child_done_ || stopping_) return;
+    if (ec || child_done_ || stopping_ || outcome_.terminating_signal != 0) return;
     if (spec_.watch_changed()) {
       log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
       stop_child(true);

@@ -27,6 +27,7 @@ struct UserSwitch {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  std::string name, home, shell;  // the child's USER/LOGNAME, HOME and SHELL
 };
 
 struct ChildSpec {

@@ -171,13 +171,28 @@ struct EnvSources {
   std::optional<SecretValue> passphrase;
 };
 
-EnvSources take_env_sources() {
+EnvSources read_env_sources() {
   EnvSources env;
   if (const char* v = std::getenv(kEnvKey)) env.key.emplace(v);
   if (const char* v = std::getenv(kEnvKeyFile)) env.key_file.emplace(v);
   if (const char* v = std::getenv(kEnvPassphrase)) env.passphrase.emplace(v);
   scrub_master_key_env();
   return env;
+}
+
+// What capture_master_key_env() took at start, until load_master_key() consumes it.
+std::optional<EnvSources>& captured_env() {
+  static std::optional<EnvSources> captured;
+  return captured;
+}
+
+EnvSources take_env_sources() {
+  if (captured_env()) {
+    EnvSources env = std::move(*captured_env());
+    captured_env().reset();
+    return env;
+  }
+  return read_env_sources();
 }
 
 Result<std::optional<MasterKey>> with_source(Result<SecureKey> key, std::string source) {
@@ -229,6 +244,8 @@ Result<SecureKey> read_key_file(const std::filesystem::path& path) {
   LOCKBOX_ASSIGN_OR_RETURN(const UniqueFd file, open_key_file(path, nullptr));
   return read_open_key_file(file, path);
 }
+
+void capture_master_key_env() { captured_env() = read_env_sources(); }
 
 void scrub_master_key_env() {
   // unsetenv only unlinks the entry: the bytes stay in memory and, for variables inherited at

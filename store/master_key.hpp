@@ -50,6 +50,11 @@ Result<SecureKey> read_key_file(const std::filesystem::path& path);
 Status write_new_key_file(const std::filesystem::path& path, Random& random);
 
 // Wipes (in place) and unsets every LOCKBOX_MASTER_* variable of this process's environment.
+// NOTE: mutates environ; call before any other thread exists (getenv is not safe against it).
 void scrub_master_key_env();
+
+// Copies the LOCKBOX_MASTER_* values into wiping buffers and scrubs the environment, for the next
+// load_master_key() to use. main() calls it first thing, before it starts any thread.
+void capture_master_key_env();
 
 }  // namespace lockbox::store

@@ -93,6 +93,10 @@ Status SqliteStore::load_keys(MasterKey master_key) {
                                  want_passphrase ? "passphrase" : "key",
                                  want_passphrase ? "key" : "passphrase", master_key.source));
   }
+  if (want_passphrase && (iterations < 100'000 || iterations > 10'000'000 || salt.size() < 16)) {
+    // A tampered count could make every open hang (or weaken nothing: the KCV still decides).
+    return integrity_error("store metadata is damaged (passphrase parameters)");
+  }
   if (want_passphrase) {
     LOCKBOX_ASSIGN_OR_RETURN(master_key.key,
                              stretch_passphrase(master_key.passphrase, salt,
