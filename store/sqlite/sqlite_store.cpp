@@ -206,14 +206,21 @@ Result<SecretValue> SqliteStore::decrypt_version(const SecretAddress& address, c
     st->reset();
     return not_found(fmt::format("{} was deleted at v{}", address.reference(), version));
   }
-  const Status damaged = integrity_error(
-      fmt::format("secret {} fails authentication (damaged or tampered row)", reference(address, version)));
   const Bytes envelope(st->blob(2).begin(), st->blob(2).end());
   const auto key_id = static_cast<std::uint32_t>(st->int64(1));
   st->reset();
+  return open_value(address, row.uid, version, key_id, envelope);
+}
+
+Result<SecretValue> SqliteStore::open_value(const SecretAddress& address, ByteView uid,
+                                            std::int64_t version, std::uint32_t key_id,
+                                            ByteView envelope) {
+  const Status damaged = integrity_error(
+      fmt::format("secret {} fails authentication (damaged or tampered row)", reference(address, version)));
   auto key = data_key(key_id);
   if (!key.is_ok()) return damaged;
-  const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, row.uid,
+  // AAD from the request (scope, name, version asked for) and the uid found at that address.
+  const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, uid,
                                            static_cast<std::uint64_t>(version));
   SecretValue value;
   if (!open_envelope(**key, key_id, kLabelSecretValue, context, envelope, value).is_ok()) return damaged;
@@ -304,9 +311,24 @@ Result<std::vector<SecretMeta>> SqliteStore::history(const SecretAddress& addres
 }
 
 Result<SecretValue> SqliteStore::decrypt(const SecretAddress& address, std::int64_t version) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
-  if (!row) return not_found("no secret " + address.reference());
-  return decrypt_version(address, *row, version);
+  // The launch path calls this once per injected secret: one indexed query for the uid and the
+  // version row together, instead of find_secret() then decrypt_version().
+  LOCKBOX_ASSIGN_OR_RETURN(Statement * st, db_.cached(
+      "SELECT s.uid, v.tombstone, v.key_id, v.envelope FROM secrets s JOIN versions v "
+      "ON v.secret_id = s.id AND v.version = ? WHERE s.scope = ? AND s.name = ?"));
+  st->bind(1, version).bind(2, address.scope.address()).bind(3, address.name);
+  LOCKBOX_ASSIGN_OR_RETURN(const bool found, st->step());
+  if (!found) {
+    st->reset();
+    return not_found(fmt::format("{} has no version {}", address.reference(), version));
+  }
+  const Bytes uid(st->blob(0).begin(), st->blob(0).end());
+  const bool tombstone = st->int64(1) != 0;
+  const auto key_id = static_cast<std::uint32_t>(st->int64(2));
+  const Bytes envelope(st->blob(3).begin(), st->blob(3).end());
+  st->reset();
+  if (tombstone) return not_found(fmt::format("{} was deleted at v{}", address.reference(), version));
+  return open_value(address, uid, version, key_id, envelope);
 }
 
 Result<std::int64_t> SqliteStore::change_counter() {

@@ -62,6 +62,9 @@ class SqliteStore final : public Store {
   Result<const SecureKey*> data_key(std::uint32_t key_id);
   Result<SecretValue> decrypt_version(const SecretAddress& address, const SecretRow& row,
                                       std::int64_t version);
+  // Authenticates and decrypts one envelope; kIntegrity naming the secret on any failure.
+  Result<SecretValue> open_value(const SecretAddress& address, ByteView uid, std::int64_t version,
+                                 std::uint32_t key_id, ByteView envelope);
   // Inside an open transaction: appends version head+1 (creating the secret row when absent).
   Result<SecretMeta> write_version(const SecretAddress& address, std::optional<SecretRow> row,
                                    const NewVersion& version);
