@@ -249,11 +249,18 @@ Result<RevealedSecret> SqliteStore::reveal(const SecretAddress& address) {
 
 Result<std::vector<SecretMeta>> SqliteStore::query_heads(const std::optional<Scope>& exact_scope,
                                                          bool include_deleted) {
-  const std::string sql = std::string(
+  // Two fixed statements, prepared once per connection: heads_in_scopes() runs the scoped one
+  // for every scope of a launch.
+  static constexpr const char* kAllHeads =
       "SELECT s.scope, s.name, s.created_at, " LOCKBOX_VERSION_COLUMNS
-      " FROM secrets s JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version") +
-      (exact_scope ? " WHERE s.scope = ?" : "") + " ORDER BY s.scope, s.name";
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(sql));
+      " FROM secrets s JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version"
+      " ORDER BY s.scope, s.name";
+  static constexpr const char* kScopeHeads =
+      "SELECT s.scope, s.name, s.created_at, " LOCKBOX_VERSION_COLUMNS
+      " FROM secrets s JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version"
+      " WHERE s.scope = ? ORDER BY s.name";
+  LOCKBOX_ASSIGN_OR_RETURN(Statement * cached, db_.cached(exact_scope ? kScopeHeads : kAllHeads));
+  Statement& st = *cached;
   if (exact_scope) st.bind(1, exact_scope->address());
   std::vector<SecretMeta> out;
   while (true) {
@@ -263,10 +270,15 @@ Result<std::vector<SecretMeta>> SqliteStore::query_heads(const std::optional<Sco
     LOCKBOX_ASSIGN_OR_RETURN(m.scope, Scope::parse(st.text(0)));
     m.name = st.text(1);
     m.created_at = st.int64(2);
-    LOCKBOX_TRY(fill_version(st, 3, m).with_context(m.scope.address() + "/" + m.name));
+    const Status filled = fill_version(st, 3, m);
+    if (!filled.is_ok()) {
+      st.reset();
+      return filled.with_context(m.scope.address() + "/" + m.name);
+    }
     if (m.tombstone && !include_deleted) continue;
     out.push_back(std::move(m));
   }
+  st.reset();
   return out;
 }
 
