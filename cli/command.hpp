@@ -50,5 +50,11 @@ void add_run_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot
                       const std::vector<std::string>& trailing);
 void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 void add_policy_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
+// keys status|rotate|reencrypt|rewrap|generate (SPEC §6).
+void add_keys_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
+// audit list|verify|checkpoint (SPEC §7).
+void add_audit_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
+// doctor (SPEC §5).
+void add_doctor_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 
 }  // namespace lockbox::cli

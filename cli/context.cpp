@@ -51,6 +51,7 @@ Result<Context> Context::create(const GlobalOptions& globals) {
   ctx.options_.url = globals.store_url;
   ctx.options_.busy_timeout_ms = timeout.value();
   ctx.options_.actor = current_actor();
+  ctx.options_.clock = &process_clock();
   if (!globals.master_key_file.empty()) ctx.master_key_file_ = globals.master_key_file;
   ctx.json_ = globals.json;
   // The policy's limits govern the store's checks too (SPEC §9, §10).

@@ -93,7 +93,7 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
                                 globals.json);
       }
       LOCKBOX_TRY(launcher::resolve_plan(plan, request, policy, *store, launcher::host_environment(),
-                                         SystemClock::instance().now(), false));
+                                         process_clock().now(), false));
       LOCKBOX_TRY(store->append_audit({"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)},
                                       false));
       print_resolution(plan.resolution, globals.json);

@@ -124,7 +124,7 @@ int launch(const GlobalOptions& globals, const RunFlags& f, launcher::RunRequest
   }
   launcher::LaunchDeps deps;
   deps.policy = &ctx->policy();
-  deps.clock = &SystemClock::instance();
+  deps.clock = &process_clock();
   const Context& context = *ctx;
   deps.open_store = [&context] { return context.open_store(); };
   deps.print_plan = [&globals](const launcher::LaunchPlan& plan) { print_resolution(plan.resolution, globals.json); };

@@ -44,7 +44,7 @@ struct DiffOptions {
 };
 
 UnixMillis now() {
-  return SystemClock::instance().now();
+  return process_clock().now();
 }
 
 Status deleted_error(const store::SecretMeta& meta) {

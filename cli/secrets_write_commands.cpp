@@ -75,7 +75,7 @@ Result<store::SetRequest> set_request(const SetOptions& options, const store::Li
     LOCKBOX_ASSIGN_OR_RETURN(request.metadata, parse_meta(options.meta));
   }
   if (options.expires) {
-    const UnixMillis now = SystemClock::instance().now();
+    const UnixMillis now = process_clock().now();
     auto at = parse_time_or_duration(*options.expires, now, Direction::kFuture);
     if (!at.is_ok()) {
       return bad_input(

@@ -22,6 +22,11 @@ class SystemClock final : public Clock {
   static const SystemClock& instance();
 };
 
+// The clock of this lockbox process: the system clock, or, when LOCKBOX_TEST_NOW holds an RFC 3339
+// time, one that starts at that time and advances with the system clock. A test seam (expiry,
+// token TTL and rotation tests without sleeping); read once, on first use.
+const Clock& process_clock();
+
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(UnixMillis start) : now_(start) {}

@@ -15,6 +15,7 @@
 // open the same store concurrently.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "core/status.hpp"
+#include "store/audit_chain.hpp"
 #include "store/master_key.hpp"
 #include "store/types.hpp"
 
@@ -36,6 +38,10 @@ struct StoreOptions {
   const Clock* clock = nullptr;       // defaults to SystemClock
   Random* random = nullptr;           // defaults to OsRandom
   Limits limits;
+  // Nonce budget of new data keys (CRYPTO.md: 2^31) and the size of the blocks of encryptions a
+  // process reserves from it (0: adaptive, 16 doubling to 4096). Tests lower both.
+  std::int64_t nonce_budget = std::int64_t{1} << 31;
+  std::int64_t nonce_block = 0;
 };
 
 // The outcome of one secret write.
@@ -50,6 +56,80 @@ struct AuditEvent {
   std::string target;   // scope address and name, e.g. "namespace:prod/DB_URL"
   std::string outcome;  // "ok", "denied", "error", an exit code ...
   std::string detail;   // names, versions, counts; never a value
+};
+
+// ---- keys (SPEC §6) ----
+
+// One data key of the keyring. `version` is its key_id.
+struct DataKeyStatus {
+  std::uint32_t version = 0;
+  std::string state;                   // active | decrypt_only | retired | destroyed
+  UnixMillis created_at = 0;
+  std::int64_t encryptions = 0;        // reserved from its nonce budget (an upper bound)
+  std::int64_t max_encryptions = 0;
+  std::int64_t versions_encrypted = 0; // secret versions still under this key
+};
+
+// A version that failed authentication during re-encryption (kept, never dropped).
+struct QuarantinedVersion {
+  SecretAddress address;
+  std::int64_t version = 0;
+  std::uint32_t key_id = 0;
+  std::string reason;
+  UnixMillis detected_at = 0;
+};
+
+struct KeyStatus {
+  std::uint32_t active_version = 0;
+  UnixMillis active_created_at = 0;
+  std::uint32_t master_key_generation = 0;
+  std::vector<DataKeyStatus> keys;     // by version
+  std::vector<QuarantinedVersion> quarantined;
+};
+
+struct RotateResult {
+  bool rotated = false;                // false: another process rotated first (nothing done)
+  std::uint32_t previous = 0;          // the active key before
+  std::uint32_t active = 0;            // the active key now
+};
+
+struct ReencryptProgress {
+  std::int64_t done = 0;               // versions moved (or quarantined) so far by this run
+  std::int64_t total = 0;              // versions under old keys when the run started
+};
+
+struct ReencryptOptions {
+  std::size_t batch_size = 1000;       // versions per transaction
+  std::function<void(const ReencryptProgress&)> on_progress;  // after each committed batch
+};
+
+struct ReencryptSummary {
+  std::int64_t reencrypted = 0;
+  std::int64_t quarantined = 0;        // newly quarantined by this run
+  std::uint32_t active = 0;
+  std::vector<std::uint32_t> retired;  // keys that became retired
+};
+
+// ---- audit (SPEC §7) ----
+
+struct AuditFilter {
+  std::optional<UnixMillis> since;     // ts >= since
+  std::optional<std::string> action;   // exact action name
+  std::optional<std::string> target;   // exact target, or a glob with '*'
+};
+
+// `seq:mac` of one record, kept outside the store to detect a cut tail.
+struct AuditCheckpoint {
+  std::int64_t seq = 0;
+  Mac mac{};
+};
+
+struct AuditVerifyResult {
+  std::int64_t records = 0;            // records checked
+  std::int64_t last_seq = 0;
+  // Empty when the chain verifies; else the first bad seq and what is wrong with it.
+  std::optional<std::int64_t> first_bad_seq;
+  std::string problem;
 };
 
 class Store {
@@ -103,6 +183,33 @@ class Store {
   // Appends one audit record in its own transaction. `durable=false` allows synchronous=NORMAL
   // (launch and resolve records, SPEC §6).
   virtual Status append_audit(const AuditEvent& event, bool durable = true) = 0;
+
+  // ---- keys ----
+  virtual Result<KeyStatus> key_status() = 0;
+  // A new active data key in one transaction (the old one becomes decrypt_only), audited as
+  // key.rotate with `reason`. When `expected_active` is given and the active key is no longer
+  // that one, another rotator won: nothing is done (rotated=false).
+  virtual Result<RotateResult> rotate_data_key(std::optional<std::uint32_t> expected_active,
+                                               const std::string& reason) = 0;
+  // Moves every version under an old data key to the active one, in batches (one transaction
+  // each, compare-and-swap on row_rev), resumable at any point. A version that fails
+  // authentication goes to the quarantine. Keys left with no versions become retired. One
+  // key.reencrypt record, in the last transaction.
+  virtual Result<ReencryptSummary> reencrypt(const ReencryptOptions& options) = 0;
+  // Master-key rotation: retires the current generation, adds the next with `new_key`'s KCV and
+  // rewraps every key of the keyring, in one transaction (key.rewrap). kBadInput when `new_key`
+  // equals the current or a retired master key. Returns the new generation.
+  virtual Result<std::uint32_t> rewrap(MasterKey new_key) = 0;
+
+  // ---- audit ----
+  // Calls `visit` for every record matching `filter`, oldest first.
+  virtual Status for_each_audit(const AuditFilter& filter,
+                                const std::function<Status(const AuditRecord&)>& visit) = 0;
+  // Recomputes the chain. With a checkpoint, also checks that its record is still there with
+  // that MAC. A broken chain is a result, not an error (the caller turns it into exit 5).
+  virtual Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) = 0;
+  // The newest record's seq and MAC (seq 0 and a zero MAC for an empty trail).
+  virtual Result<AuditCheckpoint> audit_checkpoint() = 0;
 };
 
 }  // namespace lockbox::store

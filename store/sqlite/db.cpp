@@ -175,6 +175,8 @@ Result<Statement> Db::prepare(std::string_view sql) {
   return Statement(db_, stmt);
 }
 
+void Db::set_rollback_hook(void (*fn)(void*), void* arg) { sqlite3_rollback_hook(db_, fn, arg); }
+
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Db::changes() const { return sqlite3_changes(db_); }
 

@@ -75,6 +75,8 @@ class Db {
   [[nodiscard]] std::int64_t last_insert_rowid() const;
   [[nodiscard]] int changes() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
+  // Calls fn(arg) whenever a transaction of this connection rolls back (sqlite3_rollback_hook).
+  void set_rollback_hook(void (*fn)(void*), void* arg);
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}

@@ -46,7 +46,10 @@ bool scope_in_namespace(const Scope& scope, const std::string& ns) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const StoreOptions& options, Db db) : options_(options), db_(std::move(db)) {}
+SqliteStore::SqliteStore(const StoreOptions& options, Db db) : options_(options), db_(std::move(db)) {
+  // Encryptions reserved inside a transaction that rolls back were never counted in the store.
+  db_.set_rollback_hook([](void* self) { static_cast<SqliteStore*>(self)->nonce_block_ = {}; }, this);
+}
 
 Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options,
                                                  const std::filesystem::path& path, MasterKey master_key) {

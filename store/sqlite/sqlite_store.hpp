@@ -34,6 +34,17 @@ class SqliteStore final : public Store {
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
   Result<std::int64_t> change_counter() override;
   Status append_audit(const AuditEvent& event, bool durable) override;
+  // Key lifecycle: sqlite_keys.cpp.
+  Result<KeyStatus> key_status() override;
+  Result<RotateResult> rotate_data_key(std::optional<std::uint32_t> expected_active,
+                                       const std::string& reason) override;
+  Result<ReencryptSummary> reencrypt(const ReencryptOptions& options) override;
+  Result<std::uint32_t> rewrap(MasterKey new_key) override;
+  // Audit trail reads: sqlite_audit.cpp.
+  Status for_each_audit(const AuditFilter& filter,
+                        const std::function<Status(const AuditRecord&)>& visit) override;
+  Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) override;
+  Result<AuditCheckpoint> audit_checkpoint() override;
 
  private:
   // The secret row for (scope, name), if any.
@@ -70,6 +81,19 @@ class SqliteStore final : public Store {
                                    const NewVersion& version);
   Status append_audit_in_tx(const AuditEvent& event);
   Status bump_change_counter();
+  // Inside an open transaction: the active data key's id, with one encryption reserved from its
+  // nonce budget (sqlite_keys.cpp). Rotates first when the budget is exhausted.
+  Result<std::uint32_t> reserve_encryption();
+  // Inside an open transaction: old active data key -> decrypt_only, a new active one, key.rotate.
+  Result<RotateResult> rotate_in_tx(std::optional<std::uint32_t> expected_active,
+                                    const std::string& reason);
+
+  // Encryptions reserved by this process from a data key's nonce budget and not yet used.
+  // Dropped when the transaction that reserved them rolls back.
+  struct NonceBlock {
+    std::uint32_t key_id = 0;
+    std::int64_t remaining = 0;
+  };
 
   StoreOptions options_;
   Db db_;
@@ -79,6 +103,8 @@ class SqliteStore final : public Store {
   SecureKey fingerprint_key_;
   SecureKey audit_chain_key_;
   std::map<std::uint32_t, SecureKey> data_keys_;
+  NonceBlock nonce_block_;
+  std::int64_t next_block_size_ = 16;
 };
 
 }  // namespace lockbox::store::sqlite
