@@ -16,7 +16,8 @@ Progress::Progress(std::string label, std::size_t total)
     : Progress(std::move(label), total, stderr_is_terminal()) {}
 
 Progress::Progress(std::string label, std::size_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled) {}
+    : label_(std::move(label)), total_(total), enabled_(enabled),
+      started_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() {
   finish();
@@ -38,6 +39,7 @@ void Progress::phase(std::string label, std::size_t total) {
   total_ = total;
   done_ = 0;
   last_percent_ = -1;
+  started_ = std::chrono::steady_clock::now();
   update(0);
 }
 
@@ -50,6 +52,12 @@ void Progress::draw() {
   const std::size_t filled = total_ == 0 ? kBarWidth : done_ * kBarWidth / total_;
   std::string line = fmt::format("\r\x1b[2K{} [{}{}] {}/{}", label_, std::string(filled, '#'),
                                  std::string(kBarWidth - filled, '.'), done_, total_);
+  // Rate and time left, once there is something to extrapolate from.
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  if (done_ > 0 && elapsed >= 0.2) {
+    const double rate = static_cast<double>(done_) / elapsed;
+    line += fmt::format("  {:.0f}/s  ETA {:.0f}s", rate, static_cast<double>(total_ - done_) / rate);
+  }
   write_stderr(line);
   drawn_ = true;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Progress: a one-line progress bar on stderr, drawn only when stderr is a terminal (never in a
+// Progress: a one-line progress bar on stderr, with the rate and the time left, drawn only when stderr is a terminal (never in a
 // pipe, a log file or CI). Redraws are throttled (at most every 100 ms, or when the percentage
 // changes), so updating it for each of 100,000 items costs nothing noticeable.
 // Thread-safety: none.
@@ -38,6 +38,7 @@ class Progress {
   bool drawn_ = false;
   int last_percent_ = -1;
   std::chrono::steady_clock::time_point last_draw_{};
+  std::chrono::steady_clock::time_point started_;  // of the current phase, for rate and ETA
 };
 
 }  // namespace lockbox::cli

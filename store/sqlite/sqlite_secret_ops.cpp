@@ -12,6 +12,32 @@
 namespace lockbox::store::sqlite {
 namespace {
 constexpr std::size_t kLargeWriteRows = 1000;
+// The detail of one import/export record lists the secrets it touched up to this size, then
+// counts the rest: a 100,000-line import must not make a multi-megabyte audit record.
+constexpr std::size_t kMaxDetailBytes = 8192;
+
+// Appends `item` to a comma-separated list unless the list is full; counts what was left out.
+void append_bounded(std::string& list, std::size_t& left_out, const std::string& item) {
+  if (list.size() + item.size() + 2 > kMaxDetailBytes) {
+    ++left_out;
+    return;
+  }
+  if (!list.empty()) list += ", ";
+  list += item;
+}
+
+std::string bounded_list(const std::string& list, std::size_t left_out) {
+  if (left_out == 0) return list;
+  return fmt::format("{}, and {} more", list, left_out);
+}
+
+std::string describe_filter(const ListFilter& filter) {
+  std::string out = filter.scope ? filter.scope->address() : "*";
+  if (filter.kind) out += fmt::format(" kind={}", to_string(*filter.kind));
+  if (filter.ns) out += " namespace=" + *filter.ns;
+  if (filter.tag) out += " tag=" + *filter.tag;
+  return out;
+}
 }  // namespace
 
 Result<WriteResult> SqliteStore::set(SetRequest request) {
@@ -118,6 +144,8 @@ Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<Import
     last_index[entries[i].name] = i;
   }
   ImportSummary summary;
+  std::string written;
+  std::size_t left_out = 0;
   LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const ImportEntry& entry = entries[i];
@@ -140,10 +168,14 @@ Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<Import
     }
     LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta, write_version(address, std::move(row), nv));
     ++(existed ? summary.updated : summary.created);
-    LOCKBOX_TRY(append_audit_in_tx({"secret.import", address.reference(), "ok",
-                                    fmt::format("v{} {}", meta.version, existed ? "updated" : "created")}));
+    append_bounded(written, left_out, fmt::format("{}@v{}", entry.name, meta.version));
   }
   if (summary.created + summary.updated > 0) LOCKBOX_TRY(bump_change_counter());
+  // One record for the import (SPEC §7: each action one record), naming what it wrote.
+  LOCKBOX_TRY(append_audit_in_tx(
+      {"secret.import", scope.address(), "ok",
+       fmt::format("{} created, {} updated, {} unchanged{}{}", summary.created, summary.updated,
+                   summary.unchanged, written.empty() ? "" : ": ", bounded_list(written, left_out))}));
   LOCKBOX_TRY(tx->commit());
   // A large import leaves a WAL of tens of MB, which every later process would replay on open
   // (lockbox processes are usually the store's only connection). Fold it into the database now.
@@ -162,12 +194,18 @@ Result<std::vector<RevealedSecret>> SqliteStore::export_values(const ListFilter&
     LOCKBOX_ASSIGN_OR_RETURN(SecretValue value, decrypt(address, meta.version));
     out.push_back({std::move(meta), std::move(value)});
   }
-  // Fail closed: every record is committed before any value leaves the store.
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  // Fail closed: the record, naming every secret exported, is committed before any value leaves
+  // the store. One record per export (SPEC §7: each action one record).
+  std::string exported;
+  std::size_t left_out = 0;
   for (const RevealedSecret& s : out) {
-    LOCKBOX_TRY(append_audit_in_tx({"secret.export", SecretAddress{s.meta.scope, s.meta.name}.reference(),
-                                    "ok", fmt::format("v{}", s.meta.version)}));
+    append_bounded(exported, left_out,
+                   fmt::format("{}@v{}", SecretAddress{s.meta.scope, s.meta.name}.reference(), s.meta.version));
   }
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  LOCKBOX_TRY(append_audit_in_tx({"secret.export", describe_filter(filter), "ok",
+                                  fmt::format("{} secrets{}{}", out.size(), exported.empty() ? "" : ": ",
+                                              bounded_list(exported, left_out))}));
   LOCKBOX_TRY(tx->commit());
   return out;
 }

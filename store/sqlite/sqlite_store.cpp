@@ -160,6 +160,13 @@ Result<const SecureKey*> SqliteStore::data_key(std::uint32_t key_id) {
       "SELECT purpose, state, kek_generation, wrapped FROM keyring WHERE key_id = ?"));
   st->bind(1, static_cast<std::int64_t>(key_id));
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
+  if (row && st->int64(2) > kek_generation_) {
+    // Another process rewrapped the keyring under a newer master key since this one opened.
+    const std::int64_t newer = st->int64(2);
+    st->reset();
+    return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
+                                 "retry with the new key", newer));
+  }
   if (!row || st->text(0) != "data" || st->is_null(3) || st->int64(2) != kek_generation_) {
     st->reset();
     return integrity_error(fmt::format("data key {} is missing or unusable", key_id));
@@ -221,7 +228,7 @@ Result<SecretValue> SqliteStore::open_value(const SecretAddress& address, ByteVi
   const Status damaged = integrity_error(
       fmt::format("secret {} fails authentication (damaged or tampered row)", reference(address, version)));
   auto key = data_key(key_id);
-  if (!key.is_ok()) return damaged;
+  if (!key.is_ok()) return key.status().code() == StatusCode::kKey ? key.status() : damaged;
   // AAD from the request (scope, name, version asked for) and the uid found at that address.
   const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, uid,
                                            static_cast<std::uint64_t>(version));

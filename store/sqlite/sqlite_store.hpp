@@ -107,4 +107,13 @@ class SqliteStore final : public Store {
   std::int64_t next_block_size_ = 16;
 };
 
+// The key_ids of the audit and fingerprint keys start above this; data keys are numbered below.
+inline constexpr std::int64_t kServiceKeyIds = std::int64_t{1} << 31;
+
+// Inserts a new random key of `purpose` wrapped under `kek` (generation `generation`), state
+// active, inside the caller's transaction. Returns its key_id.
+Result<std::uint32_t> insert_wrapped_key(Db& db, const SecureKey& kek, std::uint32_t generation,
+                                         const char* purpose, ByteView store_id, UnixMillis now,
+                                         Random& random, std::int64_t max_encryptions);
+
 }  // namespace lockbox::store::sqlite

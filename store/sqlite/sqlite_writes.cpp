@@ -15,7 +15,6 @@
 namespace lockbox::store::sqlite {
 namespace {
 
-constexpr std::int64_t kDefaultMaxEncryptions = std::int64_t{1} << 31;  // CRYPTO.md nonce budget
 constexpr std::array<const char*, 3> kInitialKeyPurposes = {"data", "audit", "fingerprint"};
 
 Clock const& clock_of(const StoreOptions& o) { return o.clock ? *o.clock : SystemClock::instance(); }
@@ -32,26 +31,35 @@ Status insert_meta(Db& db, std::string_view key, const auto& value) {
   return st.run();
 }
 
-// Inserts a new random key of `purpose` wrapped under `kek`, state active.
-Status insert_wrapped_key(Db& db, const SecureKey& kek, std::uint32_t generation, const char* purpose,
-                          ByteView store_id, UnixMillis now, Random& random) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto ins, db.prepare(
-      "INSERT INTO keyring(purpose, state, kek_generation, wrapped, created_at, max_encryptions) "
-      "VALUES (?, 'active', ?, NULL, ?, ?)"));
-  ins.bind(1, std::string_view(purpose)).bind(2, std::int64_t{generation}).bind(3, now)
-      .bind(4, kDefaultMaxEncryptions);
-  LOCKBOX_TRY(ins.run());
-  const auto key_id = static_cast<std::uint32_t>(db.last_insert_rowid());
+}  // namespace
+
+Result<std::uint32_t> insert_wrapped_key(Db& db, const SecureKey& kek, std::uint32_t generation,
+                                         const char* purpose, ByteView store_id, UnixMillis now,
+                                         Random& random, std::int64_t max_encryptions) {
+  // Data keys are numbered 1, 2, 3... (their number is the `version` keys status shows and the
+  // key_id in each envelope); the audit and fingerprint keys live above kServiceKeyIds. A key_id
+  // is never reused: no keyring row is ever deleted (a destroyed key keeps its row).
+  const bool data = std::string_view(purpose) == "data";
+  LOCKBOX_ASSIGN_OR_RETURN(auto next, db.prepare(
+      "SELECT coalesce(max(key_id), ?) + 1 FROM keyring WHERE key_id >= ? AND key_id < ?"));
+  next.bind(1, data ? std::int64_t{0} : kServiceKeyIds)
+      .bind(2, data ? std::int64_t{0} : kServiceKeyIds)
+      .bind(3, data ? kServiceKeyIds : std::int64_t{0xFFFFFFFF});
+  LOCKBOX_ASSIGN_OR_RETURN(const bool has_row, next.step());
+  if (!has_row) return runtime_error("keyring query failed");
+  const auto key_id = static_cast<std::uint32_t>(next.int64(0));
   SecureKey key;
   LOCKBOX_TRY(random.fill({key.mutable_data(), SecureKey::kSize}));
   LOCKBOX_ASSIGN_OR_RETURN(const Bytes wrapped,
                            wrap_key(kek, generation, purpose, key_id, store_id, key, random));
-  LOCKBOX_ASSIGN_OR_RETURN(auto upd, db.prepare("UPDATE keyring SET wrapped = ? WHERE key_id = ?"));
-  upd.bind_blob(1, wrapped).bind(2, std::int64_t{key_id});
-  return upd.run();
+  LOCKBOX_ASSIGN_OR_RETURN(auto ins, db.prepare(
+      "INSERT INTO keyring(key_id, purpose, state, kek_generation, wrapped, created_at, max_encryptions) "
+      "VALUES (?, ?, 'active', ?, ?, ?, ?)"));
+  ins.bind(1, std::int64_t{key_id}).bind(2, std::string_view(purpose)).bind(3, std::int64_t{generation})
+      .bind_blob(4, wrapped).bind(5, now).bind(6, max_encryptions);
+  LOCKBOX_TRY(ins.run());
+  return key_id;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options,
                                                    const std::filesystem::path& path, MasterKey master_key) {
@@ -88,7 +96,7 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options,
   LOCKBOX_TRY(mk.run());
   LOCKBOX_ASSIGN_OR_RETURN(const SecureKey kek, derive_kek(master_key.key, store_id, 1));
   for (const char* purpose : kInitialKeyPurposes) {
-    LOCKBOX_TRY(insert_wrapped_key(db, kek, 1, purpose, store_id, now, random));
+    LOCKBOX_TRY(insert_wrapped_key(db, kek, 1, purpose, store_id, now, random, options.nonce_budget));
   }
   LOCKBOX_TRY(tx->commit());
   tx.reset();
@@ -161,20 +169,7 @@ Result<SecretMeta> SqliteStore::write_version(const SecretAddress& address, std:
                0, 1};
   Bytes envelope;
   if (nv.value != nullptr) {
-    LOCKBOX_ASSIGN_OR_RETURN(Statement * active, db_.cached(
-        "SELECT key_id FROM keyring WHERE purpose = 'data' AND state = 'active'"));
-    LOCKBOX_ASSIGN_OR_RETURN(const bool has_active, active->step());
-    if (!has_active) return integrity_error("keyring is damaged: no active data key");
-    m.key_id = static_cast<std::uint32_t>(active->int64(0));
-    active->reset();
-    // Count the encryption against the key's nonce budget in the same transaction.
-    LOCKBOX_ASSIGN_OR_RETURN(Statement * budget, db_.cached(
-        "UPDATE keyring SET encryptions = encryptions + 1 WHERE key_id = ? AND encryptions < max_encryptions"));
-    budget->bind(1, std::int64_t{m.key_id});
-    LOCKBOX_TRY(budget->run());
-    if (db_.changes() != 1) {
-      return runtime_error("the active data key's nonce budget is exhausted; run lockbox keys rotate");
-    }
+    LOCKBOX_ASSIGN_OR_RETURN(m.key_id, reserve_encryption());
     LOCKBOX_ASSIGN_OR_RETURN(const SecureKey* key, data_key(m.key_id));
     const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, row->uid,
                                              static_cast<std::uint64_t>(m.version));

@@ -115,10 +115,15 @@ TEST_CASE("each write appends exactly one chained audit record", "[store][sqlite
   }
   const std::vector<std::string> expected = {
       "secret.set", "secret.set", "secret.delete", "secret.rollback", "secret.reveal",
-      "secret.import", "secret.import", "secret.export", "secret.export", "secret.export",
-      "secret.purge"};
+      "secret.import", "secret.export", "secret.purge"};
   CHECK(actions == expected);
   CHECK(records[0].target == "namespace:production/K");
+  // One record per import and per export, naming every secret they touched.
+  CHECK(records[5].target == "namespace:production");
+  CHECK(records[5].detail == "2 created, 0 updated, 0 unchanged: I1@v1, I2@v1");
+  CHECK(records[6].target == "namespace:production");
+  CHECK(records[6].detail ==
+        "3 secrets: namespace:production/I1@v1, namespace:production/I2@v1, namespace:production/K@v4");
 }
 
 TEST_CASE("a refused write leaves no audit record", "[store][sqlite][audit]") {
