@@ -298,6 +298,8 @@ Result<ReencryptSummary> SqliteStore::reencrypt(const ReencryptOptions& options)
     LOCKBOX_TRY(data_key(old_key).status());
     for (const PendingVersion& p : batch) {
       auto value = open_value(p.address, p.uid, p.version, old_key, p.envelope);
+      // Only damage is quarantined; a key problem (e.g. a concurrent rewrap) stops the run.
+      if (!value.is_ok() && value.status().code() != StatusCode::kIntegrity) return value.status();
       if (!value.is_ok()) {
         LOCKBOX_ASSIGN_OR_RETURN(Statement * q, db_.cached(
             "INSERT OR IGNORE INTO quarantine(secret_id, version, key_id, reason, detected_at) "
