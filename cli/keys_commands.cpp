@@ -7,6 +7,7 @@
 
 #include "cli/command.hpp"
 #include "cli/context.hpp"
+#include "cli/expiry.hpp"
 #include "cli/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
@@ -17,17 +18,6 @@
 
 namespace lockbox::cli {
 namespace {
-
-constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
-
-// "3d", "5h", "12m", "40s": the largest whole unit, for ages and due dates.
-std::string short_duration(std::int64_t ms) {
-  if (ms < 0) ms = 0;
-  if (ms >= kDayMs) return fmt::format("{}d", ms / kDayMs);
-  if (ms >= 3600'000) return fmt::format("{}h", ms / 3600'000);
-  if (ms >= 60'000) return fmt::format("{}m", ms / 60'000);
-  return fmt::format("{}s", ms / 1000);
-}
 
 void write_status_json(const store::KeyStatus& s) {
   JsonWriter json;
@@ -81,9 +71,9 @@ std::string due_text(const store::KeyStatus& s, const policies::RotationPolicy& 
   const std::int64_t age = now - s.active_created_at;
   if (age >= rotation.data_key_max_age_ms) {
     return fmt::format("due now (older than {}; run lockbox keys rotate --if-due)",
-                       short_duration(rotation.data_key_max_age_ms));
+                       format_human_duration(rotation.data_key_max_age_ms));
   }
-  return fmt::format("in {} ({})", short_duration(rotation.data_key_max_age_ms - age),
+  return fmt::format("in {} ({})", format_human_duration(rotation.data_key_max_age_ms - age),
                      format_rfc3339(s.active_created_at + rotation.data_key_max_age_ms));
 }
 
@@ -91,7 +81,7 @@ void write_status_text(const store::KeyStatus& s, const policies::RotationPolicy
   std::string out = render_fields({
       {"active data key", fmt::format("{} (created {}, {} old)", s.active_version,
                                       format_rfc3339(s.active_created_at),
-                                      short_duration(now - s.active_created_at))},
+                                      format_human_duration(now - s.active_created_at))},
       {"next rotation", due_text(s, rotation, now)},
       {"master key", fmt::format("generation {}", s.master_key_generation)},
   });
@@ -160,10 +150,10 @@ Status keys_rotate(const GlobalOptions& globals, bool if_due) {
     const store::RotateResult nothing{false, status.active_version, status.active_version};
     print_rotation(ctx, nothing, true,
                    fmt::format("data key {} is {} old; rotation is due in {}; nothing done",
-                               status.active_version, short_duration(age), short_duration(max_age - age)));
+                               status.active_version, format_human_duration(age), format_human_duration(max_age - age)));
     return Status::ok();
   }
-  const std::string reason = if_due ? fmt::format("due: {} old", short_duration(age)) : "requested";
+  const std::string reason = if_due ? fmt::format("due: {} old", format_human_duration(age)) : "requested";
   // Compare-and-swap on the active key seen above: of two concurrent rotations one does the work.
   LOCKBOX_ASSIGN_OR_RETURN(const store::RotateResult result,
                            store->rotate_data_key(status.active_version, reason));

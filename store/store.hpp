@@ -166,10 +166,11 @@ class Store {
   // a tombstone version is kBadInput.
   virtual Result<SecretMeta> rollback(const SecretAddress& address, std::int64_t version) = 0;
   // Writes every entry into `scope` in one transaction, all or nothing; entries whose current
-  // value already matches (by fingerprint) are skipped. One secret.import record per write.
+  // value already matches (by fingerprint) are skipped. One secret.import record per call
+  // (target: the scope), naming the secrets written, even when nothing changed.
   virtual Result<ImportSummary> import(const Scope& scope, std::vector<ImportEntry> entries) = 0;
   // Current values of the listed secrets (tombstones skipped), audited as one secret.export
-  // record per secret before returning.
+  // record per call, naming every secret, committed before returning.
   virtual Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) = 0;
 
   // Heads of every secret in the given scopes (for the resolver): cost proportional to the

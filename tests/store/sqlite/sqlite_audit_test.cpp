@@ -1,6 +1,6 @@
 // Every write appends exactly one HMAC-chained audit record in its own transaction; reveals are
-// recorded before the value is returned. (Listing and `audit verify` come with the audit issue;
-// here the chain is recomputed from the keyring directly.)
+// recorded before the value is returned. Here the chain is recomputed from the keyring directly,
+// independently of the store's own verify_audit (tested in audit_verify_test.cpp).
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
