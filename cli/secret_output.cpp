@@ -1,10 +1,23 @@
 #include "cli/secret_output.hpp"
 
+#include "cli/expiry.hpp"
 #include "cli/output.hpp"
 #include "cli/table.hpp"
 #include "core/time_format.hpp"
 
 namespace lockbox::cli {
+namespace {
+
+// The `expires` field of `secrets get`: unlike the compact list cell, it says how long ago.
+std::string expires_field(const store::SecretMeta& meta, UnixMillis now) {
+  if (!meta.expires_at) return "-";
+  const UnixMillis at = *meta.expires_at;
+  const std::string when = format_human_duration(at - now);
+  if (at <= now) return format_rfc3339(at) + " (expired " + when + " ago)";
+  return format_rfc3339(at) + " (in " + when + ")";
+}
+
+}  // namespace
 
 void write_meta_json(JsonWriter& json, const store::SecretMeta& meta, const SecretValue* value) {
   json.begin_object();
@@ -63,7 +76,7 @@ std::string expires_cell(const store::SecretMeta& meta, UnixMillis now) {
   if (!meta.expires_at) return "-";
   const UnixMillis at = *meta.expires_at;
   if (at <= now) return format_rfc3339(at) + " (expired)";
-  return format_rfc3339(at) + " (in " + format_duration_short(at - now) + ")";
+  return format_rfc3339(at) + " (in " + format_human_duration(at - now) + ")";
 }
 
 std::string tags_cell(const store::SecretMeta& meta) {
@@ -96,7 +109,7 @@ std::string render_meta_fields(const store::SecretMeta& meta, UnixMillis now) {
       {"description", meta.description.empty() ? "-" : meta.description},
       {"tags", tags_cell(meta)},
       {"metadata", metadata_cell(meta)},
-      {"expires", expires_cell(meta, now)},
+      {"expires", expires_field(meta, now)},
       {"created", format_rfc3339(meta.created_at)},
       {"updated",
        format_rfc3339(meta.updated_at) + (meta.actor.empty() ? "" : " by " + meta.actor)},

@@ -8,6 +8,7 @@
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
+#include "cli/expiry.hpp"
 #include "cli/output.hpp"
 #include "cli/scope_flags.hpp"
 #include "cli/secret_output.hpp"
@@ -52,13 +53,33 @@ Status deleted_error(const store::SecretMeta& meta) {
       fmt::format("{}/{} was deleted at v{}", meta.scope.address(), meta.name, meta.version));
 }
 
+// Reminders on stderr, so that stdout (the value under --reveal, or the JSON) stays exactly what
+// scripts read. Expired values still print: the owner decides, as with `on_expired: skip`.
+void warn_about_age(const store::SecretMeta& meta, UnixMillis t,
+                    const policies::RotationPolicy& rotation) {
+  const SecretAge age = classify_secret(meta, t, rotation);
+  const std::string ref = meta.scope.address() + "/" + meta.name;
+  if (age.expired || age.expiring_soon) {
+    const std::string when = format_human_duration(age.expires_in_ms);
+    print_note(fmt::format("lockbox: warning: {} {} at {} ({})", ref,
+                           age.expired ? "expired" : "expires", format_rfc3339(*meta.expires_at),
+                           age.expired ? when + " ago" : "in " + when));
+  }
+  if (age.stale) {
+    print_note(fmt::format("lockbox: warning: {} {} (rotation.secret_max_age: {})", ref,
+                           stale_label(age), format_human_duration(rotation.secret_max_age_ms)));
+  }
+}
+
 Status run_get(const GlobalOptions& globals, const GetOptions& options) {
   LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
   LOCKBOX_ASSIGN_OR_RETURN(store::SecretAddress address,
                            secret_address(options.scope, options.name));
   LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+  const policies::RotationPolicy& rotation = ctx.policy().rotation;
   if (options.reveal) {
     LOCKBOX_ASSIGN_OR_RETURN(store::RevealedSecret secret, store->reveal(address));
+    warn_about_age(secret.meta, now(), rotation);
     if (ctx.json()) {
       JsonWriter json;
       write_meta_json(json, secret.meta, &secret.value);
@@ -71,12 +92,14 @@ Status run_get(const GlobalOptions& globals, const GetOptions& options) {
   }
   LOCKBOX_ASSIGN_OR_RETURN(store::SecretMeta meta, store->get(address));
   if (meta.tombstone) return deleted_error(meta);
+  const UnixMillis t = now();
+  warn_about_age(meta, t, rotation);
   if (ctx.json()) {
     JsonWriter json;
     write_meta_json(json, meta);
     emit_json(json);
   } else {
-    write_stdout(render_meta_fields(meta, now()));
+    write_stdout(render_meta_fields(meta, t));
   }
   return Status::ok();
 }
@@ -105,18 +128,27 @@ Result<store::ListFilter> list_filter(const ListOptions& options) {
   return filter;
 }
 
-void print_list_table(const std::vector<store::SecretMeta>& secrets) {
+// NOTES (last, so a long note never pushes the other columns around) is "-" when the secret is
+// fine: an empty last cell would leave trailing blanks after the column gap.
+std::string notes_cell(const store::SecretMeta& meta, UnixMillis t,
+                       const policies::RotationPolicy& rotation) {
+  const std::string notes = age_notes(classify_secret(meta, t, rotation));
+  return notes.empty() ? "-" : notes;
+}
+
+void print_list_table(const std::vector<store::SecretMeta>& secrets,
+                      const policies::RotationPolicy& rotation) {
   if (secrets.empty()) {
     print_note("no secrets");
     return;
   }
-  Table table({"NAME", "SCOPE", "VERSION", "VALUE", "FINGERPRINT", "TAGS", "EXPIRES"});
+  Table table({"NAME", "SCOPE", "VERSION", "VALUE", "FINGERPRINT", "TAGS", "EXPIRES", "NOTES"});
   const UnixMillis t = now();
   for (const auto& meta : secrets) {
     table.add_row({meta.name, meta.scope.address(), std::to_string(meta.version),
                    meta.tombstone ? "(deleted)" : "********",
                    meta.fingerprint.empty() ? "-" : meta.fingerprint, tags_cell(meta),
-                   meta.tombstone ? "-" : expires_cell(meta, t)});
+                   meta.tombstone ? "-" : expires_cell(meta, t), notes_cell(meta, t, rotation)});
   }
   write_stdout(table.render());
 }
@@ -127,7 +159,7 @@ Status run_list(const GlobalOptions& globals, const ListOptions& options) {
   LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
   LOCKBOX_ASSIGN_OR_RETURN(std::vector<store::SecretMeta> secrets, store->list(filter));
   if (!ctx.json()) {
-    print_list_table(secrets);
+    print_list_table(secrets, ctx.policy().rotation);
     return Status::ok();
   }
   JsonWriter json;
