@@ -1,10 +1,8 @@
-// SqliteStore: the key lifecycle of CRYPTO.md "Rotation": data-key rotation, re-encryption,
-// master-key rewrap, and the nonce budget with reservations.
+// SqliteStore: the key lifecycle of CRYPTO.md "Rotation": data-key rotation, master-key rewrap,
+// key status, and the nonce budget with reservations (re-encryption: sqlite_reencrypt.cpp).
 //
 // Crash safety comes from the transactions: rotate and rewrap are one BEGIN IMMEDIATE
-// transaction each; re-encryption commits batch by batch and its progress is the data itself
-// (a version's key_id), so a kill at any point loses nothing and a rerun resumes. The fault
-// points (core/fault.hpp) let tests kill the process at each step.
+// transaction each. The fault points (core/fault.hpp) let tests kill the process at each step.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,22 +11,15 @@
 #include "core/fault.hpp"
 #include "store/envelope.hpp"
 #include "store/key_schedule.hpp"
+#include "store/sqlite/keyring.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace lockbox::store::sqlite {
 namespace {
 
-constexpr std::int64_t kFirstBlock = 16;    // adaptive nonce blocks: 16, 32, ... 4096
-constexpr std::int64_t kLargestBlock = 4096;
-constexpr std::int64_t kLargeRewrite = 1000;  // rows after which the WAL is folded in
+constexpr std::int64_t kLargestBlock = 4096;  // adaptive nonce blocks: 16, 32, ... 4096
 
-Clock const& clock_of(const StoreOptions& o) { return o.clock ? *o.clock : SystemClock::instance(); }
-Random& random_of(const StoreOptions& o) { return o.random ? *o.random : OsRandom::instance(); }
-
-struct ActiveKey {
-  std::uint32_t key_id = 0;
-  UnixMillis created_at = 0;
-};
+}  // namespace
 
 Result<ActiveKey> active_data_key(Db& db) {
   LOCKBOX_ASSIGN_OR_RETURN(Statement * st, db.cached(
@@ -52,18 +43,6 @@ Result<std::uint32_t> current_generation(Db& db) {
   if (generation == 0) return integrity_error("store metadata is damaged (no current master key)");
   return generation;
 }
-
-// A version still under an old data key, as re-encryption reads it.
-struct PendingVersion {
-  std::int64_t secret_id = 0;
-  std::int64_t version = 0;
-  std::int64_t row_rev = 0;
-  Bytes envelope;
-  SecretAddress address;
-  Bytes uid;
-};
-
-}  // namespace
 
 // ---- nonce budget ----
 
@@ -207,190 +186,26 @@ Result<KeyStatus> SqliteStore::key_status() {
   return status;
 }
 
-// ---- re-encryption ----
-
-Result<ReencryptSummary> SqliteStore::reencrypt(const ReencryptOptions& options) {
-  const std::size_t batch_size = std::max<std::size_t>(options.batch_size, 1);
-  ReencryptSummary summary;
-  ReencryptProgress progress;
-  {
-    LOCKBOX_ASSIGN_OR_RETURN(const KeyStatus status, key_status());
-    for (const DataKeyStatus& k : status.keys) {
-      if (k.version != status.active_version) progress.total += k.versions_encrypted;
-    }
-    progress.total -= static_cast<std::int64_t>(status.quarantined.size());
-  }
-  static constexpr const char* kPending =
-      "SELECT v.secret_id, v.version, v.row_rev, v.envelope, s.scope, s.name, s.uid "
-      "FROM versions v JOIN secrets s ON s.id = v.secret_id "
-      "WHERE v.key_id = ? AND NOT EXISTS (SELECT 1 FROM quarantine q "
-      "WHERE q.secret_id = v.secret_id AND q.version = v.version) LIMIT ?";
-  static constexpr const char* kOldKeys =
-      "SELECT key_id FROM keyring WHERE purpose = 'data' AND state = 'decrypt_only' ORDER BY key_id";
-  while (true) {
-    LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-    // The active key and the old keys are read again in every batch: a rotation (manual, or by
-    // the nonce budget) may happen between batches.
-    std::vector<PendingVersion> batch;
-    std::uint32_t old_key = 0;
-    {
-      LOCKBOX_ASSIGN_OR_RETURN(auto keys, db_.prepare(kOldKeys));
-      std::vector<std::uint32_t> old_keys;
-      while (true) {
-        LOCKBOX_ASSIGN_OR_RETURN(const bool row, keys.step());
-        if (!row) break;
-        old_keys.push_back(static_cast<std::uint32_t>(keys.int64(0)));
-      }
-      for (const std::uint32_t k : old_keys) {
-        LOCKBOX_ASSIGN_OR_RETURN(Statement * st, db_.cached(kPending));
-        st->bind(1, std::int64_t{k}).bind(2, static_cast<std::int64_t>(batch_size));
-        while (true) {
-          LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
-          if (!row) break;
-          PendingVersion p;
-          p.secret_id = st->int64(0);
-          p.version = st->int64(1);
-          p.row_rev = st->int64(2);
-          p.envelope.assign(st->blob(3).begin(), st->blob(3).end());
-          auto scope = Scope::parse(st->text(4));
-          if (!scope.is_ok()) {
-            st->reset();
-            return scope.status().with_context("secret row");
-          }
-          p.address = {std::move(scope).value(), st->text(5)};
-          p.uid.assign(st->blob(6).begin(), st->blob(6).end());
-          batch.push_back(std::move(p));
-        }
-        st->reset();
-        if (!batch.empty()) {
-          old_key = k;
-          break;
-        }
-      }
-    }
-    if (batch.empty()) {
-      // Done: retire the old keys nothing is encrypted under (quarantined rows keep theirs),
-      // and record the run, in one transaction.
-      LOCKBOX_ASSIGN_OR_RETURN(auto retire, db_.prepare(
-          "UPDATE keyring SET state = 'retired', row_rev = row_rev + 1 WHERE purpose = 'data' AND "
-          "state = 'decrypt_only' AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.key_id = "
-          "keyring.key_id) RETURNING key_id"));
-      while (true) {
-        LOCKBOX_ASSIGN_OR_RETURN(const bool row, retire.step());
-        if (!row) break;
-        summary.retired.push_back(static_cast<std::uint32_t>(retire.int64(0)));
-      }
-      LOCKBOX_ASSIGN_OR_RETURN(const ActiveKey active, active_data_key(db_));
-      summary.active = active.key_id;
-      std::string retired;
-      for (const std::uint32_t k : summary.retired) retired += (retired.empty() ? "" : ",") + std::to_string(k);
-      LOCKBOX_TRY(append_audit_in_tx(
-          {"key.reencrypt", fmt::format("keyring:data/{}", active.key_id),
-           summary.quarantined > 0 ? "quarantined" : "ok",
-           fmt::format("{} versions re-encrypted, {} quarantined; retired keys: {}", summary.reencrypted,
-                       summary.quarantined, retired.empty() ? "none" : retired)}));
-      fault::point("reencrypt.before-final-commit");
-      LOCKBOX_TRY(tx->commit());
-      break;
-    }
-    // An old key that cannot be unwrapped is damage of the keyring, not of its rows: stop
-    // rather than quarantine every version under it.
-    LOCKBOX_TRY(data_key(old_key).status());
-    for (const PendingVersion& p : batch) {
-      auto value = open_value(p.address, p.uid, p.version, old_key, p.envelope);
-      // Only damage is quarantined; a key problem (e.g. a concurrent rewrap) stops the run.
-      if (!value.is_ok() && value.status().code() != StatusCode::kIntegrity) return value.status();
-      if (!value.is_ok()) {
-        LOCKBOX_ASSIGN_OR_RETURN(Statement * q, db_.cached(
-            "INSERT OR IGNORE INTO quarantine(secret_id, version, key_id, reason, detected_at) "
-            "VALUES (?, ?, ?, ?, ?)"));
-        q->bind(1, p.secret_id).bind(2, p.version).bind(3, std::int64_t{old_key})
-            .bind(4, std::string_view("fails authentication during re-encryption"))
-            .bind(5, clock_of(options_).now());
-        LOCKBOX_TRY(q->run());
-        ++summary.quarantined;
-        continue;
-      }
-      LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t new_key, reserve_encryption());
-      LOCKBOX_ASSIGN_OR_RETURN(const SecureKey* key, data_key(new_key));
-      const Bytes context = secret_aad_context(store_id_, p.address.scope.address(), p.address.name, p.uid,
-                                               static_cast<std::uint64_t>(p.version));
-      LOCKBOX_ASSIGN_OR_RETURN(const Bytes envelope,
-                               seal_envelope(*key, new_key, kLabelSecretValue, context,
-                                             as_bytes(value->reveal()), random_of(options_)));
-      // Compare-and-swap: a version changed since it was read (another re-encryption, a purge)
-      // is left to whoever changed it.
-      LOCKBOX_ASSIGN_OR_RETURN(Statement * upd, db_.cached(
-          "UPDATE versions SET key_id = ?, envelope = ?, row_rev = row_rev + 1 "
-          "WHERE secret_id = ? AND version = ? AND row_rev = ? AND key_id = ?"));
-      upd->bind(1, std::int64_t{new_key}).bind_blob(2, envelope).bind(3, p.secret_id).bind(4, p.version)
-          .bind(5, p.row_rev).bind(6, std::int64_t{old_key});
-      LOCKBOX_TRY(upd->run());
-      if (db_.changes() == 1) ++summary.reencrypted;
-    }
-    fault::point("reencrypt.before-commit");
-    LOCKBOX_TRY(tx->commit());
-    fault::point("reencrypt.after-commit");
-    progress.done = summary.reencrypted + summary.quarantined;
-    if (options.on_progress) options.on_progress(progress);
-  }
-  // The rewritten pages of a large run would otherwise sit in the WAL, replayed by every open.
-  if (summary.reencrypted > kLargeRewrite) (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  return summary;
-}
-
 // ---- master-key rewrap ----
 
-Result<std::uint32_t> SqliteStore::rewrap(MasterKey new_key) {
-  if (new_key.kind != MasterKeyKind::kKey) return bad_input("the new master key must be a key, not a passphrase");
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-  {
-    LOCKBOX_ASSIGN_OR_RETURN(auto kind, db_.prepare("SELECT value FROM meta WHERE key = 'key_kind'"));
-    LOCKBOX_ASSIGN_OR_RETURN(const bool row, kind.step());
-    if (row && kind.text(0) == "passphrase") {
-      return bad_input("this store is opened with a master passphrase; rewrap to a key file is not "
-                       "supported (nothing changed)");
-    }
-  }
-  LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t current, current_generation(db_));
-  if (current != kek_generation_) {
-    return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
-                                 "nothing changed", current));
-  }
+Status SqliteStore::check_new_master_key(const SecureKey& key) {
   // Refuse a key this store has used before: the current one (a no-op that would retire the key
   // in use) or a retired one (its holders would regain access). Equal KCVs mean equal keys.
-  {
-    LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT generation, kcv, state FROM master_keys"));
-    while (true) {
-      LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
-      if (!row) break;
-      const auto gen = static_cast<std::uint32_t>(st.int64(0));
-      LOCKBOX_ASSIGN_OR_RETURN(const Bytes kcv, derive_kcv(new_key.key, store_id_, gen));
-      if (constant_time_equal(kcv, st.blob(1))) {
-        return bad_input(st.text(2) == "current"
-                             ? "the new master key is the current one; generate a new key (nothing changed)"
-                             : fmt::format("the new master key is the retired generation {}; generate a "
-                                           "new key (nothing changed)", gen));
-      }
-    }
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT generation, kcv, state FROM master_keys"));
+  while (true) {
+    LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
+    if (!row) return Status::ok();
+    const auto gen = static_cast<std::uint32_t>(st.int64(0));
+    LOCKBOX_ASSIGN_OR_RETURN(const Bytes kcv, derive_kcv(key, store_id_, gen));
+    if (!constant_time_equal(kcv, st.blob(1))) continue;
+    return bad_input(st.text(2) == "current"
+                         ? "the new master key is the current one; generate a new key (nothing changed)"
+                         : fmt::format("the new master key is the retired generation {}; generate a "
+                                       "new key (nothing changed)", gen));
   }
-  const std::uint32_t next = current + 1;
-  const UnixMillis now = clock_of(options_).now();
-  {
-    LOCKBOX_ASSIGN_OR_RETURN(auto retire, db_.prepare(
-        "UPDATE master_keys SET state = 'retired' WHERE generation = ?"));
-    retire.bind(1, std::int64_t{current});
-    LOCKBOX_TRY(retire.run());
-  }
-  fault::point("rewrap.after-retire");
-  LOCKBOX_ASSIGN_OR_RETURN(const Bytes kcv, derive_kcv(new_key.key, store_id_, next));
-  {
-    LOCKBOX_ASSIGN_OR_RETURN(auto ins, db_.prepare(
-        "INSERT INTO master_keys(generation, kcv, state, created_at) VALUES (?, ?, 'current', ?)"));
-    ins.bind(1, std::int64_t{next}).bind_blob(2, kcv).bind(3, now);
-    LOCKBOX_TRY(ins.run());
-  }
-  LOCKBOX_ASSIGN_OR_RETURN(SecureKey next_kek, derive_kek(new_key.key, store_id_, next));
+}
+
+Result<std::size_t> SqliteStore::rewrap_keyring(const SecureKey& next_kek, std::uint32_t next) {
   struct Wrapped {
     std::uint32_t key_id;
     std::string purpose;
@@ -414,17 +229,54 @@ Result<std::uint32_t> SqliteStore::rewrap(MasterKey new_key) {
       return integrity_error(fmt::format("keyring is damaged: {} key {} fails authentication; "
                                          "nothing changed", w.purpose, w.key_id));
     }
-    LOCKBOX_ASSIGN_OR_RETURN(const Bytes rewrapped,
-                             wrap_key(next_kek, next, w.purpose, w.key_id, store_id_, *key, random_of(options_)));
+    LOCKBOX_ASSIGN_OR_RETURN(const Bytes rewrapped, wrap_key(next_kek, next, w.purpose, w.key_id,
+                                                             store_id_, *key, random_of(options_)));
     LOCKBOX_ASSIGN_OR_RETURN(auto upd, db_.prepare(
         "UPDATE keyring SET wrapped = ?, kek_generation = ?, row_rev = row_rev + 1 WHERE key_id = ?"));
     upd.bind_blob(1, rewrapped).bind(2, std::int64_t{next}).bind(3, std::int64_t{w.key_id});
     LOCKBOX_TRY(upd.run());
     fault::point("rewrap.after-key");
   }
+  return rows.size();
+}
+
+Result<std::uint32_t> SqliteStore::rewrap(MasterKey new_key) {
+  if (new_key.kind != MasterKeyKind::kKey) return bad_input("the new master key must be a key, not a passphrase");
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  {
+    LOCKBOX_ASSIGN_OR_RETURN(auto kind, db_.prepare("SELECT value FROM meta WHERE key = 'key_kind'"));
+    LOCKBOX_ASSIGN_OR_RETURN(const bool row, kind.step());
+    if (row && kind.text(0) == "passphrase") {
+      return bad_input("this store is opened with a master passphrase; rewrap to a key file is not "
+                       "supported (nothing changed)");
+    }
+  }
+  LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t current, current_generation(db_));
+  if (current != kek_generation_) {
+    return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
+                                 "nothing changed", current));
+  }
+  LOCKBOX_TRY(check_new_master_key(new_key.key));
+  const std::uint32_t next = current + 1;
+  {
+    LOCKBOX_ASSIGN_OR_RETURN(auto retire, db_.prepare(
+        "UPDATE master_keys SET state = 'retired' WHERE generation = ?"));
+    retire.bind(1, std::int64_t{current});
+    LOCKBOX_TRY(retire.run());
+  }
+  fault::point("rewrap.after-retire");
+  LOCKBOX_ASSIGN_OR_RETURN(const Bytes kcv, derive_kcv(new_key.key, store_id_, next));
+  {
+    LOCKBOX_ASSIGN_OR_RETURN(auto ins, db_.prepare(
+        "INSERT INTO master_keys(generation, kcv, state, created_at) VALUES (?, ?, 'current', ?)"));
+    ins.bind(1, std::int64_t{next}).bind_blob(2, kcv).bind(3, clock_of(options_).now());
+    LOCKBOX_TRY(ins.run());
+  }
+  LOCKBOX_ASSIGN_OR_RETURN(SecureKey next_kek, derive_kek(new_key.key, store_id_, next));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::size_t rewrapped, rewrap_keyring(next_kek, next));
   LOCKBOX_TRY(append_audit_in_tx({"key.rewrap", fmt::format("keyring:master/{}", next), "ok",
                                   fmt::format("master key generation {} -> {}; {} keys rewrapped", current,
-                                              next, rows.size())}));
+                                              next, rewrapped)}));
   fault::point("rewrap.before-commit");
   LOCKBOX_TRY(tx->commit());
   fault::point("rewrap.after-commit");

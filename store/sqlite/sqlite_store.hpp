@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "core/secure_key.hpp"
 #include "store/store.hpp"
@@ -87,6 +88,29 @@ class SqliteStore final : public Store {
   // Inside an open transaction: old active data key -> decrypt_only, a new active one, key.rotate.
   Result<RotateResult> rotate_in_tx(std::optional<std::uint32_t> expected_active,
                                     const std::string& reason);
+
+  // Re-encryption (sqlite_reencrypt.cpp): a version still under an old data key, as read.
+  struct PendingVersion {
+    std::int64_t secret_id = 0;
+    std::int64_t version = 0;
+    std::int64_t row_rev = 0;
+    Bytes envelope;
+    SecretAddress address;
+    Bytes uid;
+  };
+  // Inside a transaction: up to `limit` unquarantined versions of the lowest decrypt_only key
+  // that has any; `key_id` is that key (0 and no versions when nothing is left).
+  Status next_reencrypt_batch(std::size_t limit, std::uint32_t& key_id, std::vector<PendingVersion>& batch);
+  // Inside a transaction: moves `batch` from `old_key` to the active key (CAS on row_rev),
+  // quarantining versions that fail authentication.
+  Status reencrypt_batch(std::uint32_t old_key, const std::vector<PendingVersion>& batch,
+                         ReencryptSummary& summary);
+  // Inside a transaction: retires emptied old keys and writes the run's key.reencrypt record.
+  Status finish_reencrypt(ReencryptSummary& summary);
+  // Rewrap helpers (sqlite_keys.cpp): kBadInput when `key` is the current or a retired master
+  // key; rewrapping every keyring entry under `next_kek` (generation `next`), returning the count.
+  Status check_new_master_key(const SecureKey& key);
+  Result<std::size_t> rewrap_keyring(const SecureKey& next_kek, std::uint32_t next);
 
   // Encryptions reserved by this process from a data key's nonce budget and not yet used.
   // Dropped when the transaction that reserved them rolls back.

@@ -7,6 +7,7 @@
 #include "store/audit_chain.hpp"
 #include "store/envelope.hpp"
 #include "store/key_schedule.hpp"
+#include "store/sqlite/keyring.hpp"
 #include "store/sqlite/row_codec.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -17,8 +18,6 @@ namespace {
 
 constexpr std::array<const char*, 3> kInitialKeyPurposes = {"data", "audit", "fingerprint"};
 
-Clock const& clock_of(const StoreOptions& o) { return o.clock ? *o.clock : SystemClock::instance(); }
-Random& random_of(const StoreOptions& o) { return o.random ? *o.random : OsRandom::instance(); }
 
 Status insert_meta(Db& db, std::string_view key, const auto& value) {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db.prepare("INSERT INTO meta(key, value) VALUES (?, ?)"));
