@@ -327,7 +327,13 @@ void check_keys(store::Store& store, UnixMillis now, const policies::RotationPol
   }
   const store::KeyStatus& keys = status.value();
   const std::int64_t active_age = now - keys.active_created_at;
-  if (active_age > rotation.data_key_max_age_ms) {
+  if (active_age < 0) {
+    report.action("keys",
+                  fmt::format("active data key v{} was created in the future ({}): a wrong clock "
+                              "would keep scheduled rotation off",
+                              keys.active_version, format_rfc3339(keys.active_created_at)),
+                  "check the system clock, then lockbox keys rotate");
+  } else if (active_age > rotation.data_key_max_age_ms) {
     report.action("keys",
                   fmt::format("active data key v{} is {} old (rotation.data_key_max_age: {})",
                               keys.active_version, format_human_duration(active_age),
@@ -335,22 +341,20 @@ void check_keys(store::Store& store, UnixMillis now, const policies::RotationPol
                   "lockbox keys rotate, then lockbox keys reencrypt");
   }
   for (const store::DataKeyStatus& key : keys.keys) {
-    if (key.state != "decrypt_only" || key.versions_encrypted == 0) continue;
+    if (key.state == "active" || key.versions_encrypted == 0) continue;
     report.warning("keys",
-                   fmt::format("data key v{} is decrypt_only but still encrypts {} secret "
-                               "version(s)",
-                               key.version, key.versions_encrypted),
+                   fmt::format("data key v{} is {} but still encrypts {} secret version(s)",
+                               key.version, key.state, key.versions_encrypted),
                    "lockbox keys reencrypt");
   }
   for (const store::QuarantinedVersion& q : keys.quarantined) {
     report.action("keys",
                   fmt::format("{}@v{} failed authentication and is quarantined ({})",
                               q.address.reference(), q.version, q.reason),
-                  fmt::format("restore it from a backup, or overwrite it (lockbox secrets set {} "
-                              "--scope {}) or purge it (lockbox secrets delete {} --scope {} "
-                              "--purge)",
-                              q.address.name, q.address.scope.address(), q.address.name,
-                              q.address.scope.address()));
+                  fmt::format("restore the row from a backup and run lockbox keys reencrypt (it "
+                              "checks the quarantine again), or purge the secret (lockbox secrets "
+                              "delete {} --scope {} --purge)",
+                              q.address.name, q.address.scope.address()));
   }
 }
 

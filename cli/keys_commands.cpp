@@ -69,6 +69,7 @@ void write_status_json(const store::KeyStatus& s) {
 
 std::string due_text(const store::KeyStatus& s, const policies::RotationPolicy& rotation, UnixMillis now) {
   const std::int64_t age = now - s.active_created_at;
+  if (age < 0) return "due now (the active key's creation time is in the future: check the clocks)";
   if (age >= rotation.data_key_max_age_ms) {
     return fmt::format("due now (older than {}; run lockbox keys rotate --if-due)",
                        format_human_duration(rotation.data_key_max_age_ms));
@@ -79,9 +80,10 @@ std::string due_text(const store::KeyStatus& s, const policies::RotationPolicy& 
 
 void write_status_text(const store::KeyStatus& s, const policies::RotationPolicy& rotation, UnixMillis now) {
   std::string out = render_fields({
-      {"active data key", fmt::format("{} (created {}, {} old)", s.active_version,
-                                      format_rfc3339(s.active_created_at),
-                                      format_human_duration(now - s.active_created_at))},
+      {"active data key",
+       fmt::format("{} (created {}, {})", s.active_version, format_rfc3339(s.active_created_at),
+                   now >= s.active_created_at ? format_human_duration(now - s.active_created_at) + " old"
+                                              : "in the future")},
       {"next rotation", due_text(s, rotation, now)},
       {"master key", fmt::format("generation {}", s.master_key_generation)},
   });
@@ -146,7 +148,9 @@ Status keys_rotate(const GlobalOptions& globals, bool if_due) {
   LOCKBOX_ASSIGN_OR_RETURN(const store::KeyStatus status, store->key_status());
   const std::int64_t max_age = ctx.policy().rotation.data_key_max_age_ms;
   const std::int64_t age = process_clock().now() - status.active_created_at;
-  if (if_due && age < max_age) {
+  // A creation time in the future (a wrong clock when the key was made) counts as due: otherwise
+  // scheduled rotation would stay off until that date.
+  if (if_due && age >= 0 && age < max_age) {
     const store::RotateResult nothing{false, status.active_version, status.active_version};
     print_rotation(ctx, nothing, true,
                    fmt::format("data key {} is {} old; rotation is due in {}; nothing done",

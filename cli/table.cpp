@@ -1,5 +1,7 @@
 #include "cli/table.hpp"
 
+#include "core/utf8.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,20 +28,40 @@ void append_line(std::string& out, const std::vector<std::string>& cells,
 
 }  // namespace
 
+// The length of the valid UTF-8 sequence starting at text[i] (1 for ASCII), or 0 when the bytes
+// there are not valid UTF-8.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const std::size_t n = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
+                        : lead >= 0xf0 && lead <= 0xf4                   ? 4
+                                                                         : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  return is_valid_utf8(text.substr(i, n)) ? n : 0;
+}
+
 std::string display_safe(std::string_view text) {
+  // C0 controls, DEL, the C1 controls U+0080..U+009F (some terminals act on them: U+009B is a
+  // CSI) and bytes that are not valid UTF-8 are escaped, so a cell can never drive the terminal.
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (text[i] == '\n') {
       out += "\\n";
-    } else if (c == '\t') {
+    } else if (text[i] == '\t') {
       out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
+    } else if (n == 0 || u < 0x20 || u == 0x7f) {
       out += fmt::format("\\x{:02x}", u);
+    } else if (n == 2 && u == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[i + 1]));
     } else {
-      out += c;
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
     }
+    ++i;
+    if (n == 2 && u == 0xc2) ++i;  // both bytes of an escaped C1 control
   }
   return out;
 }

@@ -24,7 +24,8 @@ class SystemClock final : public Clock {
 
 // The clock of this lockbox process: the system clock, or, when LOCKBOX_TEST_NOW holds an RFC 3339
 // time, one that starts at that time and advances with the system clock. A test seam (expiry,
-// token TTL and rotation tests without sleeping); read once, on first use.
+// token TTL and rotation tests without sleeping); read once, on first use. Only test builds
+// (-DLOCKBOX_TEST_SEAMS=ON) honour it; a release build always uses the system clock.
 const Clock& process_clock();
 
 class FakeClock final : public Clock {

@@ -10,7 +10,7 @@ jobs="$(nproc)"
 run_suite() {
   local dir="$1"; shift
   echo "== lockbox tests: $dir ==" >&2
-  cmake -S . -B "$dir" -DLOCKBOX_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -DLOCKBOX_WERROR=ON -DLOCKBOX_TESTS=ON -DLOCKBOX_TEST_SEAMS=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
 }

@@ -135,11 +135,7 @@ void check_against_checkpoint(const AuditRecord& r, const AuditCheckpoint& cp, C
 
 // After the walk: a checkpoint beyond the last record means the tail was cut.
 void check_tail(const AuditCheckpoint& cp, ChainWalk& w) {
-  if (cp.seq == 0) {
-    // "0:<zero MAC>" is the checkpoint of an empty trail: anything verifies against it.
-    if (!mac_equal(cp.mac, Mac{})) w.fail(0, "the checkpoint of record 0 must carry a zero MAC");
-    return;
-  }
+  if (cp.seq == 0) return;  // the checkpoint of an empty trail: anything verifies against it
   if (cp.seq <= w.result.last_seq) return;
   w.fail(cp.seq, w.result.records == 0
                      ? fmt::format("the trail is empty, but the checkpoint names record {}", cp.seq)
@@ -182,6 +178,10 @@ Result<AuditVerifyResult> SqliteStore::verify_audit(
     const std::optional<AuditCheckpoint>& checkpoint) {
   if (checkpoint && checkpoint->seq < 0)
     return bad_input("audit checkpoint seq must not be negative");
+  // "0:<zero MAC>" is the checkpoint of an empty trail; seq 0 with another MAC names no record.
+  if (checkpoint && checkpoint->seq == 0 && !mac_equal(checkpoint->mac, Mac{})) {
+    return bad_input("an audit checkpoint of seq 0 must carry a zero MAC");
+  }
   LOCKBOX_ASSIGN_OR_RETURN(ReadTransaction tx, ReadTransaction::begin(db_));
   LOCKBOX_ASSIGN_OR_RETURN(Statement st, db_.prepare(std::string(kSelectColumns) + "ORDER BY seq"));
   ChainWalk walk;

@@ -46,7 +46,7 @@ Result<std::uint32_t> current_generation(Db& db) {
 
 // ---- nonce budget ----
 
-Result<std::uint32_t> SqliteStore::reserve_encryption() {
+Result<std::uint32_t> SqliteStore::reserve_encryption(bool rotated_for_budget) {
   LOCKBOX_ASSIGN_OR_RETURN(const ActiveKey active, active_data_key(db_));
   if (nonce_block_.key_id != active.key_id || nonce_block_.remaining == 0) {
     // Reserve a block of encryptions from the key's budget in this transaction. A crash (or
@@ -61,10 +61,15 @@ Result<std::uint32_t> SqliteStore::reserve_encryption() {
     const std::int64_t budget = row ? st->int64(1) : 0;
     st->reset();
     if (reserved >= budget) {
-      // Exhausted: rotate automatically (CRYPTO.md), then reserve from the new key.
+      // Exhausted: rotate automatically (CRYPTO.md), then reserve from the new key. A new key
+      // that is exhausted too (a damaged keyring row) is an error, not another rotation.
+      if (rotated_for_budget) {
+        return integrity_error(fmt::format("keyring is damaged: new data key {} has no nonce budget",
+                                           active.key_id));
+      }
       LOCKBOX_TRY(rotate_in_tx(active.key_id,
                                fmt::format("nonce budget of data key {} exhausted", active.key_id)));
-      return reserve_encryption();
+      return reserve_encryption(true);
     }
     const std::int64_t granted = std::min(wanted, budget - reserved);
     LOCKBOX_ASSIGN_OR_RETURN(Statement * upd, db_.cached(

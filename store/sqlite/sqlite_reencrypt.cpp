@@ -17,8 +17,10 @@ namespace {
 
 constexpr std::int64_t kLargeRewrite = 1000;  // rows after which the WAL is folded in
 
+// Retired keys too: a version restored from a backup after its key was retired must move.
 constexpr const char* kOldKeys =
-    "SELECT key_id FROM keyring WHERE purpose = 'data' AND state = 'decrypt_only' ORDER BY key_id";
+    "SELECT key_id FROM keyring WHERE purpose = 'data' AND state IN ('decrypt_only', 'retired') "
+    "ORDER BY key_id";
 constexpr const char* kPending =
     "SELECT v.secret_id, v.version, v.row_rev, v.envelope, s.scope, s.name, s.uid "
     "FROM versions v JOIN secrets s ON s.id = v.secret_id "
@@ -107,6 +109,46 @@ Status SqliteStore::reencrypt_batch(std::uint32_t old_key, const std::vector<Pen
   return Status::ok();
 }
 
+Status SqliteStore::recheck_quarantine() {
+  // The quarantine is a hint, not a verdict: a row restored from a backup, or an entry planted by
+  // someone who can edit the file, must not keep a healthy version (and its old key) pinned.
+  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  std::vector<std::pair<std::int64_t, std::int64_t>> released;
+  {
+    LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(
+        "SELECT q.secret_id, q.version, v.key_id, v.envelope, s.scope, s.name, s.uid "
+        "FROM quarantine q LEFT JOIN versions v ON v.secret_id = q.secret_id AND v.version = q.version "
+        "LEFT JOIN secrets s ON s.id = q.secret_id"));
+    while (true) {
+      LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
+      if (!row) break;
+      const std::pair<std::int64_t, std::int64_t> id{st.int64(0), st.int64(1)};
+      if (st.is_null(2) || st.is_null(4)) {  // the version is gone (purged) or has no value
+        released.push_back(id);
+        continue;
+      }
+      auto scope = Scope::parse(st.text(4));
+      if (!scope.is_ok()) continue;  // still damaged
+      const SecretAddress address{std::move(scope).value(), st.text(5)};
+      const Bytes envelope(st.blob(3).begin(), st.blob(3).end());
+      const Bytes uid(st.blob(6).begin(), st.blob(6).end());
+      auto value = open_value(address, uid, id.second, static_cast<std::uint32_t>(st.int64(2)), envelope);
+      if (value.is_ok()) {
+        released.push_back(id);
+      } else if (value.status().code() != StatusCode::kIntegrity) {
+        return value.status();
+      }
+    }
+  }
+  for (const auto& [secret_id, version] : released) {
+    LOCKBOX_ASSIGN_OR_RETURN(auto del, db_.prepare(
+        "DELETE FROM quarantine WHERE secret_id = ? AND version = ?"));
+    del.bind(1, secret_id).bind(2, version);
+    LOCKBOX_TRY(del.run());
+  }
+  return tx->commit();
+}
+
 Status SqliteStore::finish_reencrypt(ReencryptSummary& summary) {
   // Quarantined versions keep their key in use, so it is not retired.
   LOCKBOX_ASSIGN_OR_RETURN(auto retire, db_.prepare(
@@ -137,6 +179,7 @@ Result<ReencryptSummary> SqliteStore::reencrypt(const ReencryptOptions& options)
   const std::size_t batch_size = std::max<std::size_t>(options.batch_size, 1);
   ReencryptSummary summary;
   ReencryptProgress progress;
+  LOCKBOX_TRY(recheck_quarantine());
   {
     LOCKBOX_ASSIGN_OR_RETURN(const KeyStatus status, key_status());
     for (const DataKeyStatus& k : status.keys) {

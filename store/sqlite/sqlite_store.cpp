@@ -8,6 +8,7 @@
 #include "store/crypto.hpp"
 #include "store/envelope.hpp"
 #include "store/key_schedule.hpp"
+#include "store/sqlite/keyring.hpp"
 #include "store/sqlite/row_codec.hpp"
 #include "store/sqlite/schema.hpp"
 #include "core/timing.hpp"
@@ -47,8 +48,16 @@ bool scope_in_namespace(const Scope& scope, const std::string& ns) {
 }  // namespace
 
 SqliteStore::SqliteStore(const StoreOptions& options, Db db) : options_(options), db_(std::move(db)) {
-  // Encryptions reserved inside a transaction that rolls back were never counted in the store.
-  db_.set_rollback_hook([](void* self) { static_cast<SqliteStore*>(self)->nonce_block_ = {}; }, this);
+  // A transaction that rolls back takes with it what it reserved and created: the nonce block
+  // (never counted in the store) and any data key it inserted (an automatic rotation), whose id a
+  // later rotation will reuse with other bytes. Cached keys are unwrapped again on demand.
+  db_.set_rollback_hook(
+      [](void* self) {
+        auto* store = static_cast<SqliteStore*>(self);
+        store->nonce_block_ = {};
+        store->data_keys_.clear();
+      },
+      this);
 }
 
 Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options,
@@ -68,7 +77,12 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options,
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(db)));
   timing::mark("store-open");
-  LOCKBOX_TRY(store->load_keys(std::move(master_key)));
+  // One snapshot for meta, master_keys and keyring: a rewrap committing meanwhile must not show
+  // the old generation's KCVs with the new generation's wrapped keys.
+  LOCKBOX_TRY(store->db_.exec("BEGIN"));
+  const Status loaded = store->load_keys(std::move(master_key));
+  (void)store->db_.exec("COMMIT");
+  LOCKBOX_TRY(loaded);
   timing::mark("keys");
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -161,11 +175,15 @@ Result<const SecureKey*> SqliteStore::data_key(std::uint32_t key_id) {
   st->bind(1, static_cast<std::int64_t>(key_id));
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
   if (row && st->int64(2) > kek_generation_) {
-    // Another process rewrapped the keyring under a newer master key since this one opened.
-    const std::int64_t newer = st->int64(2);
+    // Either another process rewrapped the keyring under a newer master key since this one
+    // opened (exit 4: retry with the new key), or the row was tampered with (exit 5).
     st->reset();
-    return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
-                                 "retry with the new key", newer));
+    auto current = current_generation(db_);
+    if (current.is_ok() && *current > kek_generation_) {
+      return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
+                                   "retry with the new key", *current));
+    }
+    return integrity_error(fmt::format("data key {} is missing or unusable", key_id));
   }
   if (!row || st->text(0) != "data" || st->is_null(3) || st->int64(2) != kek_generation_) {
     st->reset();

@@ -83,8 +83,9 @@ class SqliteStore final : public Store {
   Status append_audit_in_tx(const AuditEvent& event);
   Status bump_change_counter();
   // Inside an open transaction: the active data key's id, with one encryption reserved from its
-  // nonce budget (sqlite_keys.cpp). Rotates first when the budget is exhausted.
-  Result<std::uint32_t> reserve_encryption();
+  // nonce budget (sqlite_keys.cpp). Rotates first when the budget is exhausted (once: with
+  // `rotated_for_budget`, an exhausted key is an error).
+  Result<std::uint32_t> reserve_encryption(bool rotated_for_budget = false);
   // Inside an open transaction: old active data key -> decrypt_only, a new active one, key.rotate.
   Result<RotateResult> rotate_in_tx(std::optional<std::uint32_t> expected_active,
                                     const std::string& reason);
@@ -105,6 +106,9 @@ class SqliteStore final : public Store {
   // quarantining versions that fail authentication.
   Status reencrypt_batch(std::uint32_t old_key, const std::vector<PendingVersion>& batch,
                          ReencryptSummary& summary);
+  // Tries every quarantined version again (one transaction): entries whose version now
+  // authenticates (restored from a backup) or no longer exists are released.
+  Status recheck_quarantine();
   // Inside a transaction: retires emptied old keys and writes the run's key.reencrypt record.
   Status finish_reencrypt(ReencryptSummary& summary);
   // Rewrap helpers (sqlite_keys.cpp): kBadInput when `key` is the current or a retired master

@@ -30,6 +30,13 @@ TEST_CASE("table cells cannot break lines or send terminal escapes", "[cli][tabl
   CHECK(table.render() == "D\ntwo\\nlines\\x1b[31m\\ttab\n");
 }
 
+TEST_CASE("table cells escape C1 controls and bytes that are not UTF-8", "[cli][table]") {
+  CHECK(display_safe("a\xc2\x9b" "31mb") == "a\\u009b31mb");  // U+009B is a CSI
+  CHECK(display_safe("\x9b" "31m") == "\\x9b31m");              // a lone byte: not UTF-8
+  CHECK(display_safe("caf\xc3\xa9 \xc2\xa0ok") == "caf\xc3\xa9 \xc2\xa0ok");  // text stays
+  CHECK(display_safe("\xe2\x82") == "\\xe2\\x82");            // a truncated sequence
+}
+
 TEST_CASE("field blocks have no header", "[cli][table]") {
   CHECK(render_fields({{"name", "X"}, {"version", "3"}}) == "name     X\nversion  3\n");
 }
