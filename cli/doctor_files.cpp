@@ -40,7 +40,6 @@ void check_private(const fs::path& path, const struct stat& st, std::string_view
 
 }  // namespace
 
-
 void check_data_dir(const Context& ctx, Report& report) {
   const fs::path& dir = ctx.data_dir();
   struct stat st {};
@@ -67,8 +66,6 @@ void check_data_dir(const Context& ctx, Report& report) {
                                (dir / ".gitignore").string()));
   }
 }
-
-
 
 // The database and its WAL companions. Missing files are not findings here: the -wal and -shm
 // files come and go, and a missing database is reported by the store check with its reason.
@@ -153,7 +150,6 @@ void check_key_placement(const fs::path& key_file, const Context& ctx, Report& r
 
 }  // namespace
 
-
 // Loads the master key once: main() scrubbed LOCKBOX_MASTER_* into a one-shot capture, so a
 // second load (Context::open_store) would no longer see an environment key.
 std::optional<store::MasterKey> check_master_key(const Context& ctx, const GlobalOptions& globals,
@@ -181,6 +177,5 @@ std::optional<store::MasterKey> check_master_key(const Context& ctx, const Globa
   }
   return key;
 }
-
 
 }  // namespace lockbox::cli::doctor
