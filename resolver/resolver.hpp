@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/glob.hpp"
 #include "core/scope.hpp"
 #include "core/secret_value.hpp"
 #include "core/status.hpp"
@@ -95,7 +96,7 @@ Result<Resolution> resolve(const ResolveInput& input);
 std::string transform_name(std::string_view name, policies::NameTransform transform);
 // True when `env` is on the SPEC §3 refused list (exact names, X_* prefixes, lower-case proxies).
 bool is_refused_env_name(std::string_view env);
-// Glob match with `*` and `?` (no character classes).
-bool glob_match(std::string_view pattern, std::string_view text);
+// Glob match with `*` and `?` (core/glob.hpp).
+using lockbox::glob_match;
 
 }  // namespace lockbox::resolver

@@ -115,7 +115,7 @@ struct ReencryptSummary {
 struct AuditFilter {
   std::optional<UnixMillis> since;     // ts >= since
   std::optional<std::string> action;   // exact action name
-  std::optional<std::string> target;   // exact target, or a glob with '*'
+  std::optional<std::string> target;   // exact target, or a glob with '*' and '?'
 };
 
 // `seq:mac` of one record, kept outside the store to detect a cut tail.

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/glob.hpp"
 #include "store/audit_chain.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -39,29 +40,6 @@ class ReadTransaction {
   explicit ReadTransaction(Db& db) : db_(&db) {}
   Db* db_;
 };
-
-// '*' matches any run of characters ('/' included), everything else matches itself. Greedy with
-// one backtrack point (the last star): O(pattern * text) at worst, never exponential.
-bool glob_match(std::string_view pattern, std::string_view text) {
-  std::size_t p = 0, t = 0;
-  std::size_t star = std::string_view::npos, resume = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 // Copies a stored MAC; false when the column does not hold exactly 32 bytes.
 bool copy_mac(ByteView stored, Mac& out) {
@@ -147,7 +125,8 @@ void check_tail(const AuditCheckpoint& cp, ChainWalk& w) {
 
 Status SqliteStore::for_each_audit(const AuditFilter& filter,
                                    const std::function<Status(const AuditRecord&)>& visit) {
-  const bool target_is_glob = filter.target && filter.target->find('*') != std::string::npos;
+  const bool target_is_glob =
+      filter.target && filter.target->find_first_of("*?") != std::string::npos;
   LOCKBOX_ASSIGN_OR_RETURN(
       Statement st, db_.prepare(std::string(kSelectColumns) +
                                 "WHERE (?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR action = ?2) "

@@ -1,10 +1,50 @@
 #include "tests/blackbox/blackbox.hpp"
 
+#include "core/clock.hpp"
+#include "core/time_format.hpp"
+
+#include <sqlite3.h>
+
 #include <algorithm>
 
 extern char** environ;
 
 namespace lockbox::testing {
+
+ProcessOptions at(std::int64_t offset_ms) {
+  ProcessOptions options;
+  options.env["LOCKBOX_TEST_NOW"] =
+      format_rfc3339(SystemClock::instance().now() + offset_ms + kHour / 2);
+  return options;
+}
+
+void tamper_envelope(const std::filesystem::path& db_path, const std::string& name) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* select = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT v.rowid, v.envelope FROM versions v JOIN secrets s ON "
+                             "s.id = v.secret_id WHERE s.name = ?1 ORDER BY v.version DESC",
+                             -1, &select, nullptr) == SQLITE_OK);
+  sqlite3_bind_text(select, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  REQUIRE(sqlite3_step(select) == SQLITE_ROW);
+  const sqlite3_int64 rowid = sqlite3_column_int64(select, 0);
+  const auto* blob = static_cast<const char*>(sqlite3_column_blob(select, 1));
+  std::string envelope(blob, static_cast<std::size_t>(sqlite3_column_bytes(select, 1)));
+  sqlite3_finalize(select);
+  REQUIRE(envelope.size() > 30);
+  envelope[envelope.size() / 2] = static_cast<char>(envelope[envelope.size() / 2] ^ 0x01);
+  sqlite3_stmt* update = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "UPDATE versions SET envelope = ?1 WHERE rowid = ?2", -1, &update,
+                             nullptr) == SQLITE_OK);
+  sqlite3_bind_blob(update, 1, envelope.data(), static_cast<int>(envelope.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_int64(update, 2, rowid);
+  REQUIRE(sqlite3_step(update) == SQLITE_DONE);
+  sqlite3_finalize(update);
+  sqlite3_close(db);
+}
+
 
 std::vector<std::string> inherited_lockbox_vars() {
   std::vector<std::string> names;

@@ -55,6 +55,17 @@ class Lockbox {
   TempDir dir_;
 };
 
+inline constexpr std::int64_t kHour = 3'600'000;
+inline constexpr std::int64_t kDay = 24 * kHour;
+
+// Options that run lockbox as if it were `offset_ms` (plus half an hour) from now, through the
+// LOCKBOX_TEST_NOW seam of test builds. The half hour keeps the duration labels, which round down,
+// away from unit boundaries: the seam has second precision and secrets were written just before.
+ProcessOptions at(std::int64_t offset_ms);
+
+// Flips one byte in the middle of the envelope of NAME's newest version (sqlite3 C API).
+void tamper_envelope(const std::filesystem::path& db_path, const std::string& name);
+
 // Number of lines in `text` (a final line without '\n' counts).
 int line_count(const std::string& text);
 

@@ -11,18 +11,6 @@
 namespace lockbox::testing {
 namespace {
 
-constexpr std::int64_t kHour = 3'600'000;
-constexpr std::int64_t kDay = 24 * kHour;
-
-// Runs lockbox as if it were `offset_ms` (plus half an hour) from now. The half hour keeps the
-// labels, which round down, away from unit boundaries: LOCKBOX_TEST_NOW has second precision and
-// the secrets were written a few milliseconds earlier.
-ProcessOptions at(std::int64_t offset_ms) {
-  ProcessOptions options;
-  options.env["LOCKBOX_TEST_NOW"] =
-      format_rfc3339(SystemClock::instance().now() + offset_ms + kHour / 2);
-  return options;
-}
 
 // The line of a table (or field block) that starts with `name` followed by a blank.
 std::string line_of(const std::string& text, const std::string& name) {

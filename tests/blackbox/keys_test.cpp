@@ -25,14 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Values = std::map<std::string, std::string>;
-constexpr std::int64_t kDay = 24 * 3'600'000;
-
-ProcessOptions at(std::int64_t offset_ms) {
-  ProcessOptions options;
-  options.env["LOCKBOX_TEST_NOW"] = format_rfc3339(SystemClock::instance().now() + offset_ms);
-  return options;
-}
-
 // Runs `query` on the store read-only; every row, columns as text (blobs as hex) joined by '|'.
 std::vector<std::string> query(const fs::path& db, const std::string& sql) {
   sqlite3* h = nullptr;
