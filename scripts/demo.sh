@@ -35,3 +35,8 @@ if command -v node >/dev/null 2>&1; then run run hello-node; fi
 step "the data dir holds no plaintext value:"
 if grep -rqa 'SG.sample-not-a-real-key' "$LOCKBOX_DATA_DIR"; then echo "FOUND PLAINTEXT" >&2; exit 1; fi
 echo "  grep for the SendGrid sample key in $LOCKBOX_DATA_DIR: no match"
+run keys rotate
+run keys reencrypt
+run keys status
+run audit list --action launch --no-pager
+run audit verify
