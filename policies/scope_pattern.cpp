@@ -1,5 +1,6 @@
 #include "policies/scope_pattern.hpp"
 
+#include "core/glob.hpp"
 #include "core/scope.hpp"
 
 namespace lockbox::policies {
@@ -38,6 +39,21 @@ Status validate_scope_pattern(std::string_view pattern) {
   return bad_input(
       "invalid scope pattern: expected *, global, apikey:ID, group:ID, namespace:ID or "
       "function:NS/FN, where an identifier may contain *");
+}
+
+bool scope_pattern_matches(std::string_view pattern, const Scope& scope) {
+  if (!is_valid_scope_pattern(pattern)) return false;
+  if (pattern == "*") return true;
+  if (pattern == "global") return scope.kind() == ScopeKind::kGlobal;
+  const auto colon = pattern.find(':');
+  if (parse_scope_kind(pattern.substr(0, colon)) != scope.kind()) return false;
+  // A valid pattern's segments hold name-rule characters and `*` only, and a scope's identifiers
+  // never contain `/` or `:`, so matching segment by segment keeps `*` inside its segment.
+  const std::string_view rest = pattern.substr(colon + 1);
+  if (scope.kind() != ScopeKind::kFunction) return glob_match(rest, scope.id());
+  const auto slash = rest.find('/');
+  return glob_match(rest.substr(0, slash), scope.id()) &&
+         glob_match(rest.substr(slash + 1), scope.function_name());
 }
 
 }  // namespace lockbox::policies

@@ -10,6 +10,7 @@
 
 #include <string_view>
 
+#include "core/scope.hpp"
 #include "core/status.hpp"
 
 namespace lockbox::policies {
@@ -20,5 +21,10 @@ bool is_valid_scope_pattern(std::string_view pattern);
 // kBadInput naming the expected shape when `pattern` is not valid (the pattern is not echoed;
 // callers that know it is harmless may echo it with their own position).
 Status validate_scope_pattern(std::string_view pattern);
+
+// True when `scope` is one of the scopes `pattern` names: the kinds are equal and each identifier
+// segment matches its pattern segment (`*` within that segment only). An invalid pattern matches
+// nothing. Role checks of the REST API (SPEC §8) rest on this.
+bool scope_pattern_matches(std::string_view pattern, const Scope& scope);
 
 }  // namespace lockbox::policies
