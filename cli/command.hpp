@@ -54,6 +54,8 @@ void add_policy_command(CLI::App& parent, const GlobalOptions& globals, ActionSl
 void add_keys_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 // audit list|verify|checkpoint (SPEC §7).
 void add_audit_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
+// tokens create|list|revoke (SPEC §5, §8).
+void add_tokens_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 // doctor (SPEC §5).
 void add_doctor_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 

@@ -232,6 +232,19 @@ Mac hmac_sha256(ByteView key, ByteView data) {
   return mac;
 }
 
+Mac sha256(ByteView data) {
+  Mac digest{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != digest.size()) {
+    // As for HMAC: only an allocation failure inside OpenSSL gets here; never return a made-up
+    // digest (it would let a token compare equal to garbage).
+    (void)std::fputs("lockbox: fatal: SHA-256 failed inside OpenSSL\n", stderr);
+    std::abort();
+  }
+  return digest;
+}
+
 bool constant_time_equal(ByteView a, ByteView b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

@@ -45,6 +45,8 @@ Status pbkdf2_sha256(std::string_view passphrase, ByteView salt, std::uint32_t i
                      std::span<std::uint8_t> out);
 
 Mac hmac_sha256(ByteView key, ByteView data);
+// SHA-256 (API tokens are stored as the digest of their secret part).
+Mac sha256(ByteView data);
 
 // Constant-time equality (CRYPTO_memcmp); false when sizes differ.
 bool constant_time_equal(ByteView a, ByteView b);

@@ -211,6 +211,20 @@ class Store {
   virtual Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) = 0;
   // The newest record's seq and MAC (seq 0 and a zero MAC for an empty trail).
   virtual Result<AuditCheckpoint> audit_checkpoint() = 0;
+
+  // ---- API tokens (SPEC §5, §8) ----
+  // A new token with a random id and secret (token.create). kBadInput when `name` breaks the
+  // name rule or a token of that name is live (not revoked). The caller checks the role.
+  virtual Result<NewToken> create_token(const std::string& name, const std::string& role,
+                                        std::optional<UnixMillis> expires_at) = 0;
+  // Every token, revoked and expired ones included, by creation time.
+  virtual Result<std::vector<TokenInfo>> list_tokens() = 0;
+  // Revokes the live token `name` (token.revoke). kNotFound when there is none.
+  virtual Result<TokenInfo> revoke_token(const std::string& name) = 0;
+  // The live token that `token` presents: looked up by id, its secret compared by SHA-256 in
+  // constant time. kDenied (without saying why, in the message callers pass on) for a malformed,
+  // unknown, wrong, expired or revoked token. Not audited here: the server records failures.
+  virtual Result<TokenInfo> authenticate_token(std::string_view token) = 0;
 };
 
 }  // namespace lockbox::store

@@ -84,6 +84,23 @@ struct RevealedSecret {
   SecretValue value;
 };
 
+// An API token as stored (never its secret part). `id` is the public part of lbx_<id>_<secret>.
+struct TokenInfo {
+  std::string id;
+  std::string name;
+  std::string role;
+  UnixMillis created_at = 0;
+  std::string created_by;
+  std::optional<UnixMillis> expires_at;
+  std::optional<UnixMillis> revoked_at;
+};
+
+// A token just created: `token` is the whole `lbx_<id>_<secret>`, shown once and never stored.
+struct NewToken {
+  TokenInfo info;
+  SecretValue token;
+};
+
 // The head (current version) of a secret in one scope, for resolution. Value still encrypted.
 struct ResolvedEntry {
   SecretMeta meta;

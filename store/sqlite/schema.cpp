@@ -93,7 +93,26 @@ CREATE TABLE audit (
 PRAGMA user_version = 1;
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1};
+// Migration 2: API tokens (SPEC §5, §8). A token `lbx_<id>_<secret>` is looked up by id and
+// checked against the SHA-256 of its secret part; the token itself is never stored. A name is
+// unique among tokens that are not revoked.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE tokens (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  secret_hash BLOB NOT NULL,
+  created_at  INTEGER NOT NULL,
+  created_by  TEXT NOT NULL,
+  expires_at  INTEGER,
+  revoked_at  INTEGER
+) STRICT;
+CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL;
+
+PRAGMA user_version = 2;
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2};
 
 }  // namespace
 

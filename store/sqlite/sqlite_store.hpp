@@ -46,6 +46,12 @@ class SqliteStore final : public Store {
                         const std::function<Status(const AuditRecord&)>& visit) override;
   Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) override;
   Result<AuditCheckpoint> audit_checkpoint() override;
+  // API tokens: sqlite_tokens.cpp.
+  Result<NewToken> create_token(const std::string& name, const std::string& role,
+                                std::optional<UnixMillis> expires_at) override;
+  Result<std::vector<TokenInfo>> list_tokens() override;
+  Result<TokenInfo> revoke_token(const std::string& name) override;
+  Result<TokenInfo> authenticate_token(std::string_view token) override;
 
  private:
   // The secret row for (scope, name), if any.
