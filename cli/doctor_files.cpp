@@ -84,18 +84,6 @@ namespace {
 
 // ---- master key ----
 
-// The key file a successful load used, from MasterKey::source ("--master-key-file P",
-// "LOCKBOX_MASTER_KEY_FILE P" or the data-dir path, see store/master_key.cpp); nullopt for a key
-// or passphrase given in the environment.
-std::optional<fs::path> key_file_of(const std::string& source, const Context& ctx,
-                                    const GlobalOptions& globals) {
-  if (!globals.master_key_file.empty()) return fs::path(globals.master_key_file);
-  constexpr std::string_view kEnvFile = "LOCKBOX_MASTER_KEY_FILE ";
-  if (source.starts_with(kEnvFile)) return fs::path(source.substr(kEnvFile.size()));
-  if (source == (ctx.data_dir() / "master.key").string()) return ctx.data_dir() / "master.key";
-  return std::nullopt;
-}
-
 // Findings for a key file the loader would refuse; true when there is one. lstat: the loader
 // opens with O_NOFOLLOW, so a link is refused whatever it points at.
 bool check_key_file(const fs::path& path, Report& report) {
@@ -171,9 +159,9 @@ std::optional<store::MasterKey> check_master_key(const Context& ctx, const Globa
     return std::nullopt;
   }
   store::MasterKey key = std::move(*loaded.value());
-  if (const auto file = key_file_of(key.source, ctx, globals)) {
-    if (globals.master_key_file.empty()) (void)check_key_file(*file, report);
-    check_key_placement(*file, ctx, report);
+  if (key.file) {
+    if (globals.master_key_file.empty()) (void)check_key_file(*key.file, report);
+    check_key_placement(*key.file, ctx, report);
   }
   return key;
 }

@@ -225,8 +225,10 @@ Status keys_rewrap(const GlobalOptions& globals, const std::string& new_key_file
   LOCKBOX_ASSIGN_OR_RETURN(auto old_key, ctx.load_master_key());
   if (!old_key) return key_error("no master key: the current master key is needed to rewrap the keyring");
   const std::string old_source = old_key->source;
+  const bool old_in_data_dir = old_key->file == ctx.data_dir() / "master.key";
   LOCKBOX_ASSIGN_OR_RETURN(auto store, store::Store::open(ctx.store_options(), std::move(*old_key)));
-  store::MasterKey next{store::MasterKeyKind::kKey, std::move(new_key).value(), {}, new_key_file};
+  store::MasterKey next{store::MasterKeyKind::kKey, std::move(new_key).value(), {}, new_key_file,
+                        std::filesystem::path(new_key_file)};
   LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t generation, store->rewrap(std::move(next)));
   if (ctx.json()) {
     JsonWriter json;
@@ -241,7 +243,7 @@ Status keys_rewrap(const GlobalOptions& globals, const std::string& new_key_file
   print_note(fmt::format("From now on open the store with the new key ({}), e.g. --master-key-file or "
                          "LOCKBOX_MASTER_KEY_FILE; the old key ({}) is now stale.",
                          new_key_file, old_source));
-  if (old_source == (ctx.data_dir() / "master.key").string()) {
+  if (old_in_data_dir) {
     print_note(fmt::format("{} still holds the old key: replace it with the new one (lockbox never edits key "
                            "files).", old_source));
   }

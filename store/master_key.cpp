@@ -195,11 +195,13 @@ EnvSources take_env_sources() {
   return read_env_sources();
 }
 
-Result<std::optional<MasterKey>> with_source(Result<SecureKey> key, std::string source) {
+Result<std::optional<MasterKey>> with_source(Result<SecureKey> key, std::string source,
+                                             std::optional<std::filesystem::path> file = std::nullopt) {
   if (!key.is_ok()) return key.status();
   MasterKey mk;
   mk.key = std::move(key).value();
   mk.source = std::move(source);
+  mk.file = std::move(file);
   return std::optional<MasterKey>(std::move(mk));
 }
 
@@ -268,7 +270,7 @@ Result<std::optional<MasterKey>> load_master_key(const MasterKeyOptions& options
   EnvSources env = take_env_sources();
   if (options.flag_file) {
     return with_source(read_key_file(*options.flag_file),
-                       "--master-key-file " + options.flag_file->string());
+                       "--master-key-file " + options.flag_file->string(), *options.flag_file);
   }
   if (env.key) {
     return with_source(decode_key_material(as_bytes(env.key->reveal()), false, kEnvKey), kEnvKey);
@@ -277,7 +279,8 @@ Result<std::optional<MasterKey>> load_master_key(const MasterKeyOptions& options
     if (env.key_file->empty()) return key_error(std::string(kEnvKeyFile) + " is set but empty");
     auto key = read_key_file(*env.key_file);
     if (!key.is_ok()) return key.status().with_context(kEnvKeyFile);
-    return with_source(std::move(key), std::string(kEnvKeyFile) + " " + *env.key_file);
+    return with_source(std::move(key), std::string(kEnvKeyFile) + " " + *env.key_file,
+                       std::filesystem::path(*env.key_file));
   }
   if (env.passphrase) {
     if (env.passphrase->empty()) {
@@ -297,7 +300,7 @@ Result<std::optional<MasterKey>> load_master_key(const MasterKeyOptions& options
   bool missing = false;
   LOCKBOX_ASSIGN_OR_RETURN(const UniqueFd file, open_key_file(path, &missing));
   if (missing) return std::optional<MasterKey>();
-  return with_source(read_open_key_file(file, path), path.string());
+  return with_source(read_open_key_file(file, path), path.string(), path);
 }
 
 Status write_new_key_file(const std::filesystem::path& path, Random& random) {

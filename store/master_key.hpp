@@ -27,6 +27,7 @@ struct MasterKey {
   SecureKey key;           // kKey: the 32-byte key
   SecretValue passphrase;  // kPassphrase: the passphrase, stretched later with the store's salt
   std::string source;      // "--master-key-file", "LOCKBOX_MASTER_KEY", "<path>", ...
+  std::optional<std::filesystem::path> file;  // the key file it was read from, if any
 };
 
 struct MasterKeyOptions {

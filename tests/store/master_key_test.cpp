@@ -328,11 +328,14 @@ TEST_CASE("master key sources follow the SPEC precedence", "[store][crypto][mast
   struct Step {
     bool flag, env_key, env_file, passphrase;
     std::string expected_hex;  // empty: the passphrase wins
+    std::string expected_file;  // the key file read, "" for a key or passphrase from the env
   };
   const std::vector<Step> steps = {
-      {true, true, true, true, seq_key_hex(0x10)},     {false, true, true, true, seq_key_hex(0x30)},
-      {false, false, true, true, seq_key_hex(0x50)},   {false, false, false, true, ""},
-      {false, false, false, false, seq_key_hex(0x70)},
+      {true, true, true, true, seq_key_hex(0x10), "flag.key"},
+      {false, true, true, true, seq_key_hex(0x30), ""},
+      {false, false, true, true, seq_key_hex(0x50), "env.key"},
+      {false, false, false, true, "", ""},
+      {false, false, false, false, seq_key_hex(0x70), "master.key"},
   };
   for (const Step& step : steps) {
     INFO("expected " << (step.expected_hex.empty() ? "passphrase" : step.expected_hex));
@@ -360,6 +363,11 @@ TEST_CASE("master key sources follow the SPEC precedence", "[store][crypto][mast
     } else {
       CHECK(mk.kind == MasterKeyKind::kKey);
       CHECK(hex_of(mk.key.bytes()) == step.expected_hex);
+    }
+    if (step.expected_file.empty()) {
+      CHECK_FALSE(mk.file.has_value());
+    } else {
+      CHECK(mk.file == dir / step.expected_file);
     }
     for (const auto& entry : env) CHECK(entry->value_wiped());
   }
