@@ -226,10 +226,6 @@ std::string format_checkpoint(const store::AuditCheckpoint& checkpoint) {
   return fmt::format("{}:{}", checkpoint.seq, store::to_hex(checkpoint.mac));
 }
 
-bool is_lower_hex(std::string_view text) {
-  return text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 // SEQ:MAC exactly as `audit checkpoint` prints it: decimal digits, a colon, 64 lower-case hex.
 // The text is not echoed in the error (it could be anything a user pasted).
 Result<store::AuditCheckpoint> parse_checkpoint(std::string_view text) {
@@ -247,7 +243,7 @@ Result<store::AuditCheckpoint> parse_checkpoint(std::string_view text) {
   store::AuditCheckpoint checkpoint;
   (void)std::from_chars(seq.data(), seq.data() + seq.size(), checkpoint.seq);  // <= 18 digits
   store::Bytes bytes;
-  if (mac.size() != checkpoint.mac.size() * 2 || !is_lower_hex(mac) ||
+  if (mac.size() != checkpoint.mac.size() * 2 || !store::is_lower_hex(mac) ||
       !store::from_hex(mac, bytes) || bytes.size() != checkpoint.mac.size()) {
     return malformed;
   }

@@ -24,6 +24,10 @@ inline void append_lp(Bytes& out, std::string_view s) { append_lp(out, as_bytes(
 std::uint32_t read_u32be(const std::uint8_t* p);
 
 std::string to_hex(ByteView bytes);
+// True when `text` holds only 0-9 a-f (the canonical form of tokens and audit checkpoints).
+inline bool is_lower_hex(std::string_view text) {
+  return text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
 // Lower- or upper-case hex; empty optional-like result via bool.
 bool from_hex(std::string_view hex, Bytes& out);
 

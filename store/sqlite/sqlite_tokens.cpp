@@ -24,10 +24,6 @@ TokenInfo read_token(const Statement& st) {
                    st.optional_int64(5), st.optional_int64(6)};
 }
 
-bool is_lower_hex(std::string_view text) {
-  return text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 // Splits `lbx_<id>_<secret>` into its parts; false for any other shape.
 bool parse_token(std::string_view token, std::string_view& id, std::string_view& secret) {
   if (token.size() != kPrefix.size() + 2 * kIdBytes + 1 + 2 * kSecretBytes) return false;

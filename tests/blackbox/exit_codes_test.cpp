@@ -36,6 +36,8 @@ std::vector<BadInput> bad_inputs() {
   tags.insert(tags.end(), t33.begin(), t33.end());
   return {
       {"invalid name", {"secrets", "set", "bad name!"}, canary},
+      {"reencrypt batch of zero", {"keys", "reencrypt", "--batch-size", "0"}, ""},
+      {"reencrypt batch too large", {"keys", "reencrypt", "--batch-size", "100001"}, ""},
       {"value pasted as a name", {"secrets", "set", canary + "=x"}, canary},
       {"dotted name", {"secrets", "set", "a.b"}, canary},
       {"name too long", {"secrets", "set", std::string(257, 'N')}, canary},

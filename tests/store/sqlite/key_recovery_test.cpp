@@ -123,3 +123,25 @@ TEST_CASE("a keyring row moved to a generation that does not exist is damage, no
   REQUIRE_FALSE(revealed.is_ok());
   CHECK(revealed.status().code() == StatusCode::kIntegrity);
 }
+
+TEST_CASE("a passphrase store is not rewrapped to a key: exit 2 and nothing changes", "[keys]") {
+  lockbox::testing::TempDir dir;
+  FakeClock clock{1'767'225'600'000};
+  store::StoreOptions options;
+  options.data_dir = dir.path();
+  options.actor = "tester";
+  options.clock = &clock;
+  store::MasterKey passphrase;
+  passphrase.kind = store::MasterKeyKind::kPassphrase;
+  passphrase.passphrase = SecretValue("correct horse battery staple");
+  passphrase.source = "LOCKBOX_MASTER_PASSPHRASE";
+  auto created = store::Store::create(options, std::move(passphrase));
+  REQUIRE(created.is_ok());
+  const fs::path db = dir.path() / "lockbox.db";
+  const std::string before = dump(db, "SELECT generation, kcv, state FROM master_keys");
+  const auto result = (*created)->rewrap(lockbox::testing::master_key_from(lockbox::testing::test_master_key()));
+  REQUIRE_FALSE(result.is_ok());
+  CHECK(result.status().code() == StatusCode::kBadInput);
+  CHECK(dump(db, "SELECT generation, kcv, state FROM master_keys") == before);
+  CHECK(number(db, "SELECT count(*) FROM audit WHERE action = 'key.rewrap'") == 0);
+}
