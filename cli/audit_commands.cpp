@@ -23,7 +23,7 @@
 
 #include "cli/command.hpp"
 #include "cli/context.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/secret_output.hpp"
 #include "cli/table.hpp"

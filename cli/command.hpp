@@ -56,6 +56,8 @@ void add_keys_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlo
 void add_audit_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 // tokens create|list|revoke (SPEC §5, §8).
 void add_tokens_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
+// serve (SPEC §8): the REST API and scheduled key rotation.
+void add_serve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 // doctor (SPEC §5).
 void add_doctor_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 

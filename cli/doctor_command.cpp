@@ -16,7 +16,7 @@
 #include "cli/context.hpp"
 #include "cli/doctor.hpp"
 #include "cli/expiry.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/policy_source.hpp"
 #include "cli/secret_output.hpp"

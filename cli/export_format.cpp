@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace lockbox::cli {
 namespace {

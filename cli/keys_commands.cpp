@@ -8,7 +8,7 @@
 #include "cli/command.hpp"
 #include "cli/context.hpp"
 #include "cli/expiry.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/secret_output.hpp"

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/policy_source.hpp"
 #include "policies/policy_loader.hpp"

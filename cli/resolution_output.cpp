@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/table.hpp"
 #include "core/time_format.hpp"

@@ -7,7 +7,7 @@
 
 #include "cli/command.hpp"
 #include "cli/context.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/policy_source.hpp"
 #include "cli/resolution_output.hpp"

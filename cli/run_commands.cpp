@@ -18,6 +18,7 @@
 #include "cli/policy_source.hpp"
 #include "cli/resolution_output.hpp"
 #include "core/time_format.hpp"
+#include "api/remote_source.hpp"
 #include "launcher/launch.hpp"
 
 namespace lockbox::cli {
@@ -34,6 +35,7 @@ struct RunFlags {
   // Durations are optional: absent means "not given"; an empty string given is malformed.
   std::optional<std::string> timeout, kill_grace, watch;
   std::string deliver = "env", user, payload;
+  std::string server, token_file;  // remote mode (SPEC §8)
 };
 
 void add_context_flags(CLI::App& cmd, RunFlags& f) {
@@ -53,6 +55,8 @@ void add_launch_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_flag("--redact", f.redact, "Replace injected values in the child's stdout/stderr");
   cmd.add_flag("--dry-run", f.dry_run, "Show names, origins and versions; run nothing");
   cmd.add_option("--user", f.user, "Run the child as USER (lockbox must be root)");
+  cmd.add_option("--server", f.server, "Resolve through the REST API at URL (remote mode: no local store)");
+  cmd.add_option("--token-file", f.token_file, "File holding the API token for --server");
 }
 
 Result<std::optional<std::int64_t>> optional_duration(const std::optional<std::string>& text,
@@ -127,6 +131,11 @@ int launch(const GlobalOptions& globals, const RunFlags& f, launcher::RunRequest
   deps.clock = &process_clock();
   const Context& context = *ctx;
   deps.open_store = [&context] { return context.open_store(); };
+  if (f.server.empty() != f.token_file.empty()) return fail(bad_input("--server and --token-file go together"));
+  if (!f.server.empty()) {
+    const api::RemoteOptions remote{f.server, f.token_file};
+    deps.open_source = [remote] { return api::remote_source(remote); };
+  }
   deps.print_plan = [&globals](const launcher::LaunchPlan& plan) { print_resolution(plan.resolution, globals.json); };
   if (request.job) {
     if (!f.payload.empty()) {

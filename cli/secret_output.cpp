@@ -19,54 +19,6 @@ std::string expires_field(const store::SecretMeta& meta, UnixMillis now) {
 
 }  // namespace
 
-void write_meta_json(JsonWriter& json, const store::SecretMeta& meta, const SecretValue* value) {
-  json.begin_object();
-  json.key("name");
-  json.string(meta.name);
-  json.key("scope");
-  json.string(meta.scope.address());
-  json.key("version");
-  json.integer(meta.version);
-  json.key("fingerprint");
-  if (meta.tombstone || meta.fingerprint.empty()) {
-    json.null();
-  } else {
-    json.string(meta.fingerprint);
-  }
-  json.key("description");
-  json.string(meta.description);
-  json.key("tags");
-  json.begin_array();
-  for (const auto& tag : meta.tags) json.string(tag);
-  json.end_array();
-  json.key("metadata");
-  json.begin_object();
-  for (const auto& [k, v] : meta.metadata) {
-    json.key(k);
-    json.string(v);
-  }
-  json.end_object();
-  json.key("expires_at");
-  if (meta.expires_at) {
-    json.string(format_rfc3339(*meta.expires_at));
-  } else {
-    json.null();
-  }
-  json.key("created_at");
-  json.string(format_rfc3339(meta.created_at));
-  json.key("updated_at");
-  json.string(format_rfc3339(meta.updated_at));
-  if (meta.tombstone) {
-    json.key("deleted");
-    json.boolean(true);
-  }
-  if (value != nullptr) {
-    json.key("value");
-    json.string(value->reveal());
-  }
-  json.end_object();
-}
-
 void emit_json(const JsonWriter& json) {
   write_stdout(json.view());
   write_stdout("\n");

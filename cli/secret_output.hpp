@@ -5,18 +5,13 @@
 
 #include <string>
 
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
+#include "store/meta_json.hpp"
 #include "core/clock.hpp"
 #include "core/secret_value.hpp"
 #include "store/types.hpp"
 
 namespace lockbox::cli {
-
-// The object {name, scope, version, fingerprint, description, tags, metadata, expires_at,
-// created_at, updated_at} (+ value when `value` is given). A tombstone (list --include-deleted)
-// has fingerprint null and an extra "deleted": true.
-void write_meta_json(JsonWriter& json, const store::SecretMeta& meta,
-                     const SecretValue* value = nullptr);
 
 // Writes the finished document and a newline to stdout.
 void emit_json(const JsonWriter& json);

@@ -174,24 +174,7 @@ void write_history_json(const std::vector<store::SecretMeta>& versions) {
   JsonWriter json;
   json.begin_array();
   for (const auto& v : versions) {
-    json.begin_object();
-    json.key("version");
-    json.integer(v.version);
-    json.key("created_at");
-    json.string(format_rfc3339(v.updated_at));
-    json.key("actor");
-    json.string(v.actor);
-    json.key("fingerprint");
-    if (v.tombstone || v.fingerprint.empty()) {
-      json.null();
-    } else {
-      json.string(v.fingerprint);
-    }
-    json.key("description");
-    json.string(v.description);
-    json.key("tombstone");
-    json.boolean(v.tombstone);
-    json.end_object();
+    write_history_entry(json, v);
   }
   json.end_array();
   emit_json(json);

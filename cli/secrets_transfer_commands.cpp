@@ -10,7 +10,7 @@
 #include "cli/command.hpp"
 #include "cli/context.hpp"
 #include "cli/export_format.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/scope_flags.hpp"

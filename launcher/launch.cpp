@@ -52,7 +52,7 @@ struct Session {
   const RunRequest& request;
   const LaunchOptions& options;
   const LaunchDeps& deps;
-  store::Store& store;
+  SecretSource& source;
   SignalGate& signals;
   std::optional<UserSwitch> user;
 };
@@ -103,7 +103,7 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
   // Fail closed: no record, no launch. Names and versions only.
   const std::string detail = fmt::format("command={} injected={} overrides={}{}", plan.argv.front(),
                                          injected_summary(plan), join(plan.resolution.overrides), note);
-  if (Status st = s.store.append_audit({action, plan.audit_target, "started", detail}, false); !st.is_ok()) {
+  if (Status st = s.source.audit({action, plan.audit_target, "started", detail}); !st.is_ok()) {
     return fail(st.with_context("cannot write the launch audit record"));
   }
   timing::mark("audit");
@@ -131,7 +131,7 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
   outcome = supervised.value();
   timing::mark("child");
   const std::string result = outcome.timed_out ? "timeout" : fmt::format("exit {}", outcome.exit_code);
-  if (Status st = s.store.append_audit({action, plan.audit_target, result, detail}, false); !st.is_ok()) {
+  if (Status st = s.source.audit({action, plan.audit_target, result, detail}); !st.is_ok()) {
     log::warn("the child ended but its completion record could not be written: {}", st.message());
   }
   timing::mark("audit-exit");
@@ -142,9 +142,15 @@ Result<LaunchPlan> make_plan(const Session& s) {
   LOCKBOX_ASSIGN_OR_RETURN(LaunchPlan plan, plan_context(s.request, *s.deps.policy));
   const std::vector<std::string_view> host = host_environment();
   // A dry run shows names and versions only: nothing to decrypt.
-  LOCKBOX_TRY(resolve_plan(plan, s.request, *s.deps.policy, s.store, host, s.deps.clock->now(),
-                           !s.options.dry_run));
+  LOCKBOX_TRY(s.source.resolve(plan, s.request, *s.deps.policy, host, s.deps.clock->now(),
+                               !s.options.dry_run));
   return plan;
+}
+
+Result<std::unique_ptr<SecretSource>> open_source(const LaunchDeps& deps) {
+  if (deps.open_source) return deps.open_source();
+  LOCKBOX_ASSIGN_OR_RETURN(auto store, deps.open_store());
+  return store_source(std::move(store));
 }
 
 }  // namespace
@@ -165,9 +171,9 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
     if (!u.is_ok()) return fail(u.status());
     user = std::move(u).value();
   }
-  auto store = deps.open_store();
-  if (!store.is_ok()) return fail(store.status());
-  Session s{request, options, deps, *store.value(), *signals.value(), user};
+  auto source = open_source(deps);
+  if (!source.is_ok()) return fail(source.status());
+  Session s{request, options, deps, *source.value(), *signals.value(), user};
   auto plan = make_plan(s);
   if (!plan.is_ok()) return fail(plan.status());
   if (options.dry_run) {
@@ -175,18 +181,19 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
     return 0;
   }
   while (true) {
-    std::int64_t last_counter = s.store.change_counter().is_ok() ? *s.store.change_counter() : -1;
+    std::optional<std::int64_t> last_counter = s.source.change_counter();
     std::optional<LaunchPlan> next;
     std::function<bool()> watch;
     if (options.watch_interval_ms) {
       watch = [&]() -> bool {
-        auto counter = s.store.change_counter();
+        // A source without a change counter (remote mode) is asked again every interval.
+        const std::optional<std::int64_t> counter = s.source.change_counter();
         bool expired = false;
         for (const auto& v : plan->resolution.variables) {
           expired = expired || (v.expires_at && *v.expires_at <= deps.clock->now());
         }
-        if (!expired && (!counter.is_ok() || *counter == last_counter)) return false;
-        if (counter.is_ok()) last_counter = *counter;
+        if (!expired && counter && counter == last_counter) return false;
+        last_counter = counter;
         auto fresh = make_plan(s);
         if (!fresh.is_ok() || plan_fingerprint(*fresh) == plan_fingerprint(*plan)) return false;
         next = std::move(fresh).value();
@@ -205,9 +212,9 @@ int run_job(const RunRequest& request, const LaunchOptions& options, const Launc
   auto signals = SignalGate::open();
   if (!signals.is_ok()) return fail(signals.status());
   sweep_stale_delivery_dirs();
-  auto store = deps.open_store();
-  if (!store.is_ok()) return fail(store.status());
-  Session s{request, options, deps, *store.value(), *signals.value(), std::nullopt};
+  auto source = open_source(deps);
+  if (!source.is_ok()) return fail(source.status());
+  Session s{request, options, deps, *source.value(), *signals.value(), std::nullopt};
   auto first = plan_context(request, *deps.policy);
   if (!first.is_ok()) return fail(first.status());
   const int attempts = 1 + (first->function != nullptr ? first->function->retries : 0);

@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "launcher/launch_plan.hpp"
+#include "launcher/secret_source.hpp"
 #include "launcher/signal_gate.hpp"
 #include "policies/policy.hpp"
 #include "store/store.hpp"
@@ -35,6 +36,8 @@ struct LaunchDeps {
   const policies::Policy* policy = nullptr;
   // Opens the store (master key and all); failures become 125.
   std::function<Result<std::unique_ptr<store::Store>>()> open_store;
+  // When set, used instead of open_store: where secrets come from (remote mode: the REST API).
+  std::function<Result<std::unique_ptr<SecretSource>>()> open_source;
   const Clock* clock = nullptr;
   Random* random = nullptr;  // backoff jitter
   // Prints a --dry-run plan (names, env names, origins, versions; never values).

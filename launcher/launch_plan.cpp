@@ -87,11 +87,22 @@ Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Polic
 Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
                     store::Store& store, const std::vector<std::string_view>& host, UnixMillis now,
                     bool decrypt) {
+  const StoredLayer stored{
+      [&store](const std::vector<Scope>& scopes) { return store.heads_in_scopes(scopes); },
+      [&store](const store::SecretAddress& address, std::int64_t version) {
+        return store.decrypt(address, version);
+      }};
+  return resolve_plan(plan, request, policy, stored, host, now, decrypt);
+}
+
+Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
+                    const StoredLayer& stored, const std::vector<std::string_view>& host, UnixMillis now,
+                    bool decrypt) {
   resolver::ResolveInput input;
   input.policy = &policy;
   input.context = plan.context;
   input.function = plan.function;
-  LOCKBOX_ASSIGN_OR_RETURN(input.heads, store.heads_in_scopes(resolver::scope_chain(policy, plan.context)));
+  LOCKBOX_ASSIGN_OR_RETURN(input.heads, stored.heads(resolver::scope_chain(policy, plan.context)));
   LOCKBOX_ASSIGN_OR_RETURN(input.env_files, read_env_files(request.env_files));
   input.host_environ = host;
   input.now = now;
@@ -99,7 +110,7 @@ Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies:
   timing::mark("resolve");
   for (auto& v : plan.resolution.variables) {
     if (!decrypt || v.origin.kind != resolver::Origin::Kind::kStore) continue;
-    LOCKBOX_ASSIGN_OR_RETURN(v.value, store.decrypt({v.origin.scope, v.name}, v.origin.version));
+    LOCKBOX_ASSIGN_OR_RETURN(v.value, stored.value({v.origin.scope, v.name}, v.origin.version));
   }
   timing::mark("decrypt");
   for (const auto& w : plan.resolution.warnings) log::warn("{}", w);

@@ -4,6 +4,7 @@
 // and only those. Building a plan spawns nothing and writes nothing.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,20 @@ struct LaunchPlan {
 // Resolves the context, function and command from the request and the policy. kBadInput for an
 // unknown function/job, a --namespace that contradicts the policy, or no command.
 Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Policy& policy);
+
+// The stored layer of a resolution: the live heads of the given scopes, and one version's value.
+// The store provides both locally; remote mode (api/remote_source) answers from the server's
+// resolve response.
+struct StoredLayer {
+  std::function<Result<std::vector<store::SecretMeta>>(const std::vector<Scope>&)> heads;
+  std::function<Result<SecretValue>(const store::SecretAddress&, std::int64_t version)> value;
+};
+
+// Resolves the variables of `plan` (stored layer, env files, host) and fills in the values of the
+// stored winners (only those) unless decrypt is false.
+Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
+                    const StoredLayer& stored, const std::vector<std::string_view>& host, UnixMillis now,
+                    bool decrypt = true);
 
 // Resolves the variables of `plan` (store, env files, host) and decrypts the store winners.
 // `host` is empty for remote/API use. With decrypt = false (resolve, which never shows values)

@@ -56,6 +56,7 @@ struct AuditEvent {
   std::string target;   // scope address and name, e.g. "namespace:prod/DB_URL"
   std::string outcome;  // "ok", "denied", "error", an exit code ...
   std::string detail;   // names, versions, counts; never a value
+  std::string actor = {};  // "" = the store's actor (StoreOptions::actor / set_actor)
 };
 
 // ---- keys (SPEC §6) ----
@@ -184,6 +185,11 @@ class Store {
   // Appends one audit record in its own transaction. `durable=false` allows synchronous=NORMAL
   // (launch and resolve records, SPEC §6).
   virtual Status append_audit(const AuditEvent& event, bool durable = true) = 0;
+  // Appends several records in ONE transaction (group commit: the server batches the records of
+  // concurrent requests into one durable write). All or none.
+  virtual Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) = 0;
+  // The actor of later writes and records (the server sets the token's name per request).
+  virtual void set_actor(std::string actor) = 0;
 
   // ---- keys ----
   virtual Result<KeyStatus> key_status() = 0;
@@ -224,7 +230,10 @@ class Store {
   // The live token that `token` presents: looked up by id, its secret compared by SHA-256 in
   // constant time. kDenied (without saying why, in the message callers pass on) for a malformed,
   // unknown, wrong, expired or revoked token. Not audited here: the server records failures.
-  virtual Result<TokenInfo> authenticate_token(std::string_view token) = 0;
+  // `known_name`, when given, receives the name of the token whose id was presented (even when
+  // refused), or "" when the id is unknown, for the auth.failure record.
+  virtual Result<TokenInfo> authenticate_token(std::string_view token,
+                                               std::string* known_name = nullptr) = 0;
 };
 
 }  // namespace lockbox::store

@@ -35,6 +35,8 @@ class SqliteStore final : public Store {
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
   Result<std::int64_t> change_counter() override;
   Status append_audit(const AuditEvent& event, bool durable) override;
+  Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) override;
+  void set_actor(std::string actor) override { options_.actor = std::move(actor); }
   // Key lifecycle: sqlite_keys.cpp.
   Result<KeyStatus> key_status() override;
   Result<RotateResult> rotate_data_key(std::optional<std::uint32_t> expected_active,
@@ -51,7 +53,7 @@ class SqliteStore final : public Store {
                                 std::optional<UnixMillis> expires_at) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
   Result<TokenInfo> revoke_token(const std::string& name) override;
-  Result<TokenInfo> authenticate_token(std::string_view token) override;
+  Result<TokenInfo> authenticate_token(std::string_view token, std::string* known_name) override;
 
  private:
   // The secret row for (scope, name), if any.

@@ -120,7 +120,8 @@ Result<TokenInfo> SqliteStore::revoke_token(const std::string& name) {
   return token;
 }
 
-Result<TokenInfo> SqliteStore::authenticate_token(std::string_view token) {
+Result<TokenInfo> SqliteStore::authenticate_token(std::string_view token, std::string* known_name) {
+  if (known_name != nullptr) known_name->clear();
   std::string_view id;
   std::string_view secret;
   if (!parse_token(token, id, secret)) return refused();
@@ -139,6 +140,7 @@ Result<TokenInfo> SqliteStore::authenticate_token(std::string_view token) {
     info = read_token(*st);
   }
   st->reset();
+  if (known_name != nullptr && info) *known_name = info->name;
   const bool secret_ok = constant_time_equal(presented, stored) && info.has_value();
   if (!secret_ok || info->revoked_at) return refused();
   if (info->expires_at && *info->expires_at <= clock_of(options_).now()) return refused();

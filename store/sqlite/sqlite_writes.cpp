@@ -104,7 +104,8 @@ Result<std::unique_ptr<Store>> SqliteStore::create(const StoreOptions& options,
 }
 
 Status SqliteStore::append_audit_in_tx(const AuditEvent& event) {
-  AuditRecord rec{0, clock_of(options_).now(), options_.actor, event.action, event.target,
+  AuditRecord rec{0, clock_of(options_).now(), event.actor.empty() ? options_.actor : event.actor,
+                  event.action, event.target,
                   event.outcome, event.detail, {}, {}};
   LOCKBOX_ASSIGN_OR_RETURN(Statement * last, db_.cached(
       "SELECT seq, entry_mac FROM audit ORDER BY seq DESC LIMIT 1"));
@@ -131,12 +132,16 @@ Status SqliteStore::append_audit_in_tx(const AuditEvent& event) {
 }
 
 Status SqliteStore::append_audit(const AuditEvent& event, bool durable) {
+  return append_audit_batch({event}, durable);
+}
+
+Status SqliteStore::append_audit_batch(const std::vector<AuditEvent>& events, bool durable) {
   // Launch and resolve records may use synchronous=NORMAL (SPEC §6): durable across a process
   // crash, not necessarily across a power loss.
   if (!durable) LOCKBOX_TRY(db_.exec("PRAGMA synchronous=NORMAL"));
   Status status = [&]() -> Status {
     LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-    LOCKBOX_TRY(append_audit_in_tx(event));
+    for (const auto& event : events) LOCKBOX_TRY(append_audit_in_tx(event));
     return tx->commit();
   }();
   if (!durable) LOCKBOX_TRY(db_.exec("PRAGMA synchronous=FULL"));

@@ -1,11 +1,11 @@
-// Unit tests of cli/json_writer: structure, escaping, and output that every JSON parser accepts.
+// Unit tests of core/json_writer: structure, escaping, and output that every JSON parser accepts.
 
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-namespace lockbox::cli {
+namespace lockbox {
 namespace {
 
 TEST_CASE("json writer nests objects and arrays with commas", "[cli][json]") {
@@ -64,4 +64,4 @@ TEST_CASE("json writer output round-trips through a JSON parser", "[cli][json]")
 }
 
 }  // namespace
-}  // namespace lockbox::cli
+}  // namespace lockbox

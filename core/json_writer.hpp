@@ -15,7 +15,7 @@
 
 #include "core/secret_value.hpp"
 
-namespace lockbox::cli {
+namespace lockbox {
 
 class JsonWriter {
  public:
@@ -50,4 +50,4 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace lockbox::cli
+}  // namespace lockbox

@@ -1,9 +1,9 @@
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 #include <array>
 #include <string>
 
-namespace lockbox::cli {
+namespace lockbox {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
@@ -157,4 +157,4 @@ void JsonWriter::escaped(std::string_view text) {
   raw("\"");
 }
 
-}  // namespace lockbox::cli
+}  // namespace lockbox

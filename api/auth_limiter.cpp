@@ -1,0 +1,47 @@
+#include "api/auth_limiter.hpp"
+
+#include <algorithm>
+
+namespace lockbox::api {
+
+AuthLimiter::AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses)
+    : max_failures_(max_failures), window_ms_(window_ms), max_addresses_(max_addresses) {}
+
+std::int64_t AuthLimiter::blocked_for(const std::string& address, UnixMillis now) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(address);
+  if (it == entries_.end()) return 0;
+  const UnixMillis end = it->second.window_start + window_ms_;
+  if (now >= end) {
+    entries_.erase(it);
+    return 0;
+  }
+  if (it->second.failures < max_failures_) return 0;
+  return std::max<std::int64_t>(1, (end - now + 999) / 1000);
+}
+
+bool AuthLimiter::record_failure(const std::string& address, UnixMillis now) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(address);
+  if (it != entries_.end() && now >= it->second.window_start + window_ms_) {
+    entries_.erase(it);
+    it = entries_.end();
+  }
+  if (it == entries_.end()) {
+    if (entries_.size() >= max_addresses_) evict(now);
+    it = entries_.emplace(address, Entry{now, 0}).first;
+  }
+  ++it->second.failures;
+  return it->second.failures == max_failures_;
+}
+
+void AuthLimiter::evict(UnixMillis now) {
+  std::erase_if(entries_, [&](const auto& kv) { return now >= kv.second.window_start + window_ms_; });
+  if (entries_.size() < max_addresses_) return;
+  auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+    return a.second.window_start < b.second.window_start;
+  });
+  entries_.erase(oldest);
+}
+
+}  // namespace lockbox::api

@@ -1,0 +1,40 @@
+#include "api/http.hpp"
+
+#include "core/json_writer.hpp"
+
+namespace lockbox::api {
+
+std::string_view error_code_for(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "bad_request";
+    case 409: return "conflict";
+    case 413: return "payload_too_large";
+    case 415: return "unsupported_media_type";
+    case 429: return "too_many_requests";
+    case 503: return "unavailable";
+    default: return status >= 400 && status < 500 ? "bad_request" : "internal";
+  }
+}
+
+HttpResponse error_response(int status, std::string_view code, std::string_view message) {
+  JsonWriter json;
+  json.begin_object();
+  json.key("error");
+  json.begin_object();
+  json.key("code");
+  json.string(code);
+  json.key("message");
+  json.string(message);
+  json.end_object();
+  json.end_object();
+  HttpResponse response;
+  response.status = status;
+  response.body = SecretValue(json.view());
+  return response;
+}
+
+}  // namespace lockbox::api

@@ -1,0 +1,51 @@
+#pragma once
+// Plain HTTP request and response types shared by the transport (http_server.cpp, the only TU
+// that includes Beast on the server side), the handlers and the tests. Nothing here includes
+// Boost, so handlers compile fast and are testable without a socket.
+//
+// Bodies that may carry values are SecretValue (wiped when dropped). Header and target strings
+// never carry a value (names, scopes and tokens only; the token is compared, never logged).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/secret_value.hpp"
+
+namespace lockbox::api {
+
+struct HttpRequest {
+  std::string method;         // "GET", "POST", ... (upper case, as received)
+  std::string target;         // the raw request target: "/api/v1/admin/secrets?scope=global"
+  std::string authorization;  // the Authorization header's value, "" when absent
+  std::string content_type;   // the Content-Type header's value, "" when absent
+  SecretValue body;           // the request body (at most the body limit)
+  std::string peer;           // the client's IP address ("127.0.0.1"), never its port
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  SecretValue body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Cache-Control ...)
+  // The route template for metrics and the access log ("/api/v1/admin/secrets/{name}"); set by
+  // the router, "" for requests no route matched.
+  std::string route;
+};
+
+// Handles one request; called on a server thread, concurrently from several threads.
+using Handler = std::function<HttpResponse(HttpRequest&)>;
+
+// The error body of SPEC §8: {"error": {"code": CODE, "message": MESSAGE}} with `status`.
+// `code` is one of bad_request unauthorized forbidden not_found conflict payload_too_large
+// unsupported_media_type too_many_requests internal unavailable. MESSAGE never carries a value.
+HttpResponse error_response(int status, std::string_view code, std::string_view message);
+
+// The error code of SPEC §8 for an HTTP status (400 → "bad_request", ...; other 5xx → "internal").
+std::string_view error_code_for(int status);
+
+}  // namespace lockbox::api

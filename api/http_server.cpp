@@ -1,0 +1,651 @@
+// HttpServer on Boost.Beast: the only server TU that includes Beast (NOTES.md "Build cost").
+//
+// One Session per connection, its completion handlers serialized on its own strand (no locks).
+//   kHandshake  TLS only: the handshake within header_timeout.
+//   kIdle       the first bytes of a request (within header_timeout on a fresh connection,
+//               idle_timeout between keep-alive requests), then the rest of the header within
+//               header_timeout. A shutdown closes the connection here.
+//   kBusy       the body within body_timeout ("100 Continue" first when asked), the handler (run
+//               synchronously on this io thread), the response within body_timeout. A shutdown
+//               lets this finish, then closes (with Connection: close if not yet sent).
+//   kClosing    a TLS close_notify, or a TCP half-close and discarding what the client still sends,
+//               for at most kLingerTimeout: closing on an unread request would send a reset that
+//               can destroy the 400/413/503 before the client reads it.
+// The parser enforces body_limit (a Content-Length over it fails at the header) and Beast's 8 KiB
+// header limit: 413 and 400, then a close. A connection over max_connections gets a 503 at once,
+// without its request being read (for TLS after the handshake), then the same close. A timeout
+// closes the socket; no read ever blocks a thread.
+//
+// Secrets: the request body moves into a SecretValue; the parser's string and the fixed network
+// buffer are wiped. The response body is written from the handler's SecretValue through a span,
+// header and body in separate writes: beast::ssl_stream copies a multi-buffer write under 16 KiB
+// into an internal buffer it never wipes, but passes a single buffer through.
+
+#include "api/http_server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <csignal>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "core/log.hpp"
+#include "core/secret_value.hpp"
+
+namespace lockbox::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using beast::error_code;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kLingerTimeout{500};
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+constexpr std::size_t kReadChunk = 4096;
+// The network buffer is allocated once at this size and never grows, so no reallocation leaves an
+// unwiped copy of request bytes behind. It holds a whole header (Beast's limit: 8 KiB); a body
+// streams through it into the parser.
+constexpr std::size_t kNetworkBuffer = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string to_string(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+std::string endpoint_text(const std::string& address, std::uint16_t port) {
+  return address.find(':') == std::string::npos ? fmt::format("{}:{}", address, port)
+                                                : fmt::format("[{}]:{}", address, port);
+}
+
+std::string describe_size(std::size_t bytes) {
+  if (bytes > 0 && bytes % (1 << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  if (bytes > 0 && bytes % (1 << 10) == 0) return fmt::format("{} KiB", bytes >> 10);
+  return fmt::format("{} bytes", bytes);
+}
+
+// Runs a callback of the caller's; an exception from it is logged (without its text) and dropped.
+template <class F>
+void guarded(std::string_view what, F&& callback) {
+  try {
+    callback();
+  } catch (...) {
+    log::warn("http server: the {} callback failed", what);
+  }
+}
+
+// An error Beast's parser reports for a malformed request, as opposed to a peer that went away.
+bool is_parse_error(const error_code& ec) {
+  if (ec.category() != http::make_error_code(http::error::bad_target).category()) return false;
+  return ec != http::error::end_of_stream && ec != http::error::partial_message &&
+         ec != http::error::short_read;
+}
+
+std::string peer_address(const tcp::socket& socket) {
+  error_code ec;
+  auto address = socket.remote_endpoint(ec).address();
+  if (ec) return "";
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+// What the server side of a session can do to it; implemented by Session<Stream>.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Asks the session (on its strand) to close: at once when idle or `force`, else after the
+  // response in flight. Thread-safe.
+  virtual void request_stop(bool force) = 0;
+};
+
+// What sessions share with the server: options, the handler, the connection count and the
+// registry of live sessions used by the shutdown. Thread-safe.
+class ServerState {
+ public:
+  ServerState(ServerOptions options, Handler handler)
+      : options_(std::move(options)), handler_(std::move(handler)) {}
+
+  [[nodiscard]] const ServerOptions& options() const { return options_; }
+  [[nodiscard]] bool stopping() const { return stopping_.load(); }
+  // Open connections, not counting those being answered 503.
+  [[nodiscard]] std::size_t connections() const { return connections_.load(); }
+
+  // Runs the handler; an exception becomes a 500 that carries none of its text.
+  HttpResponse handle(HttpRequest& request) const {
+    try {
+      return handler_(request);
+    } catch (...) {
+      log::warn("http server: a handler failed on {}; answered 500", request.method);
+      return error_response(500, "internal", "internal error");
+    }
+  }
+
+  void record(const RequestRecord& record) const {
+    if (options_.on_request) guarded("request", [&] { options_.on_request(record); });
+  }
+
+  void add(const std::shared_ptr<SessionBase>& session, bool admitted) {
+    if (admitted) ++connections_;
+    std::lock_guard lock(mu_);
+    sessions_.emplace(session.get(), session);
+  }
+
+  // Called by a session's destructor; the last one gone during a shutdown calls on_drained.
+  void remove(SessionBase* session, bool admitted) {
+    if (admitted) --connections_;
+    bool drained = false;
+    {
+      std::lock_guard lock(mu_);
+      sessions_.erase(session);
+      drained = stopping_ && sessions_.empty();
+    }
+    if (drained && on_drained_) on_drained_();
+  }
+
+  // Marks the server stopping and asks every live session to stop. Returns whether any is left.
+  bool stop_sessions(bool force) {
+    std::vector<std::shared_ptr<SessionBase>> live;
+    bool any = false;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      for (auto& entry : sessions_) {
+        if (auto session = entry.second.lock()) live.push_back(std::move(session));
+      }
+      any = !sessions_.empty();
+    }
+    for (auto& session : live) session->request_stop(force);
+    return any;
+  }
+
+  // REQUIRES: set before any session exists.
+  void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
+
+ private:
+  const ServerOptions options_;
+  const Handler handler_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> connections_{0};
+  std::mutex mu_;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  std::function<void()> on_drained_;
+};
+
+// One connection, plain or TLS (see the state machine at the top of the file).
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(ServerState& state, Stream stream, bool admitted)
+      : state_(state), stream_(std::move(stream)), admitted_(admitted), buffer_(kNetworkBuffer) {
+    buffer_.reserve(kNetworkBuffer);
+  }
+
+  ~Session() override {
+    discard_request();
+    wipe(scratch_.data(), scratch_.size());
+    state_.remove(this, admitted_);
+  }
+
+  void start() { net::dispatch(stream_.get_executor(), callback(&Session::on_start)); }
+
+  void request_stop(bool force) override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), force] {
+      self->stop_requested_ = true;
+      if (force || self->phase_ == Phase::kHandshake || self->phase_ == Phase::kIdle)
+        self->close_now();
+    });
+  }
+
+ private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  enum class Phase { kHandshake, kIdle, kBusy, kClosing };
+
+  template <class F>
+  auto callback(F member) {
+    return beast::bind_front_handler(member, this->shared_from_this());
+  }
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return state_.options(); }
+  bool closing_after_response() const { return stop_requested_ || state_.stopping(); }
+
+  void on_start() {
+    peer_ = peer_address(tcp().socket());
+    if constexpr (kTls) {
+      tcp().expires_after(options().header_timeout);
+      stream_.async_handshake(ssl::stream_base::server, callback(&Session::on_handshake));
+    } else {
+      on_handshake({});
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) return close_now();
+    if (!admitted_) {
+      started_ = SteadyClock::now();
+      return send(error_response(503, "unavailable", "too many connections"), false);
+    }
+    wait_for_request();
+  }
+
+  // kIdle: the next request's first bytes (or its pipelined bytes already buffered).
+  void wait_for_request() {
+    if (closing_after_response()) return close_now();
+    phase_ = Phase::kIdle;
+    parser_.emplace();
+    parser_->body_limit(options().body_limit);
+    if (buffer_.size() > 0) {
+      tcp().expires_after(options().header_timeout);
+      return read_header();
+    }
+    tcp().expires_after(first_request_ ? options().header_timeout : options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk), callback(&Session::on_first_bytes));
+  }
+
+  void on_first_bytes(error_code ec, std::size_t n) {
+    if (ec) return close_now();
+    buffer_.commit(n);
+    // A fresh connection keeps the deadline set before its first byte.
+    if (!first_request_) tcp().expires_after(options().header_timeout);
+    read_header();
+  }
+
+  void read_header() {
+    http::async_read_header(stream_, buffer_, *parser_, callback(&Session::on_header));
+  }
+
+  void on_header(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_read_error(ec);
+    phase_ = Phase::kBusy;
+    first_request_ = false;
+    started_ = SteadyClock::now();
+    const auto& message = parser_->get();
+    method_ = to_string(message.method_string());
+    if (parser_->is_done()) return serve_request();
+    tcp().expires_after(options().body_timeout);
+    if (message.version() >= 11 && beast::iequals(message[http::field::expect], "100-continue")) {
+      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                              callback(&Session::on_continue_sent));
+    }
+    read_body();
+  }
+
+  void on_continue_sent(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return close_now();
+    read_body();
+  }
+
+  void read_body() { http::async_read(stream_, buffer_, *parser_, callback(&Session::on_body)); }
+
+  void on_body(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_read_error(ec);
+    serve_request();
+  }
+
+  // A limit or a malformed request gets its error answer; a timeout or a vanished peer, a close.
+  void on_read_error(error_code ec) {
+    if (phase_ == Phase::kIdle) {  // the header failed: its request line may have parsed
+      method_ = parser_ ? to_string(parser_->get().method_string()) : "";
+      started_ = SteadyClock::now();
+    }
+    discard_request();
+    phase_ = Phase::kBusy;
+    if (ec == http::error::body_limit) {
+      const std::string message =
+          "request body is larger than " + describe_size(options().body_limit);
+      return send(error_response(413, "payload_too_large", message), false);
+    }
+    if (is_parse_error(ec))
+      return send(error_response(400, "bad_request", "malformed HTTP request"), false);
+    close_now();
+  }
+
+  void serve_request() {
+    version_ = parser_->get().version();
+    const bool keep_alive = parser_->get().keep_alive();
+    HttpResponse response;
+    {
+      HttpRequest request = take_request();
+      response = state_.handle(request);
+    }  // the request body (a SecretValue) is wiped here
+    send(std::move(response), keep_alive);
+  }
+
+  HttpRequest take_request() {
+    const auto& message = parser_->get();
+    HttpRequest request;
+    request.method = method_;
+    request.target = to_string(message.target());
+    request.authorization = to_string(message[http::field::authorization]);
+    request.content_type = to_string(message[http::field::content_type]);
+    request.body = SecretValue(message.body());
+    request.peer = peer_;
+    discard_request();
+    return request;
+  }
+
+  // Wipes the parser's body and, when no pipelined bytes wait in it, the whole network buffer.
+  void discard_request() {
+    if (parser_) {
+      auto& body = parser_->get().body();
+      wipe(body.data(), body.size());
+      parser_.reset();
+    }
+    if (buffer_.size() == 0 && buffer_.capacity() > 0) {
+      auto storage = buffer_.prepare(buffer_.capacity());
+      wipe(storage.data(), storage.size());
+    }
+  }
+
+  void send(HttpResponse response, bool keep_alive) {
+    response_ = std::move(response);
+    keep_alive_ = keep_alive && !closing_after_response();
+    if (!build_message()) {
+      response_ = error_response(500, "internal", "internal error");
+      if (!build_message()) return close_now();
+    }
+    serializer_.emplace(*message_);
+    tcp().expires_after(options().body_timeout);
+    http::async_write_header(stream_, *serializer_, callback(&Session::on_header_written));
+  }
+
+  // The response message over response_'s body (no copy). False when Beast refuses a field.
+  bool build_message() {
+    if (response_.status < 100 || response_.status > 999) return false;
+    try {
+      message_.emplace();
+      message_->version(version_);
+      message_->result(static_cast<unsigned>(response_.status));
+      message_->set(http::field::server, "lockbox");
+      if (!response_.content_type.empty())
+        message_->set(http::field::content_type, response_.content_type);
+      for (const auto& [name, value] : response_.headers) message_->insert(name, value);
+      const std::string_view body = response_.body.reveal();
+      message_->body() = http::span_body<const char>::value_type(body.data(), body.size());
+      message_->keep_alive(keep_alive_);
+      message_->prepare_payload();
+      return true;
+    } catch (const std::exception&) {
+      message_.reset();
+      return false;
+    }
+  }
+
+  void on_header_written(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_written(ec, 0);
+    http::async_write(stream_, *serializer_, callback(&Session::on_written));
+  }
+
+  void on_written(error_code ec, std::size_t /*bytes*/) {
+    const auto duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started_);
+    state_.record(RequestRecord{method_, response_.route, response_.status, duration, peer_});
+    serializer_.reset();
+    message_.reset();
+    response_ = HttpResponse{};  // wipes the body
+    if (ec) return close_now();
+    if (!keep_alive_ || closing_after_response()) return close_gracefully();
+    wait_for_request();
+  }
+
+  // kClosing: see the top of the file.
+  void close_gracefully() {
+    phase_ = Phase::kClosing;
+    tcp().expires_after(kLingerTimeout);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->close_now(); });
+    } else {
+      error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      linger();
+    }
+  }
+
+  void linger() {
+    tcp().async_read_some(net::buffer(scratch_), callback(&Session::on_linger_read));
+  }
+
+  void on_linger_read(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return close_now();
+    linger();
+  }
+
+  void close_now() {
+    phase_ = Phase::kClosing;
+    tcp().close();
+  }
+
+  ServerState& state_;
+  Stream stream_;
+  const bool admitted_;  // false: answered 503 and closed
+  Phase phase_ = Phase::kHandshake;
+  bool first_request_ = true;
+  bool stop_requested_ = false;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  std::string peer_;
+  std::string method_;
+  SteadyClock::time_point started_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  // The response in flight: the serializer reads message_, whose body points into response_.
+  HttpResponse response_;
+  std::optional<http::response<http::span_body<const char>>> message_;
+  std::optional<http::response_serializer<http::span_body<const char>>> serializer_;
+  std::array<char, kReadChunk> scratch_{};  // bytes discarded while lingering
+};
+
+template <class Stream>
+void launch(ServerState& state, Stream stream, bool admitted) {
+  auto session = std::make_shared<Session<Stream>>(state, std::move(stream), admitted);
+  state.add(session, admitted);
+  session->start();
+}
+
+// TLS 1.2 or later with the certificate chain and key from PEM files.
+Result<std::unique_ptr<ssl::context>> make_tls_context(const std::filesystem::path& cert,
+                                                       const std::filesystem::path& key) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+  if (SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION) != 1) {
+    return runtime_error("http server: cannot require TLS 1.2");
+  }
+  error_code ec;
+  // An encrypted key must fail here, not prompt on the terminal.
+  context->set_password_callback([](std::size_t, auto) { return std::string(); }, ec);
+  context->use_certificate_chain_file(cert.string(), ec);
+  if (ec)
+    return bad_input(fmt::format("http server: cannot load TLS certificate {}: {}", cert.string(),
+                                 ec.message()));
+  context->use_private_key_file(key.string(), ssl::context::pem, ec);  // also checks the pair
+  if (ec)
+    return bad_input(
+        fmt::format("http server: cannot load TLS key {}: {}", key.string(), ec.message()));
+  return context;
+}
+
+class Server final : public HttpServer {
+ public:
+  Server(ServerOptions options, Handler handler, std::unique_ptr<ssl::context> tls)
+      : state_(std::move(options), std::move(handler)),
+        tls_(std::move(tls)),
+        ioc_(state_.options().threads),
+        strand_(net::make_strand(ioc_)),
+        acceptor_(strand_),
+        signals_(strand_),
+        drain_timer_(strand_),
+        retry_timer_(strand_) {
+    state_.set_on_drained([this] { net::post(strand_, [this] { on_drained(); }); });
+  }
+
+  Status listen(const tcp::endpoint& endpoint) {
+    const std::string where = endpoint_text(endpoint.address().to_string(), endpoint.port());
+    error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (!ec) port_ = acceptor_.local_endpoint(ec).port();
+    if (ec)
+      return runtime_error(
+          fmt::format("http server: cannot listen on {}: {}", where, ec.message()));
+    return Status::ok();
+  }
+
+  [[nodiscard]] std::uint16_t port() const override { return port_; }
+
+  Status run() override {
+    if (ran_.exchange(true)) return runtime_error("http server: run() may be called only once");
+    error_code ec;
+    signals_.add(SIGTERM, ec);
+    signals_.add(SIGINT, ec);
+    signals_.async_wait(beast::bind_front_handler(&Server::on_signal, this));
+    net::post(strand_, [this] { do_accept(); });
+    notify_listening();
+    std::vector<std::thread> threads;
+    for (int i = 1; i < state_.options().threads; ++i) threads.emplace_back([this] { run_io(); });
+    run_io();
+    for (auto& thread : threads) thread.join();
+    signals_.clear(ec);  // back to the default dispositions
+    return Status::ok();
+  }
+
+  void stop() override {
+    net::post(strand_, [this] { begin_shutdown(0); });
+  }
+
+ private:
+  void notify_listening() {
+    const auto& on_listening = state_.options().on_listening;
+    error_code ec;
+    const std::string address = acceptor_.local_endpoint(ec).address().to_string();
+    if (on_listening) guarded("listening", [&] { on_listening(address, port_, tls_ != nullptr); });
+  }
+
+  void run_io() {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (...) {
+        log::error("http server: unexpected exception in an io handler");
+      }
+    }
+  }
+
+  void do_accept() {
+    if (shutting_down_) return;
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           beast::bind_front_handler(&Server::on_accept, this));
+  }
+
+  void on_accept(error_code ec, tcp::socket socket) {
+    if (shutting_down_ || !acceptor_.is_open()) return;
+    if (ec) {  // EMFILE, ECONNABORTED ...: retry shortly instead of spinning
+      log::debug("http server: accept failed: {}", ec.message());
+      retry_timer_.expires_after(kAcceptRetry);
+      retry_timer_.async_wait([this](error_code wait_ec) {
+        if (!wait_ec) do_accept();
+      });
+      return;
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // header and body are two writes
+    // Only this strand opens connections, so the check and the count cannot race.
+    const bool admitted = state_.connections() < state_.options().max_connections;
+    if (tls_) {
+      launch(state_, TlsStream(std::move(socket), *tls_), admitted);
+    } else {
+      launch(state_, PlainStream(std::move(socket)), admitted);
+    }
+    do_accept();
+  }
+
+  void on_signal(error_code ec, int signal) {
+    if (ec) return;
+    if (shutting_down_) {
+      state_.stop_sessions(true);  // a second signal cuts the drain
+    } else {
+      begin_shutdown(signal);
+    }
+    if (!drained_) signals_.async_wait(beast::bind_front_handler(&Server::on_signal, this));
+  }
+
+  void begin_shutdown(int signal) {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    const auto& on_shutdown = state_.options().on_shutdown;
+    if (on_shutdown) guarded("shutdown", [&] { on_shutdown(signal); });
+    error_code ignored;
+    acceptor_.close(ignored);
+    retry_timer_.cancel();
+    if (!state_.stop_sessions(false)) return on_drained();
+    drain_timer_.expires_after(state_.options().drain_timeout);
+    drain_timer_.async_wait([this](error_code ec) {
+      if (!ec) state_.stop_sessions(true);
+    });
+  }
+
+  // Every session is gone: cancel what keeps the io_context busy, so run() returns.
+  void on_drained() {
+    drained_ = true;
+    drain_timer_.cancel();
+    error_code ignored;
+    signals_.cancel(ignored);
+  }
+
+  ServerState state_;
+  std::unique_ptr<ssl::context> tls_;
+  net::io_context ioc_;
+  net::strand<net::io_context::executor_type> strand_;
+  // Used on strand_ only (after run() starts):
+  tcp::acceptor acceptor_;
+  net::signal_set signals_;
+  net::steady_timer drain_timer_;
+  net::steady_timer retry_timer_;
+  bool shutting_down_ = false;
+  bool drained_ = false;
+
+  std::uint16_t port_ = 0;
+  std::atomic<bool> ran_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, Handler handler) {
+  error_code ec;
+  const auto address = net::ip::make_address(options.address, ec);
+  if (ec) return bad_input(fmt::format("http server: bad listen address \"{}\"", options.address));
+  if (options.tls_cert.has_value() != options.tls_key.has_value()) {
+    return bad_input("http server: a TLS certificate and a TLS key go together");
+  }
+  if (options.threads < 1) return bad_input("http server: threads must be at least 1");
+  std::unique_ptr<ssl::context> tls;
+  if (options.tls_cert) {
+    LOCKBOX_ASSIGN_OR_RETURN(tls, make_tls_context(*options.tls_cert, *options.tls_key));
+  }
+  const tcp::endpoint endpoint(address, options.port);
+  auto server = std::make_unique<Server>(std::move(options), std::move(handler), std::move(tls));
+  LOCKBOX_TRY(server->listen(endpoint));
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace lockbox::api

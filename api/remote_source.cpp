@@ -1,0 +1,185 @@
+#include "api/remote_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <map>
+
+#include "api/http_client.hpp"
+#include "api/request.hpp"
+#include "core/json_writer.hpp"
+#include "core/log.hpp"
+#include "core/time_format.hpp"
+
+namespace lockbox::api {
+namespace {
+
+constexpr std::size_t kMaxTokenFile = 4096;
+
+Result<SecretValue> read_token_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return bad_input("--token-file: cannot read " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    log::warn("--token-file {} is readable by every user: chmod 600 it", path);
+  }
+  SecretValue content;
+  char buf[kMaxTokenFile];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) content.append({buf, static_cast<std::size_t>(n)});
+    if (content.size() > kMaxTokenFile) break;
+  }
+  wipe(buf, sizeof buf);
+  ::close(fd);
+  if (n < 0) return bad_input("--token-file: cannot read " + path);
+  std::string_view text = content.reveal();
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.empty()) return bad_input("--token-file: " + path + " is empty");
+  if (content.size() > kMaxTokenFile || text.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return bad_input("--token-file: " + path + " does not hold one token");
+  }
+  return SecretValue(text);
+}
+
+// The message of an API error body, or a generic one.
+std::string api_message(const ClientResponse& response) {
+  auto body = JsonBody::parse(response.body.reveal());
+  if (body.is_ok()) {
+    const auto& root = (*body)->root();
+    if (const auto* error = root.if_contains("error"); error != nullptr && error->is_object()) {
+      if (const auto* m = error->as_object().if_contains("message"); m != nullptr && m->is_string()) {
+        return std::string(m->get_string().data(), m->get_string().size());
+      }
+    }
+  }
+  return "no error message";
+}
+
+Status status_of(const ClientResponse& response) {
+  const std::string message = api_message(response);
+  switch (response.status) {
+    case 400: return bad_input("server: " + message);
+    case 401: return denied("server refused the token: " + message);
+    case 403: return denied("server: denied by the token's role: " + message);
+    case 429: return runtime_error("server: too many failed authentications from this address" +
+                                   (response.retry_after.empty() ? std::string() : "; retry after " + response.retry_after + "s"));
+    default: return runtime_error("server answered " + std::to_string(response.status) + ": " + message);
+  }
+}
+
+class RemoteSource final : public launcher::SecretSource {
+ public:
+  RemoteSource(std::unique_ptr<HttpClient> client, SecretValue token)
+      : client_(std::move(client)), token_(std::move(token)) {}
+
+  Status resolve(launcher::LaunchPlan& plan, const launcher::RunRequest& request,
+                 const policies::Policy& policy, const std::vector<std::string_view>& host,
+                 UnixMillis now, bool decrypt) override {
+    LOCKBOX_TRY(fetch(plan.context));
+    const launcher::StoredLayer stored{
+        [this](const std::vector<Scope>& scopes) { return heads_in(scopes); },
+        [this](const store::SecretAddress& address, std::int64_t version) -> Result<SecretValue> {
+          auto it = values_.find({address.reference(), version});
+          if (it == values_.end()) return runtime_error("server: no value for " + address.reference());
+          return it->second.clone();
+        }};
+    return launcher::resolve_plan(plan, request, policy, stored, host, now, decrypt);
+  }
+
+  Status audit(const store::AuditEvent&) override { return Status::ok(); }
+  std::optional<std::int64_t> change_counter() override { return std::nullopt; }
+
+ private:
+  // POST /api/v1/resolve for the context; keeps the heads and values of the answer.
+  Status fetch(const resolver::LaunchContext& context) {
+    JsonWriter json;
+    json.begin_object();
+    json.key("namespace");
+    json.string(context.ns);
+    for (const auto& [key, value] : {std::pair{"function", &context.function},
+                                     std::pair{"group", &context.group}, std::pair{"apikey", &context.apikey}}) {
+      if (!*value) continue;
+      json.key(key);
+      json.string(**value);
+    }
+    json.end_object();
+    LOCKBOX_ASSIGN_OR_RETURN(const ClientResponse response,
+                             client_->request("POST", "/api/v1/resolve", token_.reveal(), json.view()));
+    if (response.status != 200) return status_of(response);
+    LOCKBOX_ASSIGN_OR_RETURN(auto body, JsonBody::parse(response.body.reveal()));
+    heads_.clear();
+    values_.clear();
+    const auto* secrets = body->root().if_contains("secrets");
+    if (secrets == nullptr || !secrets->is_array()) return runtime_error("server: malformed resolve response");
+    for (const auto& item : secrets->get_array()) {
+      LOCKBOX_TRY(add_secret(item));
+    }
+    if (const auto* warnings = body->root().if_contains("warnings"); warnings != nullptr && warnings->is_array()) {
+      for (const auto& w : warnings->get_array()) {
+        if (w.is_string()) log::warn("server: {}", std::string_view(w.get_string().data(), w.get_string().size()));
+      }
+    }
+    return Status::ok();
+  }
+
+  Status add_secret(const boost::json::value& item) {
+    const auto* o = item.if_object();
+    const auto* name = o != nullptr ? o->if_contains("name") : nullptr;
+    const auto* scope = o != nullptr ? o->if_contains("scope") : nullptr;
+    const auto* version = o != nullptr ? o->if_contains("version") : nullptr;
+    const auto* value = o != nullptr ? o->if_contains("value") : nullptr;
+    const auto* expires = o != nullptr ? o->if_contains("expires_at") : nullptr;
+    if (name == nullptr || !name->is_string() || scope == nullptr || !scope->is_string() ||
+        version == nullptr || !version->is_int64() || value == nullptr || !value->is_string()) {
+      return runtime_error("server: malformed resolve response");
+    }
+    store::SecretMeta meta;
+    LOCKBOX_ASSIGN_OR_RETURN(meta.scope, Scope::parse(std::string_view(scope->get_string().data(), scope->get_string().size())));
+    meta.name.assign(name->get_string().data(), name->get_string().size());
+    LOCKBOX_TRY(validate_name(meta.name, "secret name from the server"));
+    meta.version = version->get_int64();
+    if (expires != nullptr && expires->is_string()) {
+      auto at = parse_rfc3339(std::string_view(expires->get_string().data(), expires->get_string().size()));
+      if (at.is_ok()) meta.expires_at = *at;
+    }
+    values_.emplace(std::make_pair(store::SecretAddress{meta.scope, meta.name}.reference(), meta.version),
+                    SecretValue(std::string_view(value->get_string().data(), value->get_string().size())));
+    heads_.push_back(std::move(meta));
+    return Status::ok();
+  }
+
+  // The server already chose one winner per name; offered as the heads of their scopes, the
+  // local resolver keeps them and applies this host's layers on top.
+  Result<std::vector<store::SecretMeta>> heads_in(const std::vector<Scope>& scopes) const {
+    std::vector<store::SecretMeta> out;
+    for (const auto& meta : heads_) {
+      for (const auto& s : scopes) {
+        if (s == meta.scope) {
+          out.push_back(meta);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<HttpClient> client_;
+  SecretValue token_;
+  std::vector<store::SecretMeta> heads_;
+  std::map<std::pair<std::string, std::int64_t>, SecretValue> values_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<launcher::SecretSource>> remote_source(const RemoteOptions& options) {
+  LOCKBOX_ASSIGN_OR_RETURN(SecretValue token, read_token_file(options.token_file));
+  LOCKBOX_ASSIGN_OR_RETURN(auto client, HttpClient::create(options.server_url));
+  return std::unique_ptr<launcher::SecretSource>(new RemoteSource(std::move(client), std::move(token)));
+}
+
+}  // namespace lockbox::api

@@ -1,0 +1,54 @@
+#pragma once
+// Internal to the api module: what the route handlers share (service.cpp routes, secret_routes.cpp
+// and resolve_route.cpp answer).
+
+#include <string>
+
+#include "api/access.hpp"
+#include "api/audit_batcher.hpp"
+#include "api/http.hpp"
+#include "api/metrics.hpp"
+#include "api/request.hpp"
+#include "core/clock.hpp"
+#include "core/json_writer.hpp"
+#include "policies/policy.hpp"
+#include "store/store.hpp"
+
+namespace lockbox::api {
+
+// One authenticated request on its way to a route handler.
+struct Call {
+  HttpRequest& request;
+  const Target& target;
+  const Principal& who;
+  store::Store& store;
+  const policies::Policy& policy;
+  const Clock& clock;
+  Metrics* metrics;
+  AuditBatcher& batcher;
+  std::string name;  // the {name} of /api/v1/admin/secrets/{name}, "" elsewhere
+};
+
+// The response of a failed operation: kBadInput 400 ("version conflict" 409), kNotFound 404,
+// kDenied 403, kRuntime 503 (busy, I/O), kKey and kIntegrity 500. Store messages never carry
+// values, so they are passed on, except for key and integrity failures, which stay in the log.
+HttpResponse from_status(const Status& status);
+// 403 "the token's role does not grant PERMISSION on SCOPE".
+HttpResponse forbidden(Permission permission, const Scope& scope);
+// A JSON document as the response.
+HttpResponse json_response(int status, const JsonWriter& json);
+
+// The {name} routes' scope: query `scope`, default global. kBadInput for a bad address.
+Result<Scope> scope_param(const Call& call);
+
+HttpResponse list_secrets(Call& call);
+HttpResponse create_secret(Call& call);
+HttpResponse get_secret(Call& call);
+HttpResponse reveal_secret(Call& call);
+HttpResponse update_secret(Call& call);
+HttpResponse delete_secret(Call& call);
+HttpResponse secret_history(Call& call);
+HttpResponse rollback_secret(Call& call);
+HttpResponse resolve(Call& call);
+
+}  // namespace lockbox::api

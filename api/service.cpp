@@ -1,0 +1,223 @@
+#include "api/service.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "api/routes.hpp"
+#include "core/log.hpp"
+#include "core/scope.hpp"
+
+namespace lockbox::api {
+namespace {
+
+constexpr std::string_view kBearer = "Bearer ";
+
+std::atomic<std::uint64_t> next_service_id{1};
+
+enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve };
+
+struct Route {
+  RouteId id;
+  const char* templ;  // for metrics and logs
+  std::string name;   // {name}
+};
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const std::size_t slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  return parts;
+}
+
+std::optional<Route> match_route(std::string_view path) {
+  const auto p = split_path(path);
+  if (p.size() == 1 && p[0] == "metrics") return Route{RouteId::kMetrics, "/metrics", {}};
+  if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
+  if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
+  if (p.size() == 3 && p[2] == "resolve") return Route{RouteId::kResolve, "/api/v1/resolve", {}};
+  if (p.size() < 4 || p[2] != "admin" || p[3] != "secrets") return std::nullopt;
+  if (p.size() == 4) return Route{RouteId::kSecrets, "/api/v1/admin/secrets", {}};
+  const std::string name(p[4]);
+  if (p.size() == 5) return Route{RouteId::kSecret, "/api/v1/admin/secrets/{name}", name};
+  if (p.size() != 6) return std::nullopt;
+  if (p[5] == "value") return Route{RouteId::kValue, "/api/v1/admin/secrets/{name}/value", name};
+  if (p[5] == "history") return Route{RouteId::kHistory, "/api/v1/admin/secrets/{name}/history", name};
+  if (p[5] == "rollback") return Route{RouteId::kRollback, "/api/v1/admin/secrets/{name}/rollback", name};
+  return std::nullopt;
+}
+
+// The handler of (route, method), or nullptr for a method the route does not have.
+using RouteHandler = HttpResponse (*)(Call&);
+RouteHandler handler_for(RouteId id, std::string_view method) {
+  switch (id) {
+    case RouteId::kSecrets:
+      if (method == "GET") return list_secrets;
+      if (method == "POST") return create_secret;
+      return nullptr;
+    case RouteId::kSecret:
+      if (method == "GET") return get_secret;
+      if (method == "PUT") return update_secret;
+      if (method == "DELETE") return delete_secret;
+      return nullptr;
+    case RouteId::kValue: return method == "GET" ? reveal_secret : nullptr;
+    case RouteId::kHistory: return method == "GET" ? secret_history : nullptr;
+    case RouteId::kRollback: return method == "POST" ? rollback_secret : nullptr;
+    case RouteId::kResolve: return method == "POST" ? resolve : nullptr;
+    default: return nullptr;
+  }
+}
+
+const char* allowed_methods(RouteId id) {
+  switch (id) {
+    case RouteId::kSecrets: return "GET, POST";
+    case RouteId::kSecret: return "GET, PUT, DELETE";
+    case RouteId::kRollback:
+    case RouteId::kResolve: return "POST";
+    default: return "GET";
+  }
+}
+
+bool is_json_content_type(std::string_view type) {
+  const std::size_t semi = type.find(';');
+  std::string_view base = type.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string lower(base);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json";
+}
+
+}  // namespace
+
+struct ApiService::Impl {
+  ServiceConfig config;
+  std::uint64_t id = next_service_id.fetch_add(1);
+  AuthLimiter limiter;
+
+  explicit Impl(ServiceConfig c)
+      : config(std::move(c)), limiter(config.auth_failure_limit, config.auth_failure_window_ms) {}
+
+  // This thread's store for this service, opened on first use.
+  Result<store::Store*> thread_store() const {
+    thread_local std::unique_ptr<store::Store> store;
+    thread_local std::uint64_t owner = 0;
+    if (!store || owner != id) {
+      store.reset();
+      LOCKBOX_ASSIGN_OR_RETURN(store, config.open_store());
+      owner = id;
+    }
+    return store.get();
+  }
+};
+
+ApiService::ApiService(ServiceConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+ApiService::~ApiService() = default;
+
+Result<std::unique_ptr<ApiService>> ApiService::create(ServiceConfig config) {
+  if (config.policy == nullptr || !config.open_store) return bad_input("api service: no policy or store");
+  if (config.clock == nullptr) config.clock = &process_clock();
+  std::unique_ptr<ApiService> service(new ApiService(std::move(config)));
+  LOCKBOX_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> audit_store, service->impl_->config.open_store());
+  // The batcher owns its store; only the batch leader touches it, one at a time.
+  std::shared_ptr<store::Store> shared(std::move(audit_store));
+  service->batcher_ = std::make_unique<AuditBatcher>(
+      [shared](const std::vector<store::AuditEvent>& events, bool durable) {
+        return shared->append_audit_batch(events, durable);
+      });
+  return service;
+}
+
+HttpResponse ApiService::handle(HttpRequest& request) {
+  Impl& impl = *impl_;
+  auto target = parse_target(request.target);
+  if (!target.is_ok()) return from_status(target.status());
+  const auto route = match_route(target->path);
+  if (!route) return error_response(404, "not_found", "no such route");
+  auto finish = [&route](HttpResponse r) {
+    r.route = route->templ;
+    return r;
+  };
+  if (route->id == RouteId::kHealth || route->id == RouteId::kMetrics) {
+    if (request.method != "GET") {
+      HttpResponse r = error_response(405, "bad_request", "method not allowed");
+      r.headers.emplace_back("Allow", "GET");
+      return finish(std::move(r));
+    }
+    if (route->id == RouteId::kHealth) {
+      HttpResponse r;
+      r.body = SecretValue(R"({"status":"ok"})");
+      return finish(std::move(r));
+    }
+    std::optional<double> key_age;
+    if (auto store = impl.thread_store(); store.is_ok()) {
+      if (auto keys = (*store)->key_status(); keys.is_ok()) {
+        key_age = static_cast<double>(impl.config.clock->now() - keys->active_created_at) / 1000.0;
+      }
+    }
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = SecretValue(impl.config.metrics != nullptr ? impl.config.metrics->render(key_age) : "lockbox_up 1\n");
+    return finish(std::move(r));
+  }
+  const RouteHandler handler = handler_for(route->id, request.method);
+  if (handler == nullptr) {
+    HttpResponse r = error_response(405, "bad_request", "method not allowed");
+    r.headers.emplace_back("Allow", allowed_methods(route->id));
+    return finish(std::move(r));
+  }
+
+  // Authentication (and the per-address limit on failures).
+  const UnixMillis now = impl.config.clock->now();
+  if (const std::int64_t wait = impl.limiter.blocked_for(request.peer, now); wait > 0) {
+    HttpResponse r = error_response(429, "too_many_requests", "too many failed authentications");
+    r.headers.emplace_back("Retry-After", std::to_string(wait));
+    return finish(std::move(r));
+  }
+  auto store = impl.thread_store();
+  if (!store.is_ok()) {
+    log::error("api: cannot open the store: {}", store.status().message());
+    return finish(error_response(503, "unavailable", "the store is unavailable"));
+  }
+  std::string_view presented = request.authorization;
+  const bool has_bearer = presented.size() > kBearer.size() && presented.substr(0, kBearer.size()) == kBearer;
+  std::string known_name;
+  auto token = has_bearer ? (*store)->authenticate_token(presented.substr(kBearer.size()), &known_name)
+                          : Result<store::TokenInfo>(denied("missing bearer token"));
+  if (!token.is_ok()) {
+    if (token.status().code() != StatusCode::kDenied) return finish(from_status(token.status()));
+    if (impl.config.metrics != nullptr) impl.config.metrics->add_auth_failure();
+    const bool blocks = impl.limiter.record_failure(request.peer, now);
+    const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route->templ,
+                                           blocks ? "; address blocked" : "");
+    store::AuditEvent event{"auth.failure", known_name.empty() ? "token:unknown" : "token:" + known_name,
+                            has_bearer ? "denied" : "missing", detail, "anonymous"};
+    if (Status st = batcher_->append(std::move(event), true); !st.is_ok()) {
+      log::error("api: cannot write an auth.failure record: {}", st.message());
+    }
+    HttpResponse r = error_response(401, "unauthorized", has_bearer ? "invalid, expired or revoked token"
+                                                                    : "missing bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return finish(std::move(r));
+  }
+  if ((request.method == "POST" || request.method == "PUT") &&
+      !is_json_content_type(request.content_type)) {
+    return finish(error_response(415, "unsupported_media_type", "the body must be application/json"));
+  }
+  const Principal who = principal_for(token->name, token->role, *impl.config.policy);
+  (*store)->set_actor(who.actor());
+  Call call{request,       *target, who, **store, *impl.config.policy, *impl.config.clock,
+            impl.config.metrics, *batcher_, route->name};
+  if (!call.name.empty()) {
+    if (Status st = validate_name(call.name, "secret name"); !st.is_ok()) return finish(from_status(st));
+  }
+  return finish(handler(call));
+}
+
+}  // namespace lockbox::api

@@ -1,0 +1,596 @@
+// HttpServer against raw POSIX sockets (and an OpenSSL client for TLS): keep-alive, limits,
+// timeouts, the connection cap, graceful shutdown (stop() and SIGTERM), and TLS setup errors.
+#include "api/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace lockbox::api {
+namespace {
+
+using namespace std::chrono_literals;
+using Millis = std::chrono::milliseconds;
+
+// ---- a raw client ---------------------------------------------------------------------------
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  [[nodiscard]] bool connected() const { return connected_; }
+  [[nodiscard]] int fd() const { return fd_; }
+
+  void send(const std::string& data) const {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server closed: the test's reads tell
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  // Up to `max` bytes, or "" on EOF, error or timeout.
+  [[nodiscard]] std::string read_some(Millis timeout, std::size_t max = 65536) const {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
+    std::string chunk(max, '\0');
+    const auto n = ::recv(fd_, chunk.data(), chunk.size(), 0);
+    chunk.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return chunk;
+  }
+
+  // True when the server closes the connection (EOF or reset) within `timeout`.
+  [[nodiscard]] bool closed_within(Millis timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      char c;
+      if (::recv(fd_, &c, 1, 0) <= 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// Parses one response (Content-Length bodies only) from `read`, a function returning "" at the end.
+template <class Read>
+Response parse_response(Read read) {
+  std::string data;
+  std::size_t header_end;
+  while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
+    const std::string chunk = read();
+    if (chunk.empty()) return {};
+    data += chunk;
+  }
+  Response response;
+  response.status = std::stoi(data.substr(9, 3));
+  std::size_t line = data.find("\r\n") + 2;
+  while (line < header_end) {
+    const std::size_t eol = data.find("\r\n", line);
+    const std::size_t colon = data.find(':', line);
+    std::string name = data.substr(line, colon - line);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response.headers[name] = data.substr(colon + 2, eol - colon - 2);
+    line = eol + 2;
+  }
+  const std::size_t length = std::stoul(response.headers["content-length"]);
+  response.body = data.substr(header_end + 4);
+  while (response.body.size() < length) {
+    const std::string chunk = read();
+    if (chunk.empty()) break;
+    response.body += chunk;
+  }
+  return response;
+}
+
+Response read_response(const Client& client, Millis timeout = 5s) {
+  return parse_response([&] { return client.read_some(timeout); });
+}
+
+std::string get(const std::string& target, const std::string& extra = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + extra + "\r\n";
+}
+
+// ---- a served server ------------------------------------------------------------------------
+
+// The default handler: echoes method, target and body; "/boom" throws.
+HttpResponse echo(HttpRequest& request) {
+  if (request.target == "/boom") throw std::runtime_error("boom with a secret-looking value");
+  HttpResponse response;
+  response.content_type = "text/plain";
+  response.body = SecretValue(request.method + " " + request.target + " ");
+  response.body.append(request.body.reveal());
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.route = "/echo";
+  return response;
+}
+
+ServerOptions test_options() {
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  return options;
+}
+
+// Runs the server on a thread from the moment on_listening fired; stops and joins on destruction.
+class Served {
+ public:
+  explicit Served(ServerOptions options, Handler handler = echo) {
+    auto listening = std::make_shared<std::promise<void>>();
+    auto user_listening = options.on_listening;
+    options.on_listening = [listening, user_listening](const std::string& a, std::uint16_t p,
+                                                       bool tls) {
+      if (user_listening) user_listening(a, p, tls);
+      listening->set_value();
+    };
+    auto created = HttpServer::create(std::move(options), std::move(handler));
+    REQUIRE(created.is_ok());
+    server_ = std::move(created).value();
+    auto listened = listening->get_future();
+    thread_ = std::thread([this] {
+      result_ = server_->run();
+      finished_ = true;
+    });
+    REQUIRE(listened.wait_for(5s) == std::future_status::ready);
+  }
+  ~Served() {
+    server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  Served(const Served&) = delete;
+  Served& operator=(const Served&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const { return server_->port(); }
+  HttpServer& server() { return *server_; }
+  // Waits for run() to return; false after `timeout`.
+  bool join_within(Millis timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!finished_ && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    if (!finished_) return false;
+    thread_.join();
+    return true;
+  }
+  [[nodiscard]] const Status& result() const { return result_; }
+
+ private:
+  std::unique_ptr<HttpServer> server_;
+  Status result_ = runtime_error("run() did not return");
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+// Collects on_request records.
+struct Records {
+  std::mutex mu;
+  std::vector<RequestRecord> all;
+  void add(const RequestRecord& record) {
+    std::lock_guard lock(mu);
+    all.push_back(record);
+  }
+  // The records once there are `n` (a record follows the write, so it may trail the client).
+  std::vector<RequestRecord> wait_for(std::size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (all.size() >= n) return all;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    std::lock_guard lock(mu);
+    return all;
+  }
+};
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("http server answers with the handler's response and keeps the connection alive",
+          "[http_server]") {
+  auto records = std::make_shared<Records>();
+  ServerOptions options = test_options();
+  options.on_request = [records](const RequestRecord& r) { records->add(r); };
+  Served served(std::move(options));
+  Client client(served.port());
+  REQUIRE(client.connected());
+
+  client.send(get("/first"));
+  Response first = read_response(client);
+  CHECK(first.status == 200);
+  CHECK(first.body == "GET /first ");
+  CHECK(first.headers["content-type"] == "text/plain");
+  CHECK(first.headers["cache-control"] == "no-store");
+  CHECK(first.headers["server"] == "lockbox");
+  CHECK(first.headers.count("connection") == 0);
+
+  client.send("POST /second HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+  Response second = read_response(client);  // same socket: keep-alive
+  CHECK(second.status == 200);
+  CHECK(second.body == "POST /second hello");
+
+  client.send(get("/last", "Connection: close\r\n"));
+  Response last = read_response(client);
+  CHECK(last.status == 200);
+  CHECK(last.headers["connection"] == "close");
+  CHECK(client.closed_within(2s));
+
+  const auto all = records->wait_for(3);
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].method == "GET");
+  CHECK(all[1].method == "POST");
+  CHECK(all[0].route == "/echo");
+  CHECK(all[0].status == 200);
+  CHECK(all[0].peer == "127.0.0.1");
+}
+
+TEST_CASE("http server answers 413 to a body over the limit and closes", "[http_server]") {
+  auto records = std::make_shared<Records>();
+  ServerOptions options = test_options();
+  options.body_limit = 1024;
+  options.on_request = [records](const RequestRecord& r) { records->add(r); };
+  Served served(std::move(options));
+
+  SECTION("a chunked body that grows past the limit") {
+    Client client(served.port());
+    std::string request =
+        "POST /x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) request += "200\r\n" + std::string(512, 'a') + "\r\n";
+    client.send(request);
+    Response response = read_response(client);
+    CHECK(response.status == 413);
+    CHECK(contains(response.body, "\"payload_too_large\""));
+    CHECK(contains(response.body, "1 KiB"));
+    CHECK(response.headers["connection"] == "close");
+    CHECK(client.closed_within(2s));
+  }
+  SECTION("a Content-Length over the limit, answered before the body") {
+    Client client(served.port());
+    client.send("POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1025\r\n\r\n");
+    Response response = read_response(client);
+    CHECK(response.status == 413);
+    CHECK(contains(response.body, "\"payload_too_large\""));
+    CHECK(client.closed_within(2s));
+    const auto all = records->wait_for(1);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].status == 413);
+    CHECK(all[0].method == "POST");
+    CHECK(all[0].route.empty());
+  }
+  SECTION("a body of exactly the limit is served") {
+    Client client(served.port());
+    client.send("POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1024\r\n\r\n" +
+                std::string(1024, 'b'));
+    CHECK(read_response(client).status == 200);
+  }
+}
+
+TEST_CASE("http server answers 400 to a request it cannot parse", "[http_server]") {
+  Served served(test_options());
+  Client client(served.port());
+  client.send("\x01\x02 garbage\r\n\r\n");
+  Response response = read_response(client);
+  CHECK(response.status == 400);
+  CHECK(contains(response.body, "\"bad_request\""));
+  CHECK(response.headers["content-type"] == "application/json");
+  CHECK(client.closed_within(2s));
+}
+
+TEST_CASE("http server drops a stalled client after header_timeout while serving others",
+          "[http_server]") {
+  ServerOptions options = test_options();
+  options.threads = 1;
+  options.header_timeout = 300ms;
+  Served served(std::move(options));
+
+  Client stalled(served.port());
+  const auto start = std::chrono::steady_clock::now();
+  stalled.send("GET /slow HTTP/1.1\r\nHost: loc");
+
+  Client other(served.port());
+  other.send(get("/fast"));
+  const Response response = read_response(other, 1s);
+  CHECK(response.status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < 250ms);  // served while the other one stalls
+
+  CHECK(stalled.closed_within(3s));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 250ms);
+  CHECK(waited < 1500ms);
+}
+
+TEST_CASE("http server closes an idle keep-alive connection after idle_timeout", "[http_server]") {
+  ServerOptions options = test_options();
+  options.idle_timeout = 200ms;
+  Served served(std::move(options));
+  Client client(served.port());
+  client.send(get("/"));
+  CHECK(read_response(client).status == 200);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(client.closed_within(3s));
+  CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+}
+
+TEST_CASE("http server answers 503 beyond max_connections", "[http_server]") {
+  ServerOptions options = test_options();
+  options.max_connections = 2;
+  Served served(std::move(options));
+
+  auto first = std::make_unique<Client>(served.port());
+  Client second(served.port());
+  // A request on each proves the server accepted both; they then stay open and idle.
+  first->send(get("/"));
+  second.send(get("/"));
+  REQUIRE(read_response(*first).status == 200);
+  REQUIRE(read_response(second).status == 200);
+
+  {
+    Client third(served.port());
+    third.send(get("/"));
+    Response response = read_response(third);
+    CHECK(response.status == 503);
+    CHECK(contains(response.body, "\"unavailable\""));
+    CHECK(response.headers["connection"] == "close");
+    CHECK(third.closed_within(2s));
+  }
+
+  first.reset();  // frees a slot once the server sees the close
+  bool served_again = false;
+  for (int attempt = 0; attempt < 50 && !served_again; ++attempt) {
+    Client again(served.port());
+    again.send(get("/"));
+    served_again = read_response(again).status == 200;
+    if (!served_again) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(served_again);
+}
+
+TEST_CASE("http server stop() lets an in-flight request finish, then refuses connections",
+          "[http_server]") {
+  auto in_handler = std::make_shared<std::promise<void>>();
+  auto shutdown_signal = std::make_shared<std::atomic<int>>(-1);
+  ServerOptions options = test_options();
+  options.on_shutdown = [shutdown_signal](int signal) { *shutdown_signal = signal; };
+  Served served(std::move(options), [in_handler](HttpRequest& request) {
+    in_handler->set_value();
+    std::this_thread::sleep_for(300ms);
+    return echo(request);
+  });
+  const std::uint16_t port = served.port();
+
+  Client idle(port);  // an idle connection: closed at once by the shutdown
+  Client client(port);
+  client.send(get("/slow"));
+  REQUIRE(in_handler->get_future().wait_for(5s) == std::future_status::ready);
+  served.server().stop();
+
+  Response response = read_response(client);
+  CHECK(response.status == 200);
+  CHECK(response.body == "GET /slow ");
+  CHECK(response.headers["connection"] == "close");
+  CHECK(idle.closed_within(2s));
+  REQUIRE(served.join_within(5s));
+  CHECK(served.result().is_ok());
+  CHECK(*shutdown_signal == 0);
+  CHECK_FALSE(Client(port).connected());
+}
+
+TEST_CASE("http server stop() with no connection returns at once", "[http_server]") {
+  Served served(test_options());
+  const auto start = std::chrono::steady_clock::now();
+  served.server().stop();
+  REQUIRE(served.join_within(5s));
+  CHECK(served.result().is_ok());
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+TEST_CASE("http server cuts a drain that exceeds drain_timeout", "[http_server]") {
+  ServerOptions options = test_options();
+  options.drain_timeout = 200ms;
+  options.body_timeout = 10s;
+  Served served(std::move(options));
+  Client client(served.port());
+  // A request whose body never comes: in flight, so the drain waits for it, until the cut.
+  client.send("POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nab");
+  std::this_thread::sleep_for(100ms);
+  const auto start = std::chrono::steady_clock::now();
+  served.server().stop();
+  REQUIRE(served.join_within(5s));
+  CHECK(served.result().is_ok());
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(client.closed_within(1s));
+}
+
+TEST_CASE("http server stops gracefully on SIGTERM", "[http_server]") {
+  auto shutdown_signal = std::make_shared<std::atomic<int>>(-1);
+  ServerOptions options = test_options();
+  options.on_shutdown = [shutdown_signal](int signal) { *shutdown_signal = signal; };
+  Served served(std::move(options));
+  Client client(served.port());
+  client.send(get("/"));
+  REQUIRE(read_response(client).status == 200);
+
+  REQUIRE(::kill(::getpid(), SIGTERM) == 0);
+  REQUIRE(served.join_within(5s));
+  CHECK(served.result().is_ok());
+  CHECK(*shutdown_signal == SIGTERM);
+  CHECK(client.closed_within(2s));
+}
+
+TEST_CASE("http server answers 500 when the handler throws and keeps serving", "[http_server]") {
+  auto records = std::make_shared<Records>();
+  ServerOptions options = test_options();
+  options.on_request = [records](const RequestRecord& r) { records->add(r); };
+  Served served(std::move(options));
+  Client client(served.port());
+  client.send(get("/boom"));
+  Response response = read_response(client);
+  CHECK(response.status == 500);
+  CHECK(contains(response.body, "\"internal\""));
+  CHECK_FALSE(contains(response.body, "secret"));
+
+  client.send(get("/after"));
+  CHECK(read_response(client).status == 200);
+  const auto all = records->wait_for(2);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].status == 500);
+  CHECK(all[0].route.empty());
+}
+
+TEST_CASE("http server answers 100 Continue before reading an expected body", "[http_server]") {
+  Served served(test_options());
+  Client client(served.port());
+  client.send(
+      "PUT /c HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  CHECK(client.read_some(2s) == "HTTP/1.1 100 Continue\r\n\r\n");
+  client.send("abc");
+  Response response = read_response(client);
+  CHECK(response.status == 200);
+  CHECK(response.body == "PUT /c abc");
+}
+
+// ---- TLS ------------------------------------------------------------------------------------
+
+namespace {
+
+struct TlsFiles {
+  testing::TempDir dir;
+  std::filesystem::path cert = dir / "c.pem";
+  std::filesystem::path key = dir / "k.pem";
+  TlsFiles() {
+    const std::string command =
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout '" + key.string() + "' -out '" +
+        cert.string() +
+        "' -days 1 -subj /CN=localhost"
+        " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
+    REQUIRE(std::system(command.c_str()) == 0);
+  }
+};
+
+// One GET over TLS with certificate verification off (the point is that TLS is served).
+Response tls_get(std::uint16_t port, const std::string& target) {
+  std::signal(SIGPIPE, SIG_IGN);  // SSL_write/SSL_shutdown use write(2), not MSG_NOSIGNAL
+  Client client(port);
+  REQUIRE(client.connected());
+  SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(context);
+  SSL_set_fd(ssl, client.fd());
+  Response response;
+  if (SSL_connect(ssl) == 1) {
+    const std::string request = get(target, "Connection: close\r\n");
+    SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+    response = parse_response([&] {
+      std::string chunk(16384, '\0');
+      const int n = SSL_read(ssl, chunk.data(), static_cast<int>(chunk.size()));
+      chunk.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+      return chunk;
+    });
+    SSL_shutdown(ssl);
+  }
+  SSL_free(ssl);
+  SSL_CTX_free(context);
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("http server serves TLS with a certificate and key", "[http_server]") {
+  TlsFiles files;
+  auto tls_reported = std::make_shared<std::atomic<bool>>(false);
+  ServerOptions options = test_options();
+  options.tls_cert = files.cert;
+  options.tls_key = files.key;
+  options.on_listening = [tls_reported](const std::string&, std::uint16_t, bool tls) {
+    *tls_reported = tls;
+  };
+  Served served(std::move(options));
+  CHECK(*tls_reported);
+
+  Response response = tls_get(served.port(), "/secure");
+  CHECK(response.status == 200);
+  CHECK(response.body == "GET /secure ");
+}
+
+TEST_CASE("http server refuses incomplete or unloadable TLS files", "[http_server]") {
+  TlsFiles files;
+  ServerOptions options = test_options();
+  SECTION("a certificate without a key") {
+    options.tls_cert = files.cert;
+  }
+  SECTION("a key without a certificate") {
+    options.tls_key = files.key;
+  }
+  SECTION("a missing certificate file") {
+    options.tls_cert = files.dir / "missing.pem";
+    options.tls_key = files.key;
+  }
+  SECTION("a key that is not a key") {
+    options.tls_cert = files.cert;
+    options.tls_key = files.cert;
+  }
+  auto created = HttpServer::create(std::move(options), echo);
+  REQUIRE_FALSE(created.is_ok());
+  CHECK(created.status().code() == StatusCode::kBadInput);
+}
+
+// ---- create() errors ------------------------------------------------------------------------
+
+TEST_CASE("http server create() reports a busy port as a runtime error", "[http_server]") {
+  Served first(test_options());
+  ServerOptions options = test_options();
+  options.port = first.port();
+  auto created = HttpServer::create(std::move(options), echo);
+  REQUIRE_FALSE(created.is_ok());
+  CHECK(created.status().code() == StatusCode::kRuntime);
+  CHECK(contains(created.status().message(), "127.0.0.1:" + std::to_string(first.port())));
+}
+
+TEST_CASE("http server create() refuses a bad address", "[http_server]") {
+  ServerOptions options = test_options();
+  options.address = "not-an-address";
+  auto created = HttpServer::create(std::move(options), echo);
+  REQUIRE_FALSE(created.is_ok());
+  CHECK(created.status().code() == StatusCode::kBadInput);
+}
+
+}  // namespace lockbox::api

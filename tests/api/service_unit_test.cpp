@@ -1,0 +1,133 @@
+// Unit tests of the API's pure pieces: group commit, the failure limiter, request parsing and the
+// role rules (no socket, no process).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "api/access.hpp"
+#include "api/audit_batcher.hpp"
+#include "api/auth_limiter.hpp"
+#include "api/request.hpp"
+
+namespace lockbox::api {
+
+TEST_CASE("AuditBatcher: concurrent appends share commits and all get their status", "[service]") {
+  std::atomic<int> commits{0}, records{0};
+  AuditBatcher batcher([&](const std::vector<store::AuditEvent>& events, bool) {
+    ++commits;
+    records += static_cast<int>(events.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a commit's fsync
+    return Status::ok();
+  });
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        if (batcher.append({"resolve", "global", "ok", "", "token:t"}, false).is_ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == kThreads * kEach);
+  CHECK(records == kThreads * kEach);
+  CHECK(batcher.records() == static_cast<std::uint64_t>(kThreads * kEach));
+  CHECK(commits < kThreads * kEach / 2);  // grouped
+}
+
+TEST_CASE("AuditBatcher: a failed commit fails every record of its batch", "[service]") {
+  AuditBatcher batcher([](const std::vector<store::AuditEvent>&, bool) { return runtime_error("disk full"); });
+  const Status st = batcher.append({"secret.reveal", "global/A", "ok", "v1"}, true);
+  CHECK(st.code() == StatusCode::kRuntime);
+}
+
+TEST_CASE("AuditBatcher: a batch is durable when any record in it asks to be", "[service]") {
+  std::vector<bool> durability;
+  AuditBatcher batcher([&](const std::vector<store::AuditEvent>&, bool durable) {
+    durability.push_back(durable);
+    return Status::ok();
+  });
+  CHECK(batcher.append({"resolve", "global", "ok", ""}, false).is_ok());
+  CHECK(batcher.append({"secret.reveal", "global/A", "ok", ""}, true).is_ok());
+  CHECK(durability == std::vector<bool>{false, true});
+}
+
+TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends", "[service]") {
+  AuthLimiter limiter(3, 60'000);
+  CHECK(limiter.blocked_for("10.0.0.1", 0) == 0);
+  CHECK_FALSE(limiter.record_failure("10.0.0.1", 0));
+  CHECK_FALSE(limiter.record_failure("10.0.0.1", 1000));
+  CHECK(limiter.blocked_for("10.0.0.1", 1000) == 0);
+  CHECK(limiter.record_failure("10.0.0.1", 2000));  // the one that starts the block
+  CHECK(limiter.blocked_for("10.0.0.1", 2000) == 58);
+  CHECK(limiter.blocked_for("10.0.0.2", 2000) == 0);  // per address
+  CHECK(limiter.blocked_for("10.0.0.1", 60'000) == 0);  // window over
+  AuthLimiter tiny(1, 1000, 2);  // bounded table: the oldest goes first
+  tiny.record_failure("a", 0);
+  tiny.record_failure("b", 10);
+  tiny.record_failure("c", 20);
+  CHECK(tiny.blocked_for("a", 30) == 0);
+  CHECK(tiny.blocked_for("c", 30) > 0);
+}
+
+TEST_CASE("parse_target decodes the path and query", "[service]") {
+  auto t = parse_target("/api/v1/admin/secrets/A%5FB?scope=namespace%3Aprod&limit=5&flag");
+  REQUIRE(t.is_ok());
+  CHECK(t->path == "/api/v1/admin/secrets/A_B");
+  CHECK(t->query.at("scope") == "namespace:prod");
+  CHECK(t->query.at("limit") == "5");
+  CHECK(t->query.at("flag").empty());
+  CHECK_FALSE(parse_target("/x?a=%zz").is_ok());
+  CHECK_FALSE(parse_target("/x%00").is_ok());
+  CHECK_FALSE(parse_target("/x%4").is_ok());
+  CHECK_FALSE(parse_target("x").is_ok());
+}
+
+TEST_CASE("JsonBody: types, unknown fields, null and malformed input", "[service]") {
+  auto body = JsonBody::parse(R"({"name":"A","value":"v","tags":["x"],"metadata":{"k":"v"},"n":3,"z":null})");
+  REQUIRE(body.is_ok());
+  const JsonBody& b = **body;
+  CHECK(b.string("name")->value() == "A");
+  CHECK(b.secret("value")->value().reveal() == "v");
+  CHECK(b.string_list("tags")->value() == std::vector<std::string>{"x"});
+  CHECK(b.string_map("metadata")->value().at("k") == "v");
+  CHECK(b.integer("n")->value() == 3);
+  CHECK_FALSE(b.string("z")->has_value());
+  CHECK(b.is_null("z"));
+  CHECK_FALSE(b.is_null("missing"));
+  CHECK(b.string("n").status().code() == StatusCode::kBadInput);
+  CHECK(b.integer("name").status().code() == StatusCode::kBadInput);
+  CHECK(b.string_list("metadata").status().code() == StatusCode::kBadInput);
+  CHECK_FALSE(b.check_fields({"name", "value"}).is_ok());
+  CHECK(b.check_fields({"name", "value", "tags", "metadata", "n", "z"}).is_ok());
+  CHECK_FALSE(JsonBody::parse("{").is_ok());
+  CHECK_FALSE(JsonBody::parse("[]").is_ok());
+  CHECK_FALSE(JsonBody::parse("{} extra").is_ok());
+}
+
+TEST_CASE("roles: admin does everything, purge is admin only, unknown roles nothing", "[service]") {
+  policies::Policy policy;
+  policy.roles["devops"].read = {"namespace:production", "function:production/*"};
+  policy.roles["devops"].write = {"namespace:production"};
+  policy.roles["all"].resolve = {"*"};
+  const Principal admin = principal_for("a", "admin", policy);
+  const Principal devops = principal_for("d", "devops", policy);
+  const Principal all = principal_for("x", "all", policy);
+  const Principal gone = principal_for("g", "deleted-role", policy);
+  CHECK(allowed(admin, Permission::kPurge, Scope::global()));
+  CHECK(allowed(devops, Permission::kRead, Scope::ns("production")));
+  CHECK(allowed(devops, Permission::kRead, Scope::function("production", "api")));
+  CHECK_FALSE(allowed(devops, Permission::kWrite, Scope::function("production", "api")));
+  CHECK_FALSE(allowed(devops, Permission::kRead, Scope::ns("staging")));
+  CHECK_FALSE(allowed(devops, Permission::kPurge, Scope::ns("production")));
+  CHECK(allowed(all, Permission::kResolve, Scope::apikey("k")));
+  CHECK_FALSE(allowed(all, Permission::kRead, Scope::global()));
+  CHECK_FALSE(allowed(gone, Permission::kRead, Scope::global()));
+  CHECK(holds_any(devops, Permission::kRead));
+  CHECK_FALSE(holds_any(devops, Permission::kReveal));
+  CHECK(admin.actor() == "token:a");
+}
+
+}  // namespace lockbox::api
