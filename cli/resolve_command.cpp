@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "api/remote_source.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
 #include "core/json_writer.hpp"
@@ -23,6 +24,7 @@ struct ResolveFlags {
   std::optional<std::string> ns, function, group, apikey;
   std::vector<std::string> env_files;
   std::string all_scopes;
+  std::string server, token_file;  // through the REST API (SPEC §8)
 };
 
 // Every scope of the chain that holds NAME, most specific first; the first live one wins.
@@ -75,6 +77,8 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
   cmd->add_option("--apikey", flags->apikey, "API key id");
   cmd->add_option("--env-file", flags->env_files, "dotenv overrides, as for run (repeatable)");
   cmd->add_option("--all-scopes", flags->all_scopes, "Show every scope's entry for one NAME");
+  cmd->add_option("--server", flags->server, "Resolve through the REST API at URL (exit 6 when the role denies)");
+  cmd->add_option("--token-file", flags->token_file, "File holding the API token for --server");
   cmd->callback([&globals, &slot, flags] {
     slot.action = [&globals, flags]() -> Status {
       LOCKBOX_ASSIGN_OR_RETURN(const Context ctx, Context::create(globals));
@@ -87,6 +91,19 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
       request.env_files = flags->env_files;
       request.command = {"resolve"};  // a plan needs a command; nothing runs
       LOCKBOX_ASSIGN_OR_RETURN(launcher::LaunchPlan plan, launcher::plan_context(request, policy));
+      if (flags->server.empty() != flags->token_file.empty()) {
+        return bad_input("--server and --token-file go together");
+      }
+      if (!flags->server.empty()) {
+        // The server audits the resolve under the token's name; a refused token or a role that
+        // denies is exit 6.
+        if (!flags->all_scopes.empty()) return bad_input("--all-scopes needs the local store, not --server");
+        LOCKBOX_ASSIGN_OR_RETURN(auto source, api::remote_source({flags->server, flags->token_file}));
+        LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(), process_clock().now(),
+                                    false));
+        print_resolution(plan.resolution, globals.json);
+        return Status::ok();
+      }
       LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
       if (!flags->all_scopes.empty()) {
         return print_all_scopes(*store, resolver::scope_chain(policy, plan.context), flags->all_scopes,

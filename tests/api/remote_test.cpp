@@ -123,3 +123,33 @@ TEST_CASE("remote run over TLS verifies the server certificate", "[remote]") {
 }
 
 }  // namespace lockbox::testing
+
+namespace lockbox::testing {
+
+TEST_CASE("resolve --server shows the launch view; a role that denies is exit 6", "[remote]") {
+  Lockbox box;
+  box.init();
+  const auto policy = box.root() / "lockbox.yaml";
+  write_file(policy, "version: 1\nroles:\n  reader: { read: [\"*\"] }\n  runner: { resolve: [\"*\"] }\n");
+  box.set("A", kCanary);
+  const std::vector<std::string> p = {"--policy", policy.string()};
+  const std::string reader = make_token(box, "reader", "reader", p);
+  const std::string runner = make_token(box, "runner", "runner", p);
+  Server server(box, p);
+  const auto token_file = box.root() / "token";
+  write_file(token_file, runner);
+  const ProcessResult ok = box.run({"resolve", "--server", server.url(), "--token-file", token_file.string(), "--json"});
+  INFO(ok.err);
+  REQUIRE(ok.exit_code == 0);
+  CHECK(ok.out.find(kCanary) == std::string::npos);
+  CHECK(parse_json(ok.out).as_array().at(0).as_object().at("name").as_string() == "A");
+  write_file(token_file, reader);
+  const ProcessResult denied_resolve =
+      box.run({"resolve", "--server", server.url(), "--token-file", token_file.string()});
+  CHECK(denied_resolve.exit_code == 6);
+  CHECK(denied_resolve.err.find("denied") != std::string::npos);
+  CHECK(box.run({"resolve", "--server", server.url()}).exit_code == 2);
+  CHECK(server.stop() == 0);
+}
+
+}  // namespace lockbox::testing

@@ -426,3 +426,38 @@ TEST_CASE("serve: bad flags are exit 2, a port in use is exit 1, SIGTERM is exit
 }
 
 }  // namespace lockbox::testing
+
+namespace lockbox::testing {
+
+TEST_CASE("the server rotates a data key that is due, then re-encrypts in the background", "[serve]") {
+  Lockbox box;
+  box.init();
+  for (int i = 0; i < 30; ++i) box.set(fmt::format("S{}", i), fmt::format("value-{}", i));
+  const ProcessResult before = box.run({"keys", "status", "--json"});
+  REQUIRE(before.exit_code == 0);
+  const std::int64_t old_key = parse_json(before.out).as_object().at("active_version").as_int64();
+  // 100 days from now the key is past rotation.data_key_max_age (90d).
+  Server server(box, {"--rotation-check", "1s"}, at(100 * kDay).env);
+  std::int64_t active = old_key;
+  std::int64_t left = -1;
+  for (int i = 0; i < 200 && (active == old_key || left != 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const ProcessResult status = box.run({"keys", "status", "--json"});
+    if (status.exit_code != 0) continue;
+    const boost::json::value keys = parse_json(status.out);
+    active = keys.as_object().at("active_version").as_int64();
+    left = 0;
+    for (const auto& k : keys.as_object().at("keys").as_array()) {
+      if (k.as_object().at("version").as_int64() != active) left += k.as_object().at("versions_encrypted").as_int64();
+    }
+  }
+  CHECK(active != old_key);
+  CHECK(left == 0);
+  CHECK(server.stop() == 0);
+  CHECK(box.reveal("S7") == "value-7");
+  const ProcessResult audit = box.run({"audit", "list", "--action", "key.rotate", "--json"});
+  CHECK(audit.out.find("lockbox-serve") != std::string::npos);
+  CHECK(box.run({"audit", "verify"}).exit_code == 0);
+}
+
+}  // namespace lockbox::testing
