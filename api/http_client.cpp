@@ -149,12 +149,12 @@ class BeastClient final : public HttpClient {
   Status handshake();
   Result<ClientResponse> exchange(const Request& req, bool head, bool& retry);
   Status exchange_error(const beast::error_code& ec) const;
-  std::string reason(const beast::error_code& ec) const {
+  [[nodiscard]] std::string reason(const beast::error_code& ec) const {
     return ec == beast::error::timeout ? "no answer within " + seconds_text(options_.timeout)
                                        : ec.message();
   }
   void close();
-  bool connected() const { return plain_.has_value() || tls_.has_value(); }
+  [[nodiscard]] bool connected() const { return plain_.has_value() || tls_.has_value(); }
   beast::tcp_stream& tcp() { return plain_ ? *plain_ : beast::get_lowest_layer(*tls_); }
 
   // Starts one async operation, runs the private io_context until it completes (the stream's
