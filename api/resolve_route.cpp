@@ -55,6 +55,76 @@ std::string audit_detail(const resolver::Resolution& resolution, const std::vect
 
 }  // namespace
 
+namespace {
+
+// The cache key: the context and the exact scopes the token may resolve (never the token).
+std::string cache_key(const resolver::LaunchContext& c, const std::vector<Scope>& permitted) {
+  std::string key = c.ns + '\n' + c.function.value_or("-") + '\n' + c.group.value_or("-") + '\n' +
+                    c.apikey.value_or("-");
+  for (const auto& s : permitted) key += '\n' + s.address();
+  return key;
+}
+
+// The answer {secrets: [{name, env, scope, version, expires_at, value}], warnings}.
+SecretValue answer_body(const resolver::Resolution& resolution) {
+  JsonWriter json;
+  json.begin_object();
+  json.key("secrets");
+  json.begin_array();
+  for (const auto& v : resolution.variables) {
+    json.begin_object();
+    json.key("name");
+    json.string(v.name);
+    json.key("env");
+    json.string(v.env);
+    json.key("scope");
+    json.string(v.origin.scope.address());
+    json.key("version");
+    json.integer(v.origin.version);
+    json.key("expires_at");
+    json.optional_string(v.expires_at ? std::optional<std::string>(format_rfc3339(*v.expires_at)) : std::nullopt);
+    json.key("value");
+    json.string(v.value.reveal());
+    json.end_object();
+  }
+  json.end_array();
+  json.key("warnings");
+  json.begin_array();
+  for (const auto& w : resolution.warnings) json.string(w);
+  json.end_array();
+  json.end_object();
+  return SecretValue(json.view());
+}
+
+// Resolves from the store: heads of the permitted scopes, the resolver, the winners decrypted.
+Result<ResolveCache::Entry> compute(Call& call, const resolver::LaunchContext& context,
+                                    const policies::FunctionPolicy* function, const std::vector<Scope>& permitted,
+                                    const std::vector<Scope>& left_out) {
+  resolver::ResolveInput input;
+  input.policy = &call.policy;
+  input.context = context;
+  input.function = function;
+  LOCKBOX_ASSIGN_OR_RETURN(input.heads, call.store.heads_in_scopes(permitted));
+  input.now = call.clock.now();
+  LOCKBOX_ASSIGN_OR_RETURN(resolver::Resolution resolution, resolver::resolve(input));
+  ResolveCache::Entry entry;
+  for (auto& v : resolution.variables) {
+    auto value = call.store.decrypt({v.origin.scope, v.name}, v.origin.version);
+    if (!value.is_ok()) {
+      if (value.status().code() == StatusCode::kIntegrity && call.metrics != nullptr) call.metrics->add_decrypt_failure();
+      return value.status();
+    }
+    v.value = std::move(value).value();
+    if (v.expires_at && (!entry.valid_until || *v.expires_at < *entry.valid_until)) entry.valid_until = v.expires_at;
+  }
+  entry.body = answer_body(resolution);
+  entry.audit_detail = audit_detail(resolution, left_out);
+  entry.secrets = resolution.variables.size();
+  return entry;
+}
+
+}  // namespace
+
 HttpResponse resolve(Call& call) {
   auto body = JsonBody::parse(call.request.body.reveal());
   if (!body.is_ok()) return from_status(body.status());
@@ -68,66 +138,32 @@ HttpResponse resolve(Call& call) {
   if (permitted.empty()) {
     return error_response(403, "forbidden", "the token's role grants resolve on none of the context's scopes");
   }
-  resolver::ResolveInput input;
-  input.policy = &call.policy;
-  input.context = *context;
-  input.function = function;
-  auto heads = call.store.heads_in_scopes(permitted);
-  if (!heads.is_ok()) return from_status(heads.status());
-  input.heads = std::move(heads).value();
-  input.now = call.clock.now();
-  auto resolution = resolver::resolve(input);
-  if (!resolution.is_ok()) return from_status(resolution.status());
-  for (auto& v : resolution->variables) {
-    auto value = call.store.decrypt({v.origin.scope, v.name}, v.origin.version);
-    if (!value.is_ok()) {
-      if (value.status().code() == StatusCode::kIntegrity && call.metrics != nullptr) call.metrics->add_decrypt_failure();
-      return from_status(value.status());
+  // The counter is read before resolving: a write that lands meanwhile makes the entry stale.
+  const auto counter = call.store.change_counter();
+  const std::string key = cache_key(*context, permitted);
+  std::optional<ResolveCache::Entry> entry;
+  if (counter.is_ok() && call.resolve_cache != nullptr) entry = call.resolve_cache->find(key, *counter, call.clock.now());
+  if (!entry) {
+    auto computed = compute(call, *context, function, permitted, left_out);
+    if (!computed.is_ok()) return from_status(computed.status());
+    entry = std::move(computed).value();
+    if (counter.is_ok() && call.resolve_cache != nullptr) {
+      entry->counter = *counter;
+      call.resolve_cache->put(key, ResolveCache::Entry{*counter, entry->valid_until, entry->body.clone(),
+                                                       entry->audit_detail, entry->secrets});
     }
-    v.value = std::move(value).value();
   }
   const std::string target = context->function ? Scope::function(context->ns, *context->function).address()
                                                : Scope::ns(context->ns).address();
   // Resolve records may use synchronous=NORMAL (SPEC §6), as launch records do.
-  if (Status st = call.batcher.append({"resolve", target, "ok", audit_detail(*resolution, left_out),
-                                       call.who.actor()},
-                                      false);
+  if (Status st = call.batcher.append({"resolve", target, "ok", entry->audit_detail, call.who.actor()}, false);
       !st.is_ok()) {
     log::error("api: cannot write the resolve record: {}", st.message());
     return error_response(503, "unavailable", "the audit record could not be written; nothing resolved");
   }
-  if (call.metrics != nullptr) call.metrics->add_resolve(resolution->variables.size());
-  JsonWriter json;
-  json.begin_object();
-  json.key("secrets");
-  json.begin_array();
-  for (const auto& v : resolution->variables) {
-    json.begin_object();
-    json.key("name");
-    json.string(v.name);
-    json.key("env");
-    json.string(v.env);
-    json.key("scope");
-    json.string(v.origin.scope.address());
-    json.key("version");
-    json.integer(v.origin.version);
-    json.key("expires_at");
-    if (v.expires_at) {
-      json.string(format_rfc3339(*v.expires_at));
-    } else {
-      json.null();
-    }
-    json.key("value");
-    json.string(v.value.reveal());
-    json.end_object();
-  }
-  json.end_array();
-  json.key("warnings");
-  json.begin_array();
-  for (const auto& w : resolution->warnings) json.string(w);
-  json.end_array();
-  json.end_object();
-  HttpResponse response = json_response(200, json);
+  if (call.metrics != nullptr) call.metrics->add_resolve(entry->secrets);
+  HttpResponse response;
+  response.body = std::move(entry->body);
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;
 }

@@ -9,6 +9,7 @@
 #include "api/http.hpp"
 #include "api/metrics.hpp"
 #include "api/request.hpp"
+#include "api/resolve_cache.hpp"
 #include "core/clock.hpp"
 #include "core/json_writer.hpp"
 #include "policies/policy.hpp"
@@ -26,6 +27,7 @@ struct Call {
   const Clock& clock;
   Metrics* metrics;
   AuditBatcher& batcher;
+  ResolveCache* resolve_cache;  // null: no caching
   std::string name;  // the {name} of /api/v1/admin/secrets/{name}, "" elsewhere
 };
 

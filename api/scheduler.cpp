@@ -1,5 +1,6 @@
 #include "api/scheduler.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/log.hpp"
@@ -52,6 +53,11 @@ Result<bool> KeyScheduler::run_once(store::Store& store, const Clock& clock, std
 
 void KeyScheduler::loop() {
   std::unique_ptr<store::Store> store;
+  auto stopping = [this] {
+    std::lock_guard guard(mu_);
+    return stopping_;
+  };
+  auto next_check = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
@@ -64,15 +70,17 @@ void KeyScheduler::loop() {
         log::error("serve: scheduler cannot open the store: {}", opened.status().message());
       }
     }
-    if (store) {
-      auto done = run_once(*store, *config_.clock, config_.max_age_ms, [this] {
-        std::lock_guard guard(mu_);
-        return stopping_;
-      });
+    if (store && std::chrono::steady_clock::now() >= next_check) {
+      next_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.interval_ms);
+      auto done = run_once(*store, *config_.clock, config_.max_age_ms, stopping);
       if (!done.is_ok()) log::error("serve: scheduled key work failed: {}", done.status().message());
     }
+    if (store) {
+      if (Status st = store->maintenance(); !st.is_ok()) log::warn("serve: maintenance failed: {}", st.message());
+    }
     lock.lock();
-    cv_.wait_for(lock, std::chrono::milliseconds(config_.interval_ms), [this] { return stopping_; });
+    cv_.wait_for(lock, std::chrono::milliseconds(std::min(config_.interval_ms, config_.maintenance_interval_ms)),
+                 [this] { return stopping_; });
   }
 }
 

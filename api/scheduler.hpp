@@ -3,8 +3,9 @@
 // every `interval`, when the active data key is older than `rotation.data_key_max_age`, rotate it
 // (compare-and-swap on the active key, so a CLI `keys rotate` or a second server racing it is
 // harmless), then re-encrypt in the background; re-encryption also runs at start and after every
-// check while versions remain under old keys (resuming an interrupted run). Its own Store, on its
-// own thread; stop() wakes it and joins.
+// check while versions remain under old keys (resuming an interrupted run). Every
+// `maintenance_interval_ms` it also runs Store::maintenance() (the WAL checkpoint the server's
+// connections do not do themselves). Its own Store, on its own thread; stop() wakes it and joins.
 // Thread-safety: start() and stop() from one thread.
 
 #include <condition_variable>
@@ -25,6 +26,7 @@ struct SchedulerConfig {
   const Clock* clock = nullptr;
   std::int64_t max_age_ms = 0;          // rotation.data_key_max_age
   std::int64_t interval_ms = 3'600'000; // how often to check
+  std::int64_t maintenance_interval_ms = 1000;
 };
 
 class KeyScheduler {

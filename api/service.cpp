@@ -100,6 +100,7 @@ struct ApiService::Impl {
   ServiceConfig config;
   std::uint64_t id = next_service_id.fetch_add(1);
   AuthLimiter limiter;
+  ResolveCache resolve_cache;
 
   explicit Impl(ServiceConfig c)
       : config(std::move(c)), limiter(config.auth_failure_limit, config.auth_failure_window_ms) {}
@@ -213,7 +214,7 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   const Principal who = principal_for(token->name, token->role, *impl.config.policy);
   (*store)->set_actor(who.actor());
   Call call{request,       *target, who, **store, *impl.config.policy, *impl.config.clock,
-            impl.config.metrics, *batcher_, route->name};
+            impl.config.metrics, *batcher_, &impl.resolve_cache, route->name};
   if (!call.name.empty()) {
     if (Status st = validate_name(call.name, "secret name"); !st.is_ok()) return finish(from_status(st));
   }

@@ -13,11 +13,11 @@
 # the targets; then SIGTERMs the server and checks that it exits 0. No assertion on the figures.
 #
 # Usage: [LOCKBOX=build/cli/lockbox] bench/api.sh [--duration 10s] [--warmup 2s]
-#          [--connections 64] [--wrk-threads 2] [--server-threads 4] [--others 1000]
+#          [--connections 64] [--wrk-threads 2] [--server-threads 8] [--others 1000]
 # Expects ./scripts/build.sh to have run (it builds nothing) and wrk (scripts/install-deps.sh).
 set -euo pipefail
 
-duration=10s warmup=2s connections=64 wrk_threads=2 server_threads=4 others=1000
+duration=10s warmup=2s connections=64 wrk_threads=2 server_threads=8 others=1000
 usage() { sed -n 's/^# \{0,1\}//; /^Usage:/,/^Expects/p' "$0"; }
 while [ $# -gt 0 ]; do
   case "$1" in -h | --help) usage && exit 0 ;; esac

@@ -23,6 +23,8 @@ class Context {
   static Result<Context> create(const GlobalOptions& globals);
 
   [[nodiscard]] const store::StoreOptions& store_options() const { return options_; }
+  // For commands that tune the store for their workload (serve).
+  store::StoreOptions& mutable_store_options() { return options_; }
   [[nodiscard]] const std::filesystem::path& data_dir() const { return options_.data_dir; }
   [[nodiscard]] bool json() const { return json_; }
   // The applicable policy (policy_source.hpp): loaded once by create(), defaults when absent.

@@ -51,7 +51,10 @@ Status parse_listen(const std::string& text, std::string& address, std::uint16_t
 }
 
 Status serve(const GlobalOptions& globals, const ServeOptions& options) {
-  LOCKBOX_ASSIGN_OR_RETURN(const Context ctx, Context::create(globals));
+  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  // One long-lived process appending a record per request: no automatic checkpoints (they would
+  // stall whichever request commits at that moment); a background thread checkpoints instead.
+  ctx.mutable_store_options().wal_autocheckpoint_pages = 0;
   api::ServerOptions server;
   LOCKBOX_TRY(parse_listen(options.listen, server.address, server.port));
   if (options.tls_cert.empty() != options.tls_key.empty()) {
@@ -65,7 +68,7 @@ Status serve(const GlobalOptions& globals, const ServeOptions& options) {
     return bad_input(fmt::format("--threads must be from 1 to {}", kMaxThreads));
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  server.threads = options.threads > 0 ? options.threads : std::max(4, 2 * cores);
+  server.threads = options.threads > 0 ? options.threads : std::max(8, 4 * cores);
   auto check = parse_duration(options.rotation_check);
   if (!check.is_ok()) return check.status().with_context("--rotation-check");
 
@@ -111,7 +114,7 @@ void add_serve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlo
   cmd->add_option("--listen", options->listen, "ADDR:PORT to listen on (default 127.0.0.1:8790)");
   cmd->add_option("--tls-cert", options->tls_cert, "PEM certificate chain (with --tls-key: HTTPS)");
   cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert");
-  cmd->add_option("--threads", options->threads, "Server threads (default: twice the cores, at least 4)");
+  cmd->add_option("--threads", options->threads, "Server threads (default: four per core, at least 8)");
   cmd->add_option("--rotation-check", options->rotation_check,
                   "How often to check whether the data key is due for rotation (default 1h)");
   cmd->callback([&globals, &slot, options] {

@@ -42,6 +42,10 @@ struct StoreOptions {
   // process reserves from it (0: adaptive, 16 doubling to 4096). Tests lower both.
   std::int64_t nonce_budget = std::int64_t{1} << 31;
   std::int64_t nonce_block = 0;
+  // SQLite's WAL auto-checkpoint, in pages. Small for the CLI (each process replays the WAL on
+  // open); 0 (none) for `serve`, which checkpoints from a background thread (maintenance()) so
+  // that no request waits for a checkpoint's copy and sync.
+  int wal_autocheckpoint_pages = 64;
 };
 
 // The outcome of one secret write.
@@ -188,6 +192,9 @@ class Store {
   // Appends several records in ONE transaction (group commit: the server batches the records of
   // concurrent requests into one durable write). All or none.
   virtual Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) = 0;
+  // Housekeeping a long-lived process runs off its request path (SQLite: a passive WAL
+  // checkpoint, which waits for no reader or writer), so no request pays for it.
+  virtual Status maintenance() = 0;
   // The actor of later writes and records (the server sets the token's name per request).
   virtual void set_actor(std::string actor) = 0;
 

@@ -66,8 +66,10 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options,
   // Every lockbox process is usually the store's only connection, so each open replays the WAL
   // (recovery reads every frame). A small auto-checkpoint bounds that to ~256 KiB; the sync a
   // checkpoint costs is paid by one write in a few dozen instead of by every process exit.
-  LOCKBOX_TRY(db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
-                      "PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=1048576"));
+  LOCKBOX_TRY(db.exec(fmt::format("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
+                                  "PRAGMA wal_autocheckpoint={}; PRAGMA journal_size_limit=1048576",
+                                  options.wal_autocheckpoint_pages)
+                          .c_str()));
   LOCKBOX_ASSIGN_OR_RETURN(const int version, schema_version(db));
   if (version == 0) return runtime_error("no store at " + path.string() + " (run lockbox init)");
   if (version != kSchemaVersion) {

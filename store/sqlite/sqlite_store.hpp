@@ -36,6 +36,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> change_counter() override;
   Status append_audit(const AuditEvent& event, bool durable) override;
   Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) override;
+  Status maintenance() override { return db_.exec("PRAGMA wal_checkpoint(PASSIVE)"); }
   void set_actor(std::string actor) override { options_.actor = std::move(actor); }
   // Key lifecycle: sqlite_keys.cpp.
   Result<KeyStatus> key_status() override;

@@ -1,0 +1,36 @@
+#include "api/resolve_cache.hpp"
+
+namespace lockbox::api {
+
+std::optional<ResolveCache::Entry> ResolveCache::find(const std::string& key, std::int64_t counter,
+                                                      UnixMillis now) {
+  std::lock_guard lock(mu_);
+  auto it = slots_.find(key);
+  if (it == slots_.end()) return std::nullopt;
+  const Entry& e = it->second.entry;
+  if (e.counter != counter || (e.valid_until && *e.valid_until <= now)) {
+    lru_.erase(it->second.position);
+    slots_.erase(it);
+    return std::nullopt;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.position);
+  return Entry{e.counter, e.valid_until, e.body.clone(), e.audit_detail, e.secrets};
+}
+
+void ResolveCache::put(const std::string& key, Entry entry) {
+  if (max_entries_ == 0) return;
+  std::lock_guard lock(mu_);
+  if (auto it = slots_.find(key); it != slots_.end()) {
+    it->second.entry = std::move(entry);
+    lru_.splice(lru_.begin(), lru_, it->second.position);
+    return;
+  }
+  if (slots_.size() >= max_entries_) {
+    slots_.erase(lru_.back());
+    lru_.pop_back();
+  }
+  lru_.push_front(key);
+  slots_.emplace(key, Slot{std::move(entry), lru_.begin()});
+}
+
+}  // namespace lockbox::api
