@@ -24,14 +24,20 @@ Status AuditBatcher::append(store::AuditEvent event, bool durable) {
       queue_.pop_front();
     }
     lock.unlock();
-    std::vector<store::AuditEvent> events;
-    events.reserve(batch.size());
-    bool any_durable = false;
-    for (const auto& p : batch) {
-      events.push_back(p->event);
-      any_durable = any_durable || p->durable;
+    Status status;
+    try {
+      std::vector<store::AuditEvent> events;
+      events.reserve(batch.size());
+      bool any_durable = false;
+      for (const auto& p : batch) {
+        events.push_back(p->event);
+        any_durable = any_durable || p->durable;
+      }
+      status = commit_(events, any_durable);
+    } catch (...) {
+      // Never leave committing_ set: every later reveal would wait forever.
+      status = runtime_error("audit batch failed");
     }
-    Status status = commit_(events, any_durable);
     lock.lock();
     for (const auto& p : batch) {
       p->status = status;

@@ -1,13 +1,31 @@
 #include "api/auth_limiter.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 
 namespace lockbox::api {
+namespace {
+
+// The limiter's key: an IPv4 address as it is, an IPv6 address by its /64 prefix.
+std::string key_of(const std::string& address) {
+  in6_addr v6{};
+  if (address.find(':') == std::string::npos || ::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) return address;
+  std::fill(v6.s6_addr + 8, v6.s6_addr + 16, std::uint8_t{0});
+  char text[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET6, &v6, text, sizeof text);
+  return std::string(text) + "/64";
+}
+
+}  // namespace
 
 AuthLimiter::AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses)
     : max_failures_(max_failures), window_ms_(window_ms), max_addresses_(max_addresses) {}
 
-std::int64_t AuthLimiter::blocked_for(const std::string& address, UnixMillis now) {
+std::int64_t AuthLimiter::blocked_for(const std::string& peer, UnixMillis now) {
+  const std::string address = key_of(peer);
   std::lock_guard lock(mu_);
   auto it = entries_.find(address);
   if (it == entries_.end()) return 0;
@@ -20,7 +38,8 @@ std::int64_t AuthLimiter::blocked_for(const std::string& address, UnixMillis now
   return std::max<std::int64_t>(1, (end - now + 999) / 1000);
 }
 
-bool AuthLimiter::record_failure(const std::string& address, UnixMillis now) {
+bool AuthLimiter::record_failure(const std::string& peer, UnixMillis now) {
+  const std::string address = key_of(peer);
   std::lock_guard lock(mu_);
   auto it = entries_.find(address);
   if (it != entries_.end() && now >= it->second.window_start + window_ms_) {

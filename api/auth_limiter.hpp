@@ -1,10 +1,10 @@
 #pragma once
 // AuthLimiter: SPEC §8's 429 on too many failed authentications from one address. Each address
-// gets a fixed window: after `max_failures` failures within `window`, every request from that
-// address is answered 429 (with Retry-After) until the window that began with its first failure
-// ends. Successful requests do not reset the count (a guesser holding one valid token must not be
-// able to launder its guesses). The table is bounded: when full, expired entries go first, then
-// the oldest.
+// gets a fixed window: after `max_failures` failures within `window`, every failing attempt from
+// that address is answered 429 (with Retry-After, and not audited) until the window that began
+// with its first failure ends; requests with a valid token still pass (ApiService). Successful
+// requests do not reset the count. IPv6 addresses count per /64 (one host usually owns the whole
+// prefix). The table is bounded: when full, expired entries go first, then the oldest.
 // Thread-safety: every method may be called from any thread.
 
 #include <cstdint>

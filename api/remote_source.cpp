@@ -46,6 +46,20 @@ Result<SecretValue> read_token_file(const std::string& path) {
   return SecretValue(text);
 }
 
+// Text from the server made safe for a terminal: control characters become '?', at most 512 bytes.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 512)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
+  }
+  return out;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 // The message of an API error body, or a generic one.
 std::string api_message(const ClientResponse& response) {
   auto body = JsonBody::parse(response.body.reveal());
@@ -53,7 +67,7 @@ std::string api_message(const ClientResponse& response) {
     const auto& root = (*body)->root();
     if (const auto* error = root.if_contains("error"); error != nullptr && error->is_object()) {
       if (const auto* m = error->as_object().if_contains("message"); m != nullptr && m->is_string()) {
-        return std::string(m->get_string().data(), m->get_string().size());
+        return printable(std::string_view(m->get_string().data(), m->get_string().size()));
       }
     }
   }
@@ -121,7 +135,7 @@ class RemoteSource final : public launcher::SecretSource {
     }
     if (const auto* warnings = body->root().if_contains("warnings"); warnings != nullptr && warnings->is_array()) {
       for (const auto& w : warnings->get_array()) {
-        if (w.is_string()) log::warn("server: {}", std::string_view(w.get_string().data(), w.get_string().size()));
+        if (w.is_string()) log::warn("server: {}", printable(std::string_view(w.get_string().data(), w.get_string().size())));
       }
     }
     return Status::ok();
@@ -143,6 +157,10 @@ class RemoteSource final : public launcher::SecretSource {
     meta.name.assign(name->get_string().data(), name->get_string().size());
     LOCKBOX_TRY(validate_name(meta.name, "secret name from the server"));
     meta.version = version->get_int64();
+    const std::string_view text(value->get_string().data(), value->get_string().size());
+    if (text.find('\0') != std::string_view::npos) {
+      return runtime_error("server: the value of " + meta.name + " holds a NUL byte");
+    }
     if (expires != nullptr && expires->is_string()) {
       auto at = parse_rfc3339(std::string_view(expires->get_string().data(), expires->get_string().size()));
       if (at.is_ok()) meta.expires_at = *at;
@@ -177,6 +195,11 @@ class RemoteSource final : public launcher::SecretSource {
 }  // namespace
 
 Result<std::unique_ptr<launcher::SecretSource>> remote_source(const RemoteOptions& options) {
+  LOCKBOX_ASSIGN_OR_RETURN(const ParsedUrl url, parse_url(options.server_url));
+  // The token and every value cross the wire: plain http only where the wire is this host.
+  if (!url.tls && !is_loopback(url.host)) {
+    return bad_input("--server: plain http is allowed only to this host (127.0.0.1, ::1, localhost); use https");
+  }
   LOCKBOX_ASSIGN_OR_RETURN(SecretValue token, read_token_file(options.token_file));
   LOCKBOX_ASSIGN_OR_RETURN(auto client, HttpClient::create(options.server_url));
   return std::unique_ptr<launcher::SecretSource>(new RemoteSource(std::move(client), std::move(token)));

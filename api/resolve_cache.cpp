@@ -9,6 +9,7 @@ std::optional<ResolveCache::Entry> ResolveCache::find(const std::string& key, st
   if (it == slots_.end()) return std::nullopt;
   const Entry& e = it->second.entry;
   if (e.counter != counter || (e.valid_until && *e.valid_until <= now)) {
+    bytes_ -= e.body.size();
     lru_.erase(it->second.position);
     slots_.erase(it);
     return std::nullopt;
@@ -18,19 +19,26 @@ std::optional<ResolveCache::Entry> ResolveCache::find(const std::string& key, st
 }
 
 void ResolveCache::put(const std::string& key, Entry entry) {
-  if (max_entries_ == 0) return;
+  if (max_entries_ == 0 || entry.body.size() > max_bytes_) return;
   std::lock_guard lock(mu_);
   if (auto it = slots_.find(key); it != slots_.end()) {
-    it->second.entry = std::move(entry);
-    lru_.splice(lru_.begin(), lru_, it->second.position);
-    return;
+    bytes_ -= it->second.entry.body.size();
+    lru_.erase(it->second.position);
+    slots_.erase(it);
   }
-  if (slots_.size() >= max_entries_) {
-    slots_.erase(lru_.back());
-    lru_.pop_back();
+  while (!slots_.empty() && (slots_.size() >= max_entries_ || bytes_ + entry.body.size() > max_bytes_)) {
+    evict_one();
   }
+  bytes_ += entry.body.size();
   lru_.push_front(key);
   slots_.emplace(key, Slot{std::move(entry), lru_.begin()});
+}
+
+void ResolveCache::evict_one() {
+  auto it = slots_.find(lru_.back());
+  bytes_ -= it->second.entry.body.size();
+  slots_.erase(it);
+  lru_.pop_back();
 }
 
 }  // namespace lockbox::api

@@ -34,12 +34,14 @@ class ResolveCache {
     std::size_t secrets = 0;
   };
 
-  explicit ResolveCache(std::size_t max_entries = 1024) : max_entries_(max_entries) {}
+  explicit ResolveCache(std::size_t max_entries = 1024, std::size_t max_bytes = 16 * 1024 * 1024)
+      : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   // A copy of the entry for `key` when it was computed under `counter` and is still valid at
   // `now`; nullopt otherwise.
   std::optional<Entry> find(const std::string& key, std::int64_t counter, UnixMillis now);
-  // Stores (or replaces) the entry for `key`, evicting the least recently used one when full.
+  // Stores (or replaces) the entry for `key`, evicting the least recently used ones while more
+  // than max_entries or max_bytes of bodies are held. A body over max_bytes is not kept.
   void put(const std::string& key, Entry entry);
 
  private:
@@ -48,7 +50,11 @@ class ResolveCache {
     Entry entry;
     Lru::iterator position;
   };
+  void evict_one();
+
   std::size_t max_entries_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;  // sum of the bodies held
   std::mutex mu_;
   Lru lru_;  // most recently used first
   std::unordered_map<std::string, Slot> slots_;

@@ -57,10 +57,12 @@ std::string audit_detail(const resolver::Resolution& resolution, const std::vect
 
 namespace {
 
-// The cache key: the context and the exact scopes the token may resolve (never the token).
-std::string cache_key(const resolver::LaunchContext& c, const std::vector<Scope>& permitted) {
-  std::string key = c.ns + '\n' + c.function.value_or("-") + '\n' + c.group.value_or("-") + '\n' +
-                    c.apikey.value_or("-");
+// The cache key: what the answer depends on and nothing else (so identifiers of scopes the token
+// may not resolve cannot multiply entries): the namespace (its policy), the policy function whose
+// rules apply, and the exact scopes the token may resolve. Names cannot hold '\n'.
+std::string cache_key(const resolver::LaunchContext& c, const policies::FunctionPolicy* function,
+                      const std::vector<Scope>& permitted) {
+  std::string key = c.ns + '\n' + (function != nullptr ? "f:" + function->name : std::string("-"));
   for (const auto& s : permitted) key += '\n' + s.address();
   return key;
 }
@@ -140,7 +142,7 @@ HttpResponse resolve(Call& call) {
   }
   // The counter is read before resolving: a write that lands meanwhile makes the entry stale.
   const auto counter = call.store.change_counter();
-  const std::string key = cache_key(*context, permitted);
+  const std::string key = cache_key(*context, function, permitted);
   std::optional<ResolveCache::Entry> entry;
   if (counter.is_ok() && call.resolve_cache != nullptr) entry = call.resolve_cache->find(key, *counter, call.clock.now());
   if (!entry) {

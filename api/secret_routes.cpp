@@ -255,6 +255,9 @@ HttpResponse update_secret(Call& call) {
   if (*value) {
     request.value = std::move(**value);
   } else {
+    // The value carried over is the one read here: if another write lands first, 409 rather than
+    // writing an older value back over it.
+    if (!request.expected_version) request.expected_version = current->version;
     auto kept = call.store.decrypt(address, current->version);
     if (!kept.is_ok()) return from_status(kept.status());
     request.value = std::move(kept).value();

@@ -174,13 +174,11 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     return finish(std::move(r));
   }
 
-  // Authentication (and the per-address limit on failures).
+  // Authentication, and the per-address limit on failures: an address past the limit gets 429
+  // for every attempt that fails (unaudited, so a flood cannot grow the trail), while requests
+  // with a valid token still pass, so a noisy neighbour behind the same address (a proxy,
+  // localhost) cannot lock the runtimes out.
   const UnixMillis now = impl.config.clock->now();
-  if (const std::int64_t wait = impl.limiter.blocked_for(request.peer, now); wait > 0) {
-    HttpResponse r = error_response(429, "too_many_requests", "too many failed authentications");
-    r.headers.emplace_back("Retry-After", std::to_string(wait));
-    return finish(std::move(r));
-  }
   auto store = impl.thread_store();
   if (!store.is_ok()) {
     log::error("api: cannot open the store: {}", store.status().message());
@@ -194,6 +192,11 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   if (!token.is_ok()) {
     if (token.status().code() != StatusCode::kDenied) return finish(from_status(token.status()));
     if (impl.config.metrics != nullptr) impl.config.metrics->add_auth_failure();
+    if (const std::int64_t wait = impl.limiter.blocked_for(request.peer, now); wait > 0) {
+      HttpResponse r = error_response(429, "too_many_requests", "too many failed authentications");
+      r.headers.emplace_back("Retry-After", std::to_string(wait));
+      return finish(std::move(r));
+    }
     const bool blocks = impl.limiter.record_failure(request.peer, now);
     const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route->templ,
                                            blocks ? "; address blocked" : "");

@@ -4,6 +4,8 @@
 // requests that fail with a server error, and exits 0 after a graceful SIGTERM/SIGINT.
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <memory>
@@ -50,8 +52,19 @@ Status parse_listen(const std::string& text, std::string& address, std::uint16_t
   return Status::ok();
 }
 
+// Each connection is a descriptor: lift the soft limit to the hard one (often 1024 → 1M), so the
+// connection cap, not EMFILE, is what refuses clients.
+void raise_file_limit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
 Status serve(const GlobalOptions& globals, const ServeOptions& options) {
   LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  raise_file_limit();
   // One long-lived process appending a record per request: no automatic checkpoints (they would
   // stall whichever request commits at that moment); a background thread checkpoints instead.
   ctx.mutable_store_options().wal_autocheckpoint_pages = 0;

@@ -87,6 +87,10 @@ TEST_CASE("remote run failures before the spawn are exit 125", "[remote]") {
   CHECK(empty.run(server.url(), cmd).exit_code == 125);
   CHECK(box.run({"run", "--server", server.url(), "--", "true"}).exit_code == 125);
   CHECK(box.run({"run", "--server", "ftp://x", "--token-file", empty.token_file.string(), "--", "true"}).exit_code == 125);
+  // Plain http only to this host: the token and the values would cross the wire.
+  const ProcessResult plain = Host(reader).run("http://192.0.2.1:8790", cmd);
+  CHECK(plain.exit_code == 125);
+  CHECK(plain.err.find("use https") != std::string::npos);
   const std::string url = server.url();
   CHECK(server.stop() == 0);
   // No server: 125 naming where it tried.

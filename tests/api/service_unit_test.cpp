@@ -9,6 +9,7 @@
 #include "api/audit_batcher.hpp"
 #include "api/auth_limiter.hpp"
 #include "api/request.hpp"
+#include "api/resolve_cache.hpp"
 
 namespace lockbox::api {
 
@@ -70,6 +71,39 @@ TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends"
   tiny.record_failure("c", 20);
   CHECK(tiny.blocked_for("a", 30) == 0);
   CHECK(tiny.blocked_for("c", 30) > 0);
+}
+
+TEST_CASE("AuthLimiter: IPv6 addresses count per /64", "[service]") {
+  AuthLimiter limiter(2, 60'000);
+  limiter.record_failure("2001:db8:1:2::1", 0);
+  CHECK(limiter.record_failure("2001:db8:1:2:ffff::9", 0));  // same /64: blocked
+  CHECK(limiter.blocked_for("2001:db8:1:2::77", 0) > 0);
+  CHECK(limiter.blocked_for("2001:db8:1:3::1", 0) == 0);     // another /64
+}
+
+TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bounded", "[service]") {
+  auto entry = [](std::int64_t counter, std::size_t bytes, std::optional<UnixMillis> until = std::nullopt) {
+    return ResolveCache::Entry{counter, until, SecretValue(std::string(bytes, 'v')), "detail", 1};
+  };
+  ResolveCache cache(3, 100);
+  cache.put("a", entry(1, 10));
+  CHECK(cache.find("a", 1, 0).has_value());
+  CHECK_FALSE(cache.find("a", 2, 0).has_value());  // the store changed: dropped
+  CHECK_FALSE(cache.find("a", 1, 0).has_value());
+  cache.put("b", entry(1, 10, 500));
+  CHECK(cache.find("b", 1, 499).has_value());
+  CHECK_FALSE(cache.find("b", 1, 500).has_value());  // a secret expired
+  cache.put("c", entry(1, 40));
+  cache.put("d", entry(1, 40));
+  cache.put("e", entry(1, 40));  // 120 bytes > 100: the least recently used goes
+  CHECK_FALSE(cache.find("c", 1, 0).has_value());
+  CHECK(cache.find("d", 1, 0).has_value());
+  CHECK(cache.find("e", 1, 0).has_value());
+  cache.put("big", entry(1, 101));  // over the whole budget: not kept
+  CHECK_FALSE(cache.find("big", 1, 0).has_value());
+  cache.put("f", entry(1, 1));
+  cache.put("g", entry(1, 1));  // 4 entries > 3
+  CHECK_FALSE(cache.find("d", 1, 0).has_value());
 }
 
 TEST_CASE("parse_target decodes the path and query", "[service]") {
