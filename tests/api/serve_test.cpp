@@ -464,3 +464,28 @@ TEST_CASE("the server rotates a data key that is due, then re-encrypts in the ba
 }
 
 }  // namespace lockbox::testing
+
+namespace lockbox::testing {
+
+TEST_CASE("a damaged row is 500 internal, counted, named only in the server log", "[serve]") {
+  Lockbox box;
+  box.init();
+  box.set("GOOD", "fine");
+  box.set("BAD", kCanary);
+  tamper_envelope(box.db_path(), "BAD");
+  const std::string token = make_token(box, "ci", "admin");
+  Server server(box);
+  auto client = client_of(server);
+  const Reply bad = call(*client, "GET", std::string(kSecrets) + "/BAD/value", token);
+  CHECK(bad.status == 500);
+  CHECK(error_code(bad) == "internal");
+  CHECK(bad.body.find("BAD") == std::string::npos);  // the caller learns nothing of the row
+  CHECK(call(*client, "GET", std::string(kSecrets) + "/GOOD/value", token).status == 200);  // others stay readable
+  const Reply metrics = call(*client, "GET", "/metrics", "");
+  CHECK(metrics.body.find("lockbox_decrypt_failures_total 1") != std::string::npos);
+  CHECK(server.stop() == 0);
+  CHECK(server.log().find("BAD") != std::string::npos);  // the operator's log names it
+  CHECK(server.log().find(kCanary) == std::string::npos);
+}
+
+}  // namespace lockbox::testing
