@@ -20,6 +20,15 @@ std::string_view error_code_for(int status) {
   }
 }
 
+std::string printable(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  for (const char c : text.substr(0, max_bytes)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
+  }
+  return out;
+}
+
 HttpResponse error_response(int status, std::string_view code, std::string_view message) {
   JsonWriter json;
   json.begin_object();

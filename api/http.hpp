@@ -45,6 +45,10 @@ using Handler = std::function<HttpResponse(HttpRequest&)>;
 // unsupported_media_type too_many_requests internal unavailable. MESSAGE never carries a value.
 HttpResponse error_response(int status, std::string_view code, std::string_view message);
 
+// Text from the other side (a client's field name, a server's message) made safe for one line of
+// a log or terminal: control characters become '?', at most `max_bytes` bytes.
+std::string printable(std::string_view text, std::size_t max_bytes);
+
 // The error code of SPEC §8 for an HTTP status (400 → "bad_request", ...; other 5xx → "internal").
 std::string_view error_code_for(int status);
 

@@ -1,6 +1,5 @@
 #include "api/remote_source.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +7,7 @@
 #include <cerrno>
 #include <map>
 
+#include "api/http.hpp"
 #include "api/http_client.hpp"
 #include "api/request.hpp"
 #include "core/json_writer.hpp"
@@ -20,40 +20,19 @@ namespace {
 constexpr std::size_t kMaxTokenFile = 4096;
 
 Result<SecretValue> read_token_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return bad_input("--token-file: cannot read " + path);
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
     log::warn("--token-file {} is readable by every user: chmod 600 it", path);
   }
-  SecretValue content;
-  char buf[kMaxTokenFile];
-  ssize_t n = 0;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) content.append({buf, static_cast<std::size_t>(n)});
-    if (content.size() > kMaxTokenFile) break;
-  }
-  wipe(buf, sizeof buf);
-  ::close(fd);
-  if (n < 0) return bad_input("--token-file: cannot read " + path);
+  LOCKBOX_ASSIGN_OR_RETURN(const SecretValue content, launcher::read_secret_file(path, "--token-file", kMaxTokenFile));
   std::string_view text = content.reveal();
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   if (text.empty()) return bad_input("--token-file: " + path + " is empty");
-  if (content.size() > kMaxTokenFile || text.find_first_of(" \t\r\n") != std::string_view::npos) {
+  if (text.find_first_of(" \t\r\n") != std::string_view::npos) {
     return bad_input("--token-file: " + path + " does not hold one token");
   }
   return SecretValue(text);
-}
-
-// Text from the server made safe for a terminal: control characters become '?', at most 512 bytes.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text.substr(0, 512)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  return out;
 }
 
 bool is_loopback(const std::string& host) {
@@ -67,7 +46,7 @@ std::string api_message(const ClientResponse& response) {
     const auto& root = (*body)->root();
     if (const auto* error = root.if_contains("error"); error != nullptr && error->is_object()) {
       if (const auto* m = error->as_object().if_contains("message"); m != nullptr && m->is_string()) {
-        return printable(std::string_view(m->get_string().data(), m->get_string().size()));
+        return printable(std::string_view(m->get_string().data(), m->get_string().size()), 512);
       }
     }
   }
@@ -135,7 +114,7 @@ class RemoteSource final : public launcher::SecretSource {
     }
     if (const auto* warnings = body->root().if_contains("warnings"); warnings != nullptr && warnings->is_array()) {
       for (const auto& w : warnings->get_array()) {
-        if (w.is_string()) log::warn("server: {}", printable(std::string_view(w.get_string().data(), w.get_string().size())));
+        if (w.is_string()) log::warn("server: {}", printable(std::string_view(w.get_string().data(), w.get_string().size()), 512));
       }
     }
     return Status::ok();

@@ -3,6 +3,8 @@
 #include <boost/json/parser.hpp>
 #include <fmt/format.h>
 
+#include "api/http.hpp"
+
 namespace lockbox::api {
 namespace {
 
@@ -31,13 +33,6 @@ Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
     if (c == '\0') return bad_input("NUL byte in the request target");
     out.push_back(c);
   }
-  return out;
-}
-
-// A field name safe to put in a message: printable ASCII, at most 64 characters.
-std::string printable(std::string_view key) {
-  std::string out;
-  for (const char c : key.substr(0, 64)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
   return out;
 }
 
@@ -107,7 +102,7 @@ Status JsonBody::check_fields(std::initializer_list<std::string_view> known) con
     const std::string_view key(kv.key().data(), kv.key().size());
     bool ok = false;
     for (const auto k : known) ok = ok || k == key;
-    if (!ok) return bad_input(fmt::format("unknown field in the body: {}", printable(key)));
+    if (!ok) return bad_input(fmt::format("unknown field in the body: {}", printable(key, 64)));
   }
   return Status::ok();
 }

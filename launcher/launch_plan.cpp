@@ -25,26 +25,10 @@ Result<const policies::FunctionPolicy*> find_entry(const RunRequest& r, const po
   return static_cast<const policies::FunctionPolicy*>(nullptr);  // --function F without a policy entry
 }
 
-// Reads a file straight into a wiping buffer (no stream buffers holding copies of values).
-Result<SecretValue> read_secret_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return bad_input("cannot read env file " + path);
-  SecretValue content;
-  char buf[16384];
-  ssize_t n = 0;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) content.append({buf, static_cast<std::size_t>(n)});
-  }
-  wipe(buf, sizeof buf);
-  ::close(fd);
-  if (n < 0) return bad_input("cannot read env file " + path);
-  return content;
-}
-
 Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std::string>& paths) {
   std::vector<resolver::EnvFileLayer> layers;
   for (const auto& path : paths) {
-    LOCKBOX_ASSIGN_OR_RETURN(const SecretValue content, read_secret_file(path));
+    LOCKBOX_ASSIGN_OR_RETURN(const SecretValue content, read_secret_file(path, "env file"));
     LOCKBOX_ASSIGN_OR_RETURN(auto entries, resolver::parse_dotenv(content.reveal(), path));
     layers.push_back({path, std::move(entries)});
   }
@@ -52,6 +36,23 @@ Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std
 }
 
 }  // namespace
+
+Result<SecretValue> read_secret_file(const std::string& path, std::string_view what, std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return bad_input(fmt::format("cannot read {} {}", what, path));
+  SecretValue content;
+  char buf[16384];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) content.append({buf, static_cast<std::size_t>(n)});
+    if (content.size() > max_bytes) break;
+  }
+  wipe(buf, sizeof buf);
+  ::close(fd);
+  if (n < 0) return bad_input(fmt::format("cannot read {} {}", what, path));
+  if (content.size() > max_bytes) return bad_input(fmt::format("{} {} is too large", what, path));
+  return content;
+}
 
 Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Policy& policy) {
   LaunchPlan plan;

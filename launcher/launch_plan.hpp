@@ -67,6 +67,12 @@ Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies:
                     store::Store& store, const std::vector<std::string_view>& host, UnixMillis now,
                     bool decrypt = true);
 
+// Reads a whole file straight into a wiping buffer (no stream buffers holding copies of values):
+// env files, the remote token file. kBadInput "cannot read WHAT PATH", or "... is too large" past
+// max_bytes.
+Result<SecretValue> read_secret_file(const std::string& path, std::string_view what,
+                                     std::size_t max_bytes = std::size_t{64} << 20);
+
 // What --watch compares: every store winner's (env, scope, version, expiry).
 std::string plan_fingerprint(const LaunchPlan& plan);
 
