@@ -136,6 +136,11 @@ Result<Statement*> Db::cached(const char* sql) {
   return it->second.get();
 }
 
+Result<Borrowed> Db::borrow(const char* sql) {
+  LOCKBOX_ASSIGN_OR_RETURN(Statement * stmt, cached(sql));
+  return Borrowed(stmt);
+}
+
 Result<Db> Db::open(const std::filesystem::path& path, bool create, std::int64_t busy_timeout_ms) {
   if (!create) {
     struct stat st {};

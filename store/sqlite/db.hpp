@@ -54,6 +54,25 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// A cached statement borrowed for one use: reset (bindings cleared, read snapshot released) when
+// the borrow ends, on every return path, so no early return can leave a statement mid-step.
+class Borrowed {
+ public:
+  explicit Borrowed(Statement* stmt) : stmt_(stmt) {}
+  ~Borrowed() {
+    if (stmt_ != nullptr) stmt_->reset();
+  }
+  Borrowed(Borrowed&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Borrowed& operator=(Borrowed&&) = delete;
+  Borrowed(const Borrowed&) = delete;
+  Borrowed& operator=(const Borrowed&) = delete;
+  Statement* operator->() const { return stmt_; }
+  Statement& operator*() const { return *stmt_; }
+
+ private:
+  Statement* stmt_;
+};
+
 class Db {
  public:
   Db() = default;
@@ -72,6 +91,8 @@ class Db {
   // A prepared statement kept for the connection's life (reset, bindings cleared); for statements
   // run many times, e.g. per row of an import. The pointer stays valid until the Db is destroyed.
   Result<Statement*> cached(const char* sql);
+  // cached(), borrowed: reset automatically when the Borrowed goes out of scope.
+  Result<Borrowed> borrow(const char* sql);
   [[nodiscard]] std::int64_t last_insert_rowid() const;
   [[nodiscard]] int changes() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }

@@ -1,15 +1,16 @@
-// SqliteStore: the secret-level write operations (set, delete, purge, rollback, import, export).
-// Each runs in one BEGIN IMMEDIATE transaction with its audit records.
+// Engine: the secret-level write operations (set, delete, purge, rollback, import, export).
+// Each runs in one kWrite transaction with its audit records.
 #include <fmt/format.h>
 
 #include <unordered_map>
 
 #include "core/log.hpp"
 #include "store/key_schedule.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/engine/engine.hpp"
+#include "store/engine/options.hpp"
 #include "store/validation.hpp"
 
-namespace lockbox::store::sqlite {
+namespace lockbox::store {
 namespace {
 constexpr std::size_t kLargeWriteRows = 1000;
 // The detail of one import/export record lists the secrets it touched up to this size, then
@@ -40,11 +41,11 @@ std::string describe_filter(const ListFilter& filter) {
 }
 }  // namespace
 
-Result<WriteResult> SqliteStore::set(SetRequest request) {
+Result<WriteResult> Engine::set(SetRequest request) {
   LOCKBOX_TRY(validate_set_request(request, options_.limits));
   const SecretAddress& address = request.address;
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   const std::int64_t current = row ? row->head_version : 0;
   if (request.expected_version && *request.expected_version != current) {
     return bad_input(fmt::format("version conflict: {} is at v{}, expected v{}", address.reference(),
@@ -64,18 +65,18 @@ Result<WriteResult> SqliteStore::set(SetRequest request) {
   if (request.tags) nv.tags = *request.tags;
   if (request.metadata) nv.metadata = *request.metadata;
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv));
-  LOCKBOX_TRY(bump_change_counter());
+  LOCKBOX_TRY(rows_->bump_change_counter());
   const WriteOutcome outcome = existed ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
   LOCKBOX_TRY(append_audit_in_tx({"secret.set", address.reference(), "ok",
                                   fmt::format("v{} {}", meta.version,
                                               existed ? "updated" : "created")}));
-  LOCKBOX_TRY(tx->commit());
+  LOCKBOX_TRY(tx.commit());
   return WriteResult{std::move(meta), outcome};
 }
 
-Result<SecretMeta> SqliteStore::remove(const SecretAddress& address) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+Result<SecretMeta> Engine::remove(const SecretAddress& address) {
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (!row) return not_found("no secret " + address.reference());
   LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
   if (prev.tombstone) {
@@ -83,42 +84,36 @@ Result<SecretMeta> SqliteStore::remove(const SecretAddress& address) {
   }
   const NewVersion tombstone{nullptr, prev.description, prev.tags, prev.metadata, std::nullopt};
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), tombstone));
-  LOCKBOX_TRY(bump_change_counter());
+  LOCKBOX_TRY(rows_->bump_change_counter());
   LOCKBOX_TRY(append_audit_in_tx({"secret.delete", address.reference(), "ok",
                                   fmt::format("v{} tombstone", meta.version)}));
-  LOCKBOX_TRY(tx->commit());
+  LOCKBOX_TRY(tx.commit());
   return meta;
 }
 
-Status SqliteStore::purge(const SecretAddress& address) {
+Status Engine::purge(const SecretAddress& address) {
   {
-    LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-    LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+    LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+    LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
     if (!row) return not_found("no secret " + address.reference());
-    LOCKBOX_ASSIGN_OR_RETURN(auto q, db_.prepare("DELETE FROM quarantine WHERE secret_id = ?"));
-    q.bind(1, row->id);
-    LOCKBOX_TRY(q.run());
-    // versions go with ON DELETE CASCADE; secure_delete=ON zeroes the freed pages.
-    LOCKBOX_ASSIGN_OR_RETURN(auto del, db_.prepare("DELETE FROM secrets WHERE id = ?"));
-    del.bind(1, row->id);
-    LOCKBOX_TRY(del.run());
-    LOCKBOX_TRY(bump_change_counter());
+    LOCKBOX_TRY(rows_->delete_secret(row->id));
+    LOCKBOX_TRY(rows_->bump_change_counter());
     LOCKBOX_TRY(append_audit_in_tx({"secret.purge", address.reference(), "ok",
                                     fmt::format("{} versions destroyed", row->head_version)}));
-    LOCKBOX_TRY(tx->commit());
+    LOCKBOX_TRY(tx.commit());
   }
-  // Move the zeroed pages into the database file and truncate the WAL, so the old ciphertext
-  // frames do not linger there. Readers in other processes can delay this; it is then retried
-  // by SQLite's next checkpoint, so a failure here is only a warning.
-  if (!db_.exec("PRAGMA wal_checkpoint(TRUNCATE)").is_ok()) {
+  // Give the freed pages back (SQLite: fold the zeroed pages into the file and truncate the WAL,
+  // so the old ciphertext frames do not linger). Readers in other processes can delay this; the
+  // backend retries later by itself, so a failure here is only a warning.
+  if (!rows_->compact().is_ok()) {
     log::warn("purge of {} committed, but the WAL could not be truncated now", address.reference());
   }
   return Status::ok();
 }
 
-Result<SecretMeta> SqliteStore::rollback(const SecretAddress& address, std::int64_t version) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-  LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+Result<SecretMeta> Engine::rollback(const SecretAddress& address, std::int64_t version) {
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (!row) return not_found("no secret " + address.reference());
   LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta target, read_version(address, *row, version));
   if (target.tombstone) {
@@ -128,14 +123,14 @@ Result<SecretMeta> SqliteStore::rollback(const SecretAddress& address, std::int6
   LOCKBOX_ASSIGN_OR_RETURN(const SecretValue value, decrypt_version(address, *row, version));
   const NewVersion nv{&value, target.description, target.tags, target.metadata, target.expires_at};
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv));
-  LOCKBOX_TRY(bump_change_counter());
+  LOCKBOX_TRY(rows_->bump_change_counter());
   LOCKBOX_TRY(append_audit_in_tx({"secret.rollback", address.reference(), "ok",
                                   fmt::format("v{} from v{}", meta.version, version)}));
-  LOCKBOX_TRY(tx->commit());
+  LOCKBOX_TRY(tx.commit());
   return meta;
 }
 
-Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<ImportEntry> entries) {
+Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry> entries) {
   // Validate everything before touching the store: all or nothing. A later duplicate wins.
   std::unordered_map<std::string, std::size_t> last_index;
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -146,12 +141,12 @@ Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<Import
   ImportSummary summary;
   std::string written;
   std::size_t left_out = 0;
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const ImportEntry& entry = entries[i];
     if (last_index[entry.name] != i) continue;
     const SecretAddress address{scope, entry.name};
-    LOCKBOX_ASSIGN_OR_RETURN(auto row, find_secret(address));
+    LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
     NewVersion nv{&entry.value, {}, {}, {}, std::nullopt};
     bool existed = false;
     if (row) {
@@ -170,20 +165,20 @@ Result<ImportSummary> SqliteStore::import(const Scope& scope, std::vector<Import
     ++(existed ? summary.updated : summary.created);
     append_bounded(written, left_out, fmt::format("{}@v{}", entry.name, meta.version));
   }
-  if (summary.created + summary.updated > 0) LOCKBOX_TRY(bump_change_counter());
+  if (summary.created + summary.updated > 0) LOCKBOX_TRY(rows_->bump_change_counter());
   // One record for the import (SPEC §7: each action one record), naming what it wrote.
   LOCKBOX_TRY(append_audit_in_tx(
       {"secret.import", scope.address(), "ok",
        fmt::format("{} created, {} updated, {} unchanged{}{}", summary.created, summary.updated,
                    summary.unchanged, written.empty() ? "" : ": ", bounded_list(written, left_out))}));
-  LOCKBOX_TRY(tx->commit());
-  // A large import leaves a WAL of tens of MB, which every later process would replay on open
-  // (lockbox processes are usually the store's only connection). Fold it into the database now.
-  if (summary.created + summary.updated > kLargeWriteRows) (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  LOCKBOX_TRY(tx.commit());
+  // A large import leaves a WAL of tens of MB (SQLite), which every later process would replay on
+  // open (lockbox processes are usually the store's only connection). Fold it in now.
+  if (summary.created + summary.updated > kLargeWriteRows) (void)rows_->compact();
   return summary;
 }
 
-Result<std::vector<RevealedSecret>> SqliteStore::export_values(const ListFilter& filter) {
+Result<std::vector<RevealedSecret>> Engine::export_values(const ListFilter& filter) {
   ListFilter live = filter;
   live.include_deleted = false;
   LOCKBOX_ASSIGN_OR_RETURN(auto heads, list(live));
@@ -202,12 +197,12 @@ Result<std::vector<RevealedSecret>> SqliteStore::export_values(const ListFilter&
     append_bounded(exported, left_out,
                    fmt::format("{}@v{}", SecretAddress{s.meta.scope, s.meta.name}.reference(), s.meta.version));
   }
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   LOCKBOX_TRY(append_audit_in_tx({"secret.export", describe_filter(filter), "ok",
                                   fmt::format("{} secrets{}{}", out.size(), exported.empty() ? "" : ": ",
                                               bounded_list(exported, left_out))}));
-  LOCKBOX_TRY(tx->commit());
+  LOCKBOX_TRY(tx.commit());
   return out;
 }
 
-}  // namespace lockbox::store::sqlite
+}  // namespace lockbox::store

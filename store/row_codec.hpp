@@ -1,5 +1,5 @@
 #pragma once
-// Private to lockbox_store: encodings of list-valued columns.
+// Private to lockbox_store: encodings of list-valued columns, shared by every backend.
 // NOTE: persistent format. tags = LP(tag)*, metadata = (LP(key) || LP(value))*, as BLOBs
 // (portable to PostgreSQL BYTEA; no JSON functions needed).
 
@@ -10,11 +10,11 @@
 #include "core/status.hpp"
 #include "store/bytes.hpp"
 
-namespace lockbox::store::sqlite {
+namespace lockbox::store {
 
 Bytes encode_tags(const std::vector<std::string>& tags);
 Result<std::vector<std::string>> decode_tags(ByteView blob);
 Bytes encode_metadata(const std::map<std::string, std::string>& metadata);
 Result<std::map<std::string, std::string>> decode_metadata(ByteView blob);
 
-}  // namespace lockbox::store::sqlite
+}  // namespace lockbox::store

@@ -1,4 +1,4 @@
-// SqliteStore: API tokens (SPEC §5, §8). A token is `lbx_<id>_<secret>`: 16 hex characters of
+// Engine: API tokens (SPEC §5, §8). A token is `lbx_<id>_<secret>`: 16 hex characters of
 // random id (the lookup key, safe to log) and 64 hex characters of random secret. The store keeps
 // only SHA-256(secret): a copy of the database cannot be used to call the API. The secret has
 // 256 bits of entropy, so a plain digest (no salt, no stretching) is enough.
@@ -6,23 +6,16 @@
 
 #include "core/scope.hpp"
 #include "store/crypto.hpp"
-#include "store/sqlite/keyring.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/engine/engine.hpp"
+#include "store/engine/options.hpp"
+#include "store/validation.hpp"
 
-namespace lockbox::store::sqlite {
+namespace lockbox::store {
 namespace {
 
 constexpr std::string_view kPrefix = "lbx_";
 constexpr std::size_t kIdBytes = 8;       // 16 hex characters
 constexpr std::size_t kSecretBytes = 32;  // 64 hex characters
-
-constexpr const char* kTokenColumns =
-    "SELECT id, name, role, created_at, created_by, expires_at, revoked_at FROM tokens ";
-
-TokenInfo read_token(const Statement& st) {
-  return TokenInfo{st.text(0), st.text(1), st.text(2), st.int64(3), st.text(4),
-                   st.optional_int64(5), st.optional_int64(6)};
-}
 
 // Splits `lbx_<id>_<secret>` into its parts; false for any other shape.
 bool parse_token(std::string_view token, std::string_view& id, std::string_view& secret) {
@@ -53,7 +46,7 @@ Status random_secret_hex(Random& random, SecretValue& out) {
 
 }  // namespace
 
-Result<NewToken> SqliteStore::create_token(const std::string& name, const std::string& role,
+Result<NewToken> Engine::create_token(const std::string& name, const std::string& role,
                                            std::optional<UnixMillis> expires_at) {
   LOCKBOX_TRY(validate_name(name, "token name"));
   LOCKBOX_TRY(validate_name(role, "role"));
@@ -69,77 +62,47 @@ Result<NewToken> SqliteStore::create_token(const std::string& name, const std::s
   created.token.append("_");
   created.token.append(secret.reveal());
   const Mac hash = sha256(as_bytes(secret.reveal()));
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-  {
-    LOCKBOX_ASSIGN_OR_RETURN(auto live, db_.prepare(
-        "SELECT 1 FROM tokens WHERE name = ? AND revoked_at IS NULL"));
-    live.bind(1, name);
-    LOCKBOX_ASSIGN_OR_RETURN(const bool exists, live.step());
-    if (exists) return bad_input(fmt::format("a token named {} exists; revoke it first", name));
-  }
-  LOCKBOX_ASSIGN_OR_RETURN(auto ins, db_.prepare(
-      "INSERT INTO tokens(id, name, role, secret_hash, created_at, created_by, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  ins.bind(1, created.info.id).bind(2, name).bind(3, role).bind_blob(4, hash)
-      .bind(5, created.info.created_at).bind(6, options_.actor).bind_optional(7, expires_at);
-  LOCKBOX_TRY(ins.run());
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const bool exists, rows_->live_token_named(name));
+  if (exists) return bad_input(fmt::format("a token named {} exists; revoke it first", name));
+  LOCKBOX_TRY(rows_->insert_token({created.info, Bytes(hash.begin(), hash.end())}));
   LOCKBOX_TRY(append_audit_in_tx({"token.create", "token:" + name, "ok",
                                   fmt::format("id {}, role {}, {}", created.info.id, role,
                                               expires_at ? "expires" : "no expiry")}));
-  LOCKBOX_TRY(tx->commit());
+  LOCKBOX_TRY(tx.commit());
   return created;
 }
 
-Result<std::vector<TokenInfo>> SqliteStore::list_tokens() {
-  LOCKBOX_ASSIGN_OR_RETURN(
-      auto st, db_.prepare(std::string(kTokenColumns) + "ORDER BY created_at, rowid"));
-  std::vector<TokenInfo> out;
-  while (true) {
-    LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
-    if (!row) return out;
-    out.push_back(read_token(st));
-  }
-}
+Result<std::vector<TokenInfo>> Engine::list_tokens() { return rows_->tokens(); }
 
-Result<TokenInfo> SqliteStore::revoke_token(const std::string& name) {
+Result<TokenInfo> Engine::revoke_token(const std::string& name) {
   LOCKBOX_TRY(validate_name(name, "token name"));
-  LOCKBOX_ASSIGN_OR_RETURN(auto tx, Transaction::begin(db_));
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string(kTokenColumns) +
-                                                "WHERE name = ? AND revoked_at IS NULL"));
-  st.bind(1, name);
-  LOCKBOX_ASSIGN_OR_RETURN(const bool found, st.step());
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(auto found, rows_->live_token_by_name(name));
   if (!found) return not_found(fmt::format("no live token named {}", name));
-  TokenInfo token = read_token(st);
-  st.reset();
+  TokenInfo token = *std::move(found);
   token.revoked_at = clock_of(options_).now();
-  LOCKBOX_ASSIGN_OR_RETURN(auto upd, db_.prepare("UPDATE tokens SET revoked_at = ? WHERE id = ?"));
-  upd.bind(1, *token.revoked_at).bind(2, token.id);
-  LOCKBOX_TRY(upd.run());
+  LOCKBOX_TRY(rows_->set_token_revoked(token.id, *token.revoked_at));
   LOCKBOX_TRY(append_audit_in_tx({"token.revoke", "token:" + name, "ok", "id " + token.id}));
-  LOCKBOX_TRY(tx->commit());
+  LOCKBOX_TRY(tx.commit());
   return token;
 }
 
-Result<TokenInfo> SqliteStore::authenticate_token(std::string_view token, std::string* known_name) {
+Result<TokenInfo> Engine::authenticate_token(std::string_view token, std::string* known_name) {
   if (known_name != nullptr) known_name->clear();
   std::string_view id;
   std::string_view secret;
   if (!parse_token(token, id, secret)) return refused();
-  LOCKBOX_ASSIGN_OR_RETURN(Statement * st, db_.cached(
-      "SELECT id, name, role, created_at, created_by, expires_at, revoked_at, secret_hash "
-      "FROM tokens WHERE id = ?"));
-  st->bind(1, id);
-  LOCKBOX_ASSIGN_OR_RETURN(const bool found, st->step());
+  LOCKBOX_ASSIGN_OR_RETURN(const auto found, rows_->token(id));
   // The digest is computed and compared whether or not the id exists, so the time taken does not
   // tell a wrong secret from an unknown id.
   const Mac presented = sha256(as_bytes(secret));
   Mac stored{};
   std::optional<TokenInfo> info;
-  if (found && st->blob(7).size() == stored.size()) {
-    std::copy(st->blob(7).begin(), st->blob(7).end(), stored.begin());
-    info = read_token(*st);
+  if (found && found->secret_hash.size() == stored.size()) {
+    std::copy(found->secret_hash.begin(), found->secret_hash.end(), stored.begin());
+    info = found->info;
   }
-  st->reset();
   if (known_name != nullptr && info) *known_name = info->name;
   const bool secret_ok = constant_time_equal(presented, stored) && info.has_value();
   if (!secret_ok || info->revoked_at) return refused();
@@ -147,4 +110,4 @@ Result<TokenInfo> SqliteStore::authenticate_token(std::string_view token, std::s
   return *std::move(info);
 }
 
-}  // namespace lockbox::store::sqlite
+}  // namespace lockbox::store

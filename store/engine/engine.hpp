@@ -1,25 +1,55 @@
 #pragma once
-// Private to lockbox_store: the SQLite implementation of Store.
-// Open verifies the master key by its KCV before anything is written, then holds the current KEK,
-// the fingerprint key and the audit chain key; data keys are unwrapped lazily, so a damaged
-// keyring row only affects the secrets under that key.
+// Private to lockbox_store: Engine, the one implementation of Store, over any Backend
+// (store/internal/backend.hpp). Every backend-neutral rule lives here and nowhere else:
+//   - opening: the master key checked by its KCV before anything is written, the KEK derived,
+//     the fingerprint and audit keys unwrapped; data keys unwrapped lazily, so a damaged keyring
+//     row only affects the secrets under that key (engine.cpp);
+//   - sealing and AAD of every value, fingerprints, version numbering, carrying description,
+//     tags and metadata to the next version, "not found / deleted at vN" (engine.cpp,
+//     engine_writes.cpp, secret_ops.cpp);
+//   - the audit chain and bounded details (engine_writes.cpp, audit.cpp);
+//   - the nonce budget, rotation, re-encryption and rewrap (keys.cpp, reencrypt.cpp);
+//   - tokens (tokens.cpp).
+// A backend only stores rows, runs transactions, serialises writers and signals changes.
+// Thread-safety: one thread at a time, like the Backend it owns.
 
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/secure_key.hpp"
+#include "store/internal/backend.hpp"
 #include "store/store.hpp"
-#include "store/sqlite/db.hpp"
 
-namespace lockbox::store::sqlite {
+namespace lockbox::store {
 
-class SqliteStore final : public Store {
+// A backend transaction that rolls back unless committed.
+class Tx {
  public:
-  static Result<std::unique_ptr<Store>> create(const StoreOptions& options,
-                                               const std::filesystem::path& path, MasterKey master_key);
-  static Result<std::unique_ptr<Store>> open(const StoreOptions& options,
-                                             const std::filesystem::path& path, MasterKey master_key);
+  static Result<Tx> begin(Backend& backend, TxMode mode);
+  Tx(Tx&& other) noexcept : backend_(std::exchange(other.backend_, nullptr)) {}
+  Tx& operator=(Tx&&) = delete;
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  ~Tx() {
+    if (backend_ != nullptr) backend_->rollback();
+  }
+  Status commit();
+
+ private:
+  explicit Tx(Backend& backend) : backend_(&backend) {}
+  Backend* backend_;
+};
+
+class Engine final : public Store {
+ public:
+  // Creates a store in an empty backend, then opens it through open().
+  static Result<std::unique_ptr<Store>> create(const StoreOptions& options, std::unique_ptr<Backend> rows,
+                                               MasterKey master_key, const std::string& where);
+  // Opens the store in `rows`, migrating its schema when older. `where` names it in messages.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, std::unique_ptr<Backend> rows,
+                                             MasterKey master_key, const std::string& where);
 
   Result<WriteResult> set(SetRequest request) override;
   Result<SecretMeta> get(const SecretAddress& address, std::optional<std::int64_t> version) override;
@@ -33,23 +63,23 @@ class SqliteStore final : public Store {
   Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) override;
   Result<std::vector<SecretMeta>> heads_in_scopes(const std::vector<Scope>& scopes) override;
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
-  Result<std::int64_t> change_counter() override;
+  Result<std::int64_t> change_counter() override { return rows_->change_counter(); }
   Status append_audit(const AuditEvent& event, bool durable) override;
   Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) override;
-  Status maintenance() override { return db_.exec("PRAGMA wal_checkpoint(PASSIVE)"); }
+  Status maintenance() override { return rows_->maintenance(); }
   void set_actor(std::string actor) override { options_.actor = std::move(actor); }
-  // Key lifecycle: sqlite_keys.cpp.
+  // Key lifecycle: keys.cpp, reencrypt.cpp.
   Result<KeyStatus> key_status() override;
   Result<RotateResult> rotate_data_key(std::optional<std::uint32_t> expected_active,
                                        const std::string& reason) override;
   Result<ReencryptSummary> reencrypt(const ReencryptOptions& options) override;
   Result<std::uint32_t> rewrap(MasterKey new_key) override;
-  // Audit trail reads: sqlite_audit.cpp.
+  // Audit trail reads: audit.cpp.
   Status for_each_audit(const AuditFilter& filter,
                         const std::function<Status(const AuditRecord&)>& visit) override;
   Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) override;
   Result<AuditCheckpoint> audit_checkpoint() override;
-  // API tokens: sqlite_tokens.cpp.
+  // API tokens: tokens.cpp.
   Result<NewToken> create_token(const std::string& name, const std::string& role,
                                 std::optional<UnixMillis> expires_at) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
@@ -57,13 +87,6 @@ class SqliteStore final : public Store {
   Result<TokenInfo> authenticate_token(std::string_view token, std::string* known_name) override;
 
  private:
-  // The secret row for (scope, name), if any.
-  struct SecretRow {
-    std::int64_t id = 0;
-    Bytes uid;
-    std::int64_t head_version = 0;
-    UnixMillis created_at = 0;
-  };
   // What a new version carries (value already validated).
   struct NewVersion {
     const SecretValue* value = nullptr;  // null for a tombstone
@@ -73,11 +96,14 @@ class SqliteStore final : public Store {
     std::optional<UnixMillis> expires_at;
   };
 
-  SqliteStore(const StoreOptions& options, Db db);
+  Engine(const StoreOptions& options, std::unique_ptr<Backend> rows);
   Status load_keys(MasterKey master_key);
-  Result<std::optional<SecretRow>> find_secret(const SecretAddress& address);
+  // The secret at `address`; kNotFound "no secret REF" when there is none.
+  Result<SecretRow> require_secret(const SecretAddress& address);
+  // Metadata of one version; kNotFound "REF has no version N"; kIntegrity for a damaged row.
   Result<SecretMeta> read_version(const SecretAddress& address, const SecretRow& row,
                                   std::int64_t version);
+  // Heads of every secret, or of one scope, as metadata (damaged rows: see list()).
   Result<std::vector<SecretMeta>> query_heads(const std::optional<Scope>& exact_scope,
                                               bool include_deleted);
   Result<const SecureKey*> data_key(std::uint32_t key_id);
@@ -90,38 +116,35 @@ class SqliteStore final : public Store {
   Result<SecretMeta> write_version(const SecretAddress& address, std::optional<SecretRow> row,
                                    const NewVersion& version);
   Status append_audit_in_tx(const AuditEvent& event);
-  Status bump_change_counter();
+  // Inside an open transaction: a new random key of `purpose` wrapped under the current KEK.
+  Result<std::uint32_t> insert_wrapped_key(const char* purpose, UnixMillis now);
+  // Inside an open transaction: the active data key, or kIntegrity (a damaged keyring).
+  Result<KeyRow> active_data_key();
+  // Inside an open transaction: the current master-key generation, or kIntegrity.
+  Result<std::uint32_t> current_generation();
   // Inside an open transaction: the active data key's id, with one encryption reserved from its
-  // nonce budget (sqlite_keys.cpp). Rotates first when the budget is exhausted (once: with
+  // nonce budget (keys.cpp). Rotates first when the budget is exhausted (once: with
   // `rotated_for_budget`, an exhausted key is an error).
   Result<std::uint32_t> reserve_encryption(bool rotated_for_budget = false);
   // Inside an open transaction: old active data key -> decrypt_only, a new active one, key.rotate.
   Result<RotateResult> rotate_in_tx(std::optional<std::uint32_t> expected_active,
                                     const std::string& reason);
 
-  // Re-encryption (sqlite_reencrypt.cpp): a version still under an old data key, as read.
-  struct PendingVersion {
-    std::int64_t secret_id = 0;
-    std::int64_t version = 0;
-    std::int64_t row_rev = 0;
-    Bytes envelope;
-    SecretAddress address;
-    Bytes uid;
-  };
-  // Inside a transaction: up to `limit` unquarantined versions of the lowest decrypt_only key
-  // that has any; `key_id` is that key (0 and no versions when nothing is left).
-  Status next_reencrypt_batch(std::size_t limit, std::uint32_t& key_id, std::vector<PendingVersion>& batch);
+  // Re-encryption (reencrypt.cpp). Inside a transaction: up to `limit` unquarantined versions
+  // of the lowest old data key that has any; `key_id` is that key (0 when nothing is left).
+  Status next_reencrypt_batch(std::size_t limit, std::uint32_t& key_id,
+                              std::vector<SecretVersionRow>& batch);
   // Inside a transaction: moves `batch` from `old_key` to the active key (CAS on row_rev),
   // quarantining versions that fail authentication.
-  Status reencrypt_batch(std::uint32_t old_key, const std::vector<PendingVersion>& batch,
+  Status reencrypt_batch(std::uint32_t old_key, const std::vector<SecretVersionRow>& batch,
                          ReencryptSummary& summary);
   // Tries every quarantined version again (one transaction): entries whose version now
   // authenticates (restored from a backup) or no longer exists are released.
   Status recheck_quarantine();
   // Inside a transaction: retires emptied old keys and writes the run's key.reencrypt record.
   Status finish_reencrypt(ReencryptSummary& summary);
-  // Rewrap helpers (sqlite_keys.cpp): kBadInput when `key` is the current or a retired master
-  // key; rewrapping every keyring entry under `next_kek` (generation `next`), returning the count.
+  // Rewrap helpers (keys.cpp): kBadInput when `key` is the current or a retired master key;
+  // rewrapping every keyring entry under `next_kek` (generation `next`), returning the count.
   Status check_new_master_key(const SecureKey& key);
   Result<std::size_t> rewrap_keyring(const SecureKey& next_kek, std::uint32_t next);
 
@@ -133,7 +156,7 @@ class SqliteStore final : public Store {
   };
 
   StoreOptions options_;
-  Db db_;
+  std::unique_ptr<Backend> rows_;
   Bytes store_id_;
   std::uint32_t kek_generation_ = 0;
   SecureKey kek_;
@@ -147,10 +170,4 @@ class SqliteStore final : public Store {
 // The key_ids of the audit and fingerprint keys start above this; data keys are numbered below.
 inline constexpr std::int64_t kServiceKeyIds = std::int64_t{1} << 31;
 
-// Inserts a new random key of `purpose` wrapped under `kek` (generation `generation`), state
-// active, inside the caller's transaction. Returns its key_id.
-Result<std::uint32_t> insert_wrapped_key(Db& db, const SecureKey& kek, std::uint32_t generation,
-                                         const char* purpose, ByteView store_id, UnixMillis now,
-                                         Random& random, std::int64_t max_encryptions);
-
-}  // namespace lockbox::store::sqlite
+}  // namespace lockbox::store

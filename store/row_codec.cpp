@@ -1,6 +1,6 @@
-#include "store/sqlite/row_codec.hpp"
+#include "store/row_codec.hpp"
 
-namespace lockbox::store::sqlite {
+namespace lockbox::store {
 namespace {
 
 // Reads one LP string at `pos`; false when the blob is malformed.
@@ -55,4 +55,4 @@ Result<std::map<std::string, std::string>> decode_metadata(ByteView blob) {
   return metadata;
 }
 
-}  // namespace lockbox::store::sqlite
+}  // namespace lockbox::store

@@ -1,0 +1,150 @@
+// Engine: creating a store, appending audit records and versions. Each write is one kWrite
+// transaction that also appends its audit record and bumps the change counter.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "store/audit_chain.hpp"
+#include "store/engine/engine.hpp"
+#include "store/engine/options.hpp"
+#include "store/envelope.hpp"
+#include "store/key_schedule.hpp"
+
+namespace lockbox::store {
+namespace {
+
+constexpr std::array<const char*, 3> kInitialKeyPurposes = {"data", "audit", "fingerprint"};
+
+}  // namespace
+
+Result<std::uint32_t> Engine::insert_wrapped_key(const char* purpose, UnixMillis now) {
+  // Data keys are numbered 1, 2, 3... (their number is the `version` keys status shows and the
+  // key_id in each envelope); the audit and fingerprint keys live above kServiceKeyIds. A key_id
+  // is never reused: no keyring row is ever deleted (a destroyed key keeps its row).
+  const bool data = std::string_view(purpose) == "data";
+  const std::int64_t lo = data ? 0 : kServiceKeyIds;
+  LOCKBOX_ASSIGN_OR_RETURN(const auto top, rows_->max_key_id(lo, data ? kServiceKeyIds : 0xFFFFFFFF));
+  const auto key_id = static_cast<std::uint32_t>(top ? std::int64_t{*top} + 1 : lo + 1);
+  SecureKey key;
+  LOCKBOX_TRY(random_of(options_).fill({key.mutable_data(), SecureKey::kSize}));
+  LOCKBOX_ASSIGN_OR_RETURN(Bytes wrapped, wrap_key(kek_, kek_generation_, purpose, key_id, store_id_, key,
+                                                   random_of(options_)));
+  KeyRow row;
+  row.key_id = key_id;
+  row.purpose = purpose;
+  row.state = "active";
+  row.kek_generation = kek_generation_;
+  row.wrapped = std::move(wrapped);
+  row.created_at = now;
+  row.max_encryptions = options_.nonce_budget;
+  LOCKBOX_TRY(rows_->insert_key(row));
+  return key_id;
+}
+
+Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::unique_ptr<Backend> rows,
+                                              MasterKey master_key, const std::string& where) {
+  {
+    Engine fresh(options, std::move(rows));
+    Backend& b = *fresh.rows_;
+    LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(b, TxMode::kWrite));
+    LOCKBOX_ASSIGN_OR_RETURN(const int existing, b.schema_version());
+    if (existing != 0) return bad_input("a store already exists at " + where + "; nothing changed");
+    LOCKBOX_TRY(b.create_schema());
+
+    Random& random = random_of(options);
+    const UnixMillis now = clock_of(options).now();
+    MetaRow meta;
+    meta.store_id = Bytes(kStoreIdSize);
+    LOCKBOX_TRY(random.fill(meta.store_id));
+    meta.created_at = now;
+    meta.key_kind = master_key.kind == MasterKeyKind::kPassphrase ? "passphrase" : "key";
+    if (master_key.kind == MasterKeyKind::kPassphrase) {
+      meta.kdf_salt = Bytes(16);
+      LOCKBOX_TRY(random.fill(meta.kdf_salt));
+      meta.kdf_iterations = kPassphraseIterations;
+      LOCKBOX_ASSIGN_OR_RETURN(master_key.key,
+                               stretch_passphrase(master_key.passphrase, meta.kdf_salt, kPassphraseIterations));
+    }
+    LOCKBOX_TRY(b.insert_meta(meta));
+    LOCKBOX_ASSIGN_OR_RETURN(Bytes kcv, derive_kcv(master_key.key, meta.store_id, 1));
+    LOCKBOX_TRY(b.insert_master_key({1, std::move(kcv), "current", now}));
+    fresh.store_id_ = meta.store_id;
+    fresh.kek_generation_ = 1;
+    LOCKBOX_ASSIGN_OR_RETURN(fresh.kek_, derive_kek(master_key.key, meta.store_id, 1));
+    for (const char* purpose : kInitialKeyPurposes) LOCKBOX_TRY(fresh.insert_wrapped_key(purpose, now).status());
+    LOCKBOX_TRY(tx.commit());
+    rows = std::move(fresh.rows_);
+    rows->set_rollback_hook(nullptr);  // it pointed at `fresh`
+  }
+  // Reopen through the normal path, so create and open share one code path.
+  return open(options, std::move(rows), std::move(master_key), where);
+}
+
+Status Engine::append_audit_in_tx(const AuditEvent& event) {
+  AuditRecord rec{0, clock_of(options_).now(), event.actor.empty() ? options_.actor : event.actor,
+                  event.action, event.target, event.outcome, event.detail, {}, {}};
+  LOCKBOX_ASSIGN_OR_RETURN(const auto tail, rows_->audit_tail());
+  if (tail) {
+    rec.seq = tail->seq + 1;
+    if (tail->entry_mac.size() != rec.prev_mac.size()) {
+      return integrity_error(fmt::format("audit record {} is damaged", tail->seq));
+    }
+    std::copy(tail->entry_mac.begin(), tail->entry_mac.end(), rec.prev_mac.begin());
+  } else {
+    rec.seq = 1;
+  }
+  rec.entry_mac = audit_entry_mac(audit_chain_key_, rec.prev_mac, rec);
+  return rows_->insert_audit(rec);
+}
+
+Status Engine::append_audit(const AuditEvent& event, bool durable) {
+  return append_audit_batch({event}, durable);
+}
+
+Status Engine::append_audit_batch(const std::vector<AuditEvent>& events, bool durable) {
+  // Launch and resolve records may commit relaxed (SPEC §6): durable across a process crash,
+  // not necessarily across a power loss.
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, durable ? TxMode::kWrite : TxMode::kWriteRelaxed));
+  for (const auto& event : events) LOCKBOX_TRY(append_audit_in_tx(event));
+  return tx.commit();
+}
+
+Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::optional<SecretRow> row,
+                                         const NewVersion& nv) {
+  const UnixMillis now = clock_of(options_).now();
+  Random& random = random_of(options_);
+  if (!row) {
+    SecretRow fresh{0, address.scope.address(), address.name, Bytes(kSecretUidSize), 0, now};
+    LOCKBOX_TRY(random.fill(fresh.uid));
+    LOCKBOX_ASSIGN_OR_RETURN(fresh.id, rows_->insert_secret(fresh));
+    row = std::move(fresh);
+  }
+  SecretMeta m{address.scope, address.name, row->head_version + 1, {}, nv.description, nv.tags,
+               nv.metadata, nv.expires_at, row->created_at, now, options_.actor, nv.value == nullptr,
+               0, 1};
+  VersionRow v;
+  if (nv.value != nullptr) {
+    LOCKBOX_ASSIGN_OR_RETURN(m.key_id, reserve_encryption());
+    LOCKBOX_ASSIGN_OR_RETURN(const SecureKey* key, data_key(m.key_id));
+    const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, row->uid,
+                                             static_cast<std::uint64_t>(m.version));
+    LOCKBOX_ASSIGN_OR_RETURN(v.envelope, seal_envelope(*key, m.key_id, kLabelSecretValue, context,
+                                                       as_bytes(nv.value->reveal()), random));
+    m.fingerprint = fingerprint(fingerprint_key_, address.scope.address(), address.name, nv.value->reveal());
+  }
+  v.version = m.version;
+  v.tombstone = m.tombstone;
+  v.key_id = m.key_id;
+  v.fingerprint = m.fingerprint;
+  v.description = m.description;
+  v.tags = m.tags;
+  v.metadata = m.metadata;
+  v.expires_at = m.expires_at;
+  v.created_at = now;
+  v.actor = options_.actor;
+  LOCKBOX_TRY(rows_->insert_version(row->id, v));
+  LOCKBOX_TRY(rows_->set_head(row->id, m.version));
+  return m;
+}
+
+}  // namespace lockbox::store
