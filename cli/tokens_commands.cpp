@@ -32,9 +32,21 @@ Status check_role(const Context& ctx, const std::string& role) {
 }
 
 std::string token_state(const store::TokenInfo& t, UnixMillis now) {
+  if (!t.authentic) return "tampered";  // refused by serve: its row fails authentication
   if (t.revoked_at) return "revoked";
   if (t.expires_at && *t.expires_at <= now) return "expired";
   return "active";
+}
+
+// Exit 5 naming the tokens whose rows fail authentication (listed with the others first).
+Status tampered_tokens(const std::vector<store::TokenInfo>& tokens) {
+  std::string names;
+  for (const store::TokenInfo& t : tokens) {
+    if (!t.authentic) names += (names.empty() ? "" : ", ") + t.name + " (" + t.id + ")";
+  }
+  if (names.empty()) return Status::ok();
+  return integrity_error("token rows fail authentication and are refused: " + names +
+                         "; revoke them (lockbox tokens revoke NAME)");
 }
 
 Status tokens_create(const GlobalOptions& globals, const CreateOptions& options) {
@@ -113,7 +125,7 @@ Status tokens_list(const GlobalOptions& globals) {
     }
     json.end_array();
     emit_json(json);
-    return Status::ok();
+    return tampered_tokens(tokens);
   }
   if (tokens.empty()) {
     print_note("no tokens");
@@ -125,7 +137,7 @@ Status tokens_list(const GlobalOptions& globals) {
                    time_or(t.expires_at, "never")});
   }
   write_stdout(table.render());
-  return Status::ok();
+  return tampered_tokens(tokens);
 }
 
 Status tokens_revoke(const GlobalOptions& globals, const std::string& name) {

@@ -93,6 +93,9 @@ struct TokenInfo {
   std::string created_by;
   std::optional<UnixMillis> expires_at;
   std::optional<UnixMillis> revoked_at;
+  // False when the row fails authentication (edited, inserted or damaged without the master
+  // key): such a token is refused, and `tokens list` and `doctor` report it.
+  bool authentic = true;
 };
 
 // A token just created: `token` is the whole `lbx_<id>_<secret>`, shown once and never stored.

@@ -11,6 +11,7 @@
 #include "store/engine/options.hpp"
 #include "store/envelope.hpp"
 #include "store/key_schedule.hpp"
+#include "store/row_auth.hpp"
 
 namespace lockbox::store {
 namespace {
@@ -76,6 +77,7 @@ Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::un
   const Status loaded = store->load_keys(std::move(master_key));
   store->rows_->rollback();
   LOCKBOX_TRY(loaded);
+  if (store->row_auth_version_ < kRowAuthVersion) LOCKBOX_TRY(store->migrate_row_auth());
   timing::mark("keys");
   return std::unique_ptr<Store>(std::move(store));
 }
@@ -83,6 +85,7 @@ Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::un
 Status Engine::load_keys(MasterKey master_key) {
   LOCKBOX_ASSIGN_OR_RETURN(const MetaRow meta, rows_->read_meta());
   store_id_ = meta.store_id;
+  row_auth_version_ = meta.row_auth;
   if (store_id_.size() != kStoreIdSize) return integrity_error("store metadata is damaged (store id)");
   const bool want_passphrase = meta.key_kind == "passphrase";
   if (want_passphrase != (master_key.kind == MasterKeyKind::kPassphrase)) {
@@ -137,6 +140,7 @@ Status Engine::load_keys(MasterKey master_key) {
       fingerprint_key_ = std::move(key).value();
     } else {
       LOCKBOX_ASSIGN_OR_RETURN(audit_chain_key_, derive_audit_chain_key(key.value(), store_id_));
+      LOCKBOX_ASSIGN_OR_RETURN(row_auth_key_, derive_row_auth_key(key.value(), store_id_));
     }
   }
   return Status::ok();

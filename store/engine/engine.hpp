@@ -98,6 +98,13 @@ class Engine final : public Store {
 
   Engine(const StoreOptions& options, std::unique_ptr<Backend> rows);
   Status load_keys(MasterKey master_key);
+  // Brings a store that predates row authentication to it, once (row_auth.cpp): MACs the token
+  // rows, in one kWrite transaction with a store.migrate record. Refuses (kIntegrity) a store
+  // whose trail already has that record: its shape was rolled back to bless edited rows.
+  Status migrate_row_auth();
+  // The MAC of a token row (every column but the MAC), and whether the stored one matches.
+  [[nodiscard]] Mac token_mac(const TokenRow& row) const;
+  [[nodiscard]] bool token_authentic(const TokenRow& row) const;
   // The secret at `address`; kNotFound "no secret REF" when there is none.
   Result<SecretRow> require_secret(const SecretAddress& address);
   // Metadata of one version; kNotFound "REF has no version N"; kIntegrity for a damaged row.
@@ -162,10 +169,15 @@ class Engine final : public Store {
   SecureKey kek_;
   SecureKey fingerprint_key_;
   SecureKey audit_chain_key_;
+  SecureKey row_auth_key_;
+  std::int64_t row_auth_version_ = 0;  // meta.row_auth as read at open  // row_auth.hpp: MACs of the rows that decide access
   std::map<std::uint32_t, SecureKey> data_keys_;
   NonceBlock nonce_block_;
   std::int64_t next_block_size_ = 16;
 };
+
+// The row authentication this build maintains (meta.row_auth; persistent, never renumber).
+inline constexpr std::int64_t kRowAuthVersion = 1;
 
 // The key_ids of the audit and fingerprint keys start above this; data keys are numbered below.
 inline constexpr std::int64_t kServiceKeyIds = std::int64_t{1} << 31;

@@ -57,6 +57,7 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
     meta.store_id = Bytes(kStoreIdSize);
     LOCKBOX_TRY(random.fill(meta.store_id));
     meta.created_at = now;
+    meta.row_auth = kRowAuthVersion;  // born authenticated: nothing to migrate
     meta.key_kind = master_key.kind == MasterKeyKind::kPassphrase ? "passphrase" : "key";
     if (master_key.kind == MasterKeyKind::kPassphrase) {
       meta.kdf_salt = Bytes(16);

@@ -6,6 +6,7 @@
 
 #include "core/scope.hpp"
 #include "store/crypto.hpp"
+#include "store/row_auth.hpp"
 #include "store/engine/engine.hpp"
 #include "store/engine/options.hpp"
 #include "store/validation.hpp"
@@ -27,6 +28,10 @@ bool parse_token(std::string_view token, std::string_view& id, std::string_view&
   secret = token.substr(kPrefix.size() + 2 * kIdBytes + 1);
   return is_lower_hex(id) && is_lower_hex(secret);
 }
+
+// TokenRow::hash_scheme values (persistent, never renumber).
+constexpr int kLegacySha256 = 1;
+constexpr int kKeyedHash = 2;
 
 Status refused() { return denied("invalid, expired or revoked token"); }
 
@@ -61,11 +66,14 @@ Result<NewToken> Engine::create_token(const std::string& name, const std::string
   created.token.append(created.info.id);
   created.token.append("_");
   created.token.append(secret.reveal());
-  const Mac hash = sha256(as_bytes(secret.reveal()));
+  const Mac hash = token_secret_hash(row_auth_key_, store_id_, created.info.id, secret.reveal());
+  TokenRow row{created.info, Bytes(hash.begin(), hash.end()), kKeyedHash, std::nullopt};
+  const Mac mac = token_mac(row);
+  row.row_mac = Bytes(mac.begin(), mac.end());
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   LOCKBOX_ASSIGN_OR_RETURN(const bool exists, rows_->live_token_named(name));
   if (exists) return bad_input(fmt::format("a token named {} exists; revoke it first", name));
-  LOCKBOX_TRY(rows_->insert_token({created.info, Bytes(hash.begin(), hash.end())}));
+  LOCKBOX_TRY(rows_->insert_token(row));
   LOCKBOX_TRY(append_audit_in_tx({"token.create", "token:" + name, "ok",
                                   fmt::format("id {}, role {}, {}", created.info.id, role,
                                               expires_at ? "expires" : "no expiry")}));
@@ -73,19 +81,42 @@ Result<NewToken> Engine::create_token(const std::string& name, const std::string
   return created;
 }
 
-Result<std::vector<TokenInfo>> Engine::list_tokens() { return rows_->tokens(); }
+Mac Engine::token_mac(const TokenRow& row) const {
+  const TokenInfo& t = row.info;
+  return token_row_mac(row_auth_key_, store_id_,
+                       {t.id, t.name, t.role, row.secret_hash, t.created_at, t.created_by, t.expires_at,
+                        t.revoked_at});
+}
+
+bool Engine::token_authentic(const TokenRow& row) const {
+  return row.row_mac && mac_equal(token_mac(row), *row.row_mac);
+}
+
+Result<std::vector<TokenInfo>> Engine::list_tokens() {
+  LOCKBOX_ASSIGN_OR_RETURN(const auto rows, rows_->tokens());
+  std::vector<TokenInfo> out;
+  out.reserve(rows.size());
+  for (const TokenRow& row : rows) {
+    out.push_back(row.info);
+    out.back().authentic = token_authentic(row);
+  }
+  return out;
+}
 
 Result<TokenInfo> Engine::revoke_token(const std::string& name) {
   LOCKBOX_TRY(validate_name(name, "token name"));
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   LOCKBOX_ASSIGN_OR_RETURN(auto found, rows_->live_token_by_name(name));
   if (!found) return not_found(fmt::format("no live token named {}", name));
-  TokenInfo token = *std::move(found);
-  token.revoked_at = clock_of(options_).now();
-  LOCKBOX_TRY(rows_->set_token_revoked(token.id, *token.revoked_at));
-  LOCKBOX_TRY(append_audit_in_tx({"token.revoke", "token:" + name, "ok", "id " + token.id}));
+  // A row that fails authentication is revoked too (that is how a damaged token is cleaned up),
+  // and its new MAC makes the revocation itself authentic.
+  TokenRow row = *std::move(found);
+  row.info.revoked_at = clock_of(options_).now();
+  const Mac mac = token_mac(row);
+  LOCKBOX_TRY(rows_->set_token_revoked(row.info.id, *row.info.revoked_at, mac));
+  LOCKBOX_TRY(append_audit_in_tx({"token.revoke", "token:" + name, "ok", "id " + row.info.id}));
   LOCKBOX_TRY(tx.commit());
-  return token;
+  return row.info;
 }
 
 Result<TokenInfo> Engine::authenticate_token(std::string_view token, std::string* known_name) {
@@ -95,8 +126,11 @@ Result<TokenInfo> Engine::authenticate_token(std::string_view token, std::string
   if (!parse_token(token, id, secret)) return refused();
   LOCKBOX_ASSIGN_OR_RETURN(const auto found, rows_->token(id));
   // The digest is computed and compared whether or not the id exists, so the time taken does not
-  // tell a wrong secret from an unknown id.
-  const Mac presented = sha256(as_bytes(secret));
+  // tell a wrong secret from an unknown id. A row must also carry a valid MAC (SPEC §17): without
+  // the master key nobody can insert one, or raise its role, un-revoke or un-expire it.
+  const bool legacy = found && found->hash_scheme == kLegacySha256;
+  const Mac presented = legacy ? sha256(as_bytes(secret))
+                               : token_secret_hash(row_auth_key_, store_id_, id, secret);
   Mac stored{};
   std::optional<TokenInfo> info;
   if (found && found->secret_hash.size() == stored.size()) {
@@ -104,8 +138,9 @@ Result<TokenInfo> Engine::authenticate_token(std::string_view token, std::string
     info = found->info;
   }
   if (known_name != nullptr && info) *known_name = info->name;
+  const bool authentic = found && token_authentic(*found);
   const bool secret_ok = constant_time_equal(presented, stored) && info.has_value();
-  if (!secret_ok || info->revoked_at) return refused();
+  if (!secret_ok || !authentic || info->revoked_at) return refused();
   if (info->expires_at && *info->expires_at <= clock_of(options_).now()) return refused();
   return *std::move(info);
 }

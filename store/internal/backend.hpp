@@ -47,6 +47,8 @@ struct MetaRow {
   Bytes kdf_salt;
   std::int64_t kdf_iterations = 0;
   UnixMillis created_at = 0;
+  // The version of row authentication the store has been brought to (0: none yet; SPEC §17).
+  std::int64_t row_auth = 0;
 };
 
 struct MasterKeyRow {
@@ -112,8 +114,10 @@ struct QuarantineRow {
 };
 
 struct TokenRow {
-  TokenInfo info;
+  TokenInfo info;  // `authentic` is the engine's verdict, never stored
   Bytes secret_hash;
+  int hash_scheme = 2;  // 1: SHA-256 of the secret (legacy rows), 2: keyed token_secret_hash()
+  std::optional<Bytes> row_mac;  // nullopt only in rows that predate row authentication
 };
 
 class Backend {
@@ -142,6 +146,7 @@ class Backend {
   // ---- meta and the change counter ----
   virtual Result<MetaRow> read_meta() = 0;
   virtual Status insert_meta(const MetaRow& meta) = 0;
+  virtual Status set_row_auth(std::int64_t version) = 0;
   // Increases by one with every committed secret write; a backend that can signal other
   // processes (PostgreSQL NOTIFY) does so at commit.
   virtual Status bump_change_counter() = 0;
@@ -222,10 +227,12 @@ class Backend {
   // ---- tokens ----
   virtual Result<std::optional<TokenRow>> token(std::string_view id) = 0;
   virtual Result<bool> live_token_named(std::string_view name) = 0;
-  virtual Result<std::optional<TokenInfo>> live_token_by_name(std::string_view name) = 0;
+  virtual Result<std::optional<TokenRow>> live_token_by_name(std::string_view name) = 0;
   virtual Status insert_token(const TokenRow& row) = 0;
-  virtual Status set_token_revoked(std::string_view id, UnixMillis at) = 0;
-  virtual Result<std::vector<TokenInfo>> tokens() = 0;
+  // Sets revoked_at and the row's new MAC together.
+  virtual Status set_token_revoked(std::string_view id, UnixMillis at, ByteView row_mac) = 0;
+  virtual Status set_token_mac(std::string_view id, ByteView row_mac) = 0;
+  virtual Result<std::vector<TokenRow>> tokens() = 0;
 };
 
 }  // namespace lockbox::store

@@ -112,7 +112,19 @@ CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL;
 PRAGMA user_version = 2;
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1, kMigration2};
+// Migration 3: row authentication of tokens (SPEC §17). row_mac is HMAC-SHA256 under the row-auth
+// key (store/row_auth.hpp) over every other column; NULL only until the engine's one-time
+// migration MACs the rows that predate it (it needs the master key, which SQL does not have).
+// hash_scheme: 1 = SHA-256 of the secret (tokens created before this migration), 2 = the keyed
+// token_secret_hash(). Changing the scheme of a row only makes it fail to verify.
+constexpr const char* kMigration3 = R"sql(
+ALTER TABLE tokens ADD COLUMN row_mac BLOB;
+ALTER TABLE tokens ADD COLUMN hash_scheme INTEGER NOT NULL DEFAULT 1 CHECK (hash_scheme IN (1, 2));
+
+PRAGMA user_version = 3;
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
 
 }  // namespace
 

@@ -28,12 +28,15 @@ KeyRow read_key(const Statement& st) {
 }
 
 constexpr const char* kTokenColumns =
-    "SELECT id, name, role, created_at, created_by, expires_at, revoked_at, secret_hash FROM tokens ";
+    "SELECT id, name, role, created_at, created_by, expires_at, revoked_at, secret_hash, hash_scheme, "
+    "row_mac FROM tokens ";
 
 TokenRow read_token(const Statement& st) {
-  return TokenRow{TokenInfo{st.text(0), st.text(1), st.text(2), st.int64(3), st.text(4),
-                            st.optional_int64(5), st.optional_int64(6)},
-                  Bytes(st.blob(7).begin(), st.blob(7).end())};
+  TokenRow row{TokenInfo{st.text(0), st.text(1), st.text(2), st.int64(3), st.text(4),
+                         st.optional_int64(5), st.optional_int64(6)},
+               Bytes(st.blob(7).begin(), st.blob(7).end()), static_cast<int>(st.int64(8)), std::nullopt};
+  if (!st.is_null(9)) row.row_mac = Bytes(st.blob(9).begin(), st.blob(9).end());
+  return row;
 }
 
 // Copies a stored MAC; false when the column does not hold exactly 32 bytes.
@@ -134,6 +137,7 @@ Result<MetaRow> SqliteBackend::read_meta() {
     if (key == "kdf_salt") meta.kdf_salt.assign(st.blob(1).begin(), st.blob(1).end());
     if (key == "kdf_iterations") meta.kdf_iterations = st.int64(1);
     if (key == "created_at") meta.created_at = st.int64(1);
+    if (key == "row_auth") meta.row_auth = st.int64(1);
   }
   return meta;
 }
@@ -143,11 +147,18 @@ Status SqliteBackend::insert_meta(const MetaRow& meta) {
   LOCKBOX_TRY(insert_meta_value(db_, "change_counter", std::int64_t{0}));
   LOCKBOX_TRY(insert_meta_value(db_, "created_at", meta.created_at));
   LOCKBOX_TRY(insert_meta_value(db_, "key_kind", std::string_view(meta.key_kind)));
+  LOCKBOX_TRY(insert_meta_value(db_, "row_auth", meta.row_auth));
   if (meta.key_kind == "passphrase") {
     LOCKBOX_TRY(insert_meta_value(db_, "kdf_salt", meta.kdf_salt));
     LOCKBOX_TRY(insert_meta_value(db_, "kdf_iterations", meta.kdf_iterations));
   }
   return Status::ok();
+}
+
+Status SqliteBackend::set_row_auth(std::int64_t version) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('row_auth', ?)"));
+  st.bind(1, version);
+  return st.run();
 }
 
 Status SqliteBackend::bump_change_counter() {
@@ -354,8 +365,8 @@ Status SqliteBackend::scan_audit(const AuditFilter& filter, const AuditVisitor& 
 
 Result<std::optional<TokenRow>> SqliteBackend::token(std::string_view id) {
   static constexpr const char* kSql =
-      "SELECT id, name, role, created_at, created_by, expires_at, revoked_at, secret_hash FROM tokens "
-      "WHERE id = ?";
+      "SELECT id, name, role, created_at, created_by, expires_at, revoked_at, secret_hash, hash_scheme, "
+      "row_mac FROM tokens WHERE id = ?";
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(kSql));
   st->bind(1, id);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
@@ -368,38 +379,50 @@ Result<bool> SqliteBackend::live_token_named(std::string_view name) {
   return token.has_value();
 }
 
-Result<std::optional<TokenInfo>> SqliteBackend::live_token_by_name(std::string_view name) {
+Result<std::optional<TokenRow>> SqliteBackend::live_token_by_name(std::string_view name) {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string(kTokenColumns) +
                                                 "WHERE name = ? AND revoked_at IS NULL"));
   st.bind(1, name);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
-  if (!row) return std::optional<TokenInfo>();
-  return std::optional<TokenInfo>(read_token(st).info);
+  if (!row) return std::optional<TokenRow>();
+  return std::optional<TokenRow>(read_token(st));
 }
 
 Status SqliteBackend::insert_token(const TokenRow& row) {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "INSERT INTO tokens(id, name, role, secret_hash, created_at, created_by, expires_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+      "INSERT INTO tokens(id, name, role, secret_hash, created_at, created_by, expires_at, revoked_at, "
+      "hash_scheme, row_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   const TokenInfo& t = row.info;
   st.bind(1, t.id).bind(2, t.name).bind(3, t.role).bind_blob(4, row.secret_hash).bind(5, t.created_at)
-      .bind(6, t.created_by).bind_optional(7, t.expires_at);
+      .bind(6, t.created_by).bind_optional(7, t.expires_at).bind_optional(8, t.revoked_at)
+      .bind(9, std::int64_t{row.hash_scheme});
+  if (row.row_mac) {
+    st.bind_blob(10, *row.row_mac);
+  } else {
+    st.bind_null(10);
+  }
   return st.run();
 }
 
-Status SqliteBackend::set_token_revoked(std::string_view id, UnixMillis at) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE tokens SET revoked_at = ? WHERE id = ?"));
-  st.bind(1, at).bind(2, id);
+Status SqliteBackend::set_token_revoked(std::string_view id, UnixMillis at, ByteView row_mac) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE tokens SET revoked_at = ?, row_mac = ? WHERE id = ?"));
+  st.bind(1, at).bind_blob(2, row_mac).bind(3, id);
   return st.run();
 }
 
-Result<std::vector<TokenInfo>> SqliteBackend::tokens() {
+Status SqliteBackend::set_token_mac(std::string_view id, ByteView row_mac) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE tokens SET row_mac = ? WHERE id = ?"));
+  st.bind_blob(1, row_mac).bind(2, id);
+  return st.run();
+}
+
+Result<std::vector<TokenRow>> SqliteBackend::tokens() {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string(kTokenColumns) + "ORDER BY created_at, rowid"));
-  std::vector<TokenInfo> out;
+  std::vector<TokenRow> out;
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
     if (!row) return out;
-    out.push_back(read_token(st).info);
+    out.push_back(read_token(st));
   }
 }
 

@@ -35,6 +35,7 @@ class SqliteBackend final : public Backend {
 
   Result<MetaRow> read_meta() override;
   Status insert_meta(const MetaRow& meta) override;
+  Status set_row_auth(std::int64_t version) override;
   Status bump_change_counter() override;
   Result<std::int64_t> change_counter() override;
 
@@ -80,10 +81,11 @@ class SqliteBackend final : public Backend {
 
   Result<std::optional<TokenRow>> token(std::string_view id) override;
   Result<bool> live_token_named(std::string_view name) override;
-  Result<std::optional<TokenInfo>> live_token_by_name(std::string_view name) override;
+  Result<std::optional<TokenRow>> live_token_by_name(std::string_view name) override;
   Status insert_token(const TokenRow& row) override;
-  Status set_token_revoked(std::string_view id, UnixMillis at) override;
-  Result<std::vector<TokenInfo>> tokens() override;
+  Status set_token_revoked(std::string_view id, UnixMillis at, ByteView row_mac) override;
+  Status set_token_mac(std::string_view id, ByteView row_mac) override;
+  Result<std::vector<TokenRow>> tokens() override;
 
  private:
   explicit SqliteBackend(Db db);

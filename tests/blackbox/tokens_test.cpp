@@ -1,5 +1,7 @@
 // `lockbox tokens create|list|revoke` through the real binary (SPEC §5): the exact JSON of create,
 // the token shown once and stored nowhere, roles checked against the policy, exit codes.
+#include <sqlite3.h>
+
 #include <fstream>
 #include <regex>
 
@@ -77,6 +79,21 @@ TEST_CASE("tokens create checks the role, the name and the ttl, and changes noth
   CHECK(box.run({"tokens", "create", "--name", "d", "--role", "admin"}).exit_code == 2);  // live name
   const ProcessResult listed = box.run({"tokens", "list", "--json"});
   CHECK(parse_json(listed.out).as_array().size() == 1);
+}
+
+TEST_CASE("tokens list marks a token whose row was edited as tampered and exits 5 naming it",
+          "[tokens][integrity]") {
+  Lockbox box;
+  box.init();
+  REQUIRE(box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "1d"}).exit_code == 0);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(box.db_path().c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE tokens SET expires_at = NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  const ProcessResult listed = box.run({"tokens", "list"});
+  CHECK(listed.exit_code == 5);
+  CHECK(listed.out.find("tampered") != std::string::npos);
+  CHECK(listed.err.find("ci (") != std::string::npos);
 }
 
 }  // namespace lockbox::testing

@@ -1,0 +1,123 @@
+// Token rows are authenticated under the row-auth key (SPEC §17): someone who can edit the store
+// file but has no master key cannot make a working token, raise a role, un-revoke or un-expire.
+// Each case edits the raw database the way the wave-1 attacker review did.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "tests/store/sqlite/store_fixture.hpp"
+
+using namespace lockbox;
+using lockbox::testing::StoreFixture;
+
+namespace {
+
+store::NewToken make(store::Store& s, const std::string& name, const std::string& role = "reader",
+                     std::optional<UnixMillis> expires_at = std::nullopt) {
+  auto created = s.create_token(name, role, expires_at);
+  REQUIRE(created.is_ok());
+  return std::move(created).value();
+}
+
+void check_refused(store::Store& s, const store::NewToken& t) {
+  const auto r = s.authenticate_token(t.token.reveal());
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == StatusCode::kDenied);
+}
+
+bool listed_authentic(store::Store& s, const std::string& id) {
+  auto tokens = s.list_tokens();
+  REQUIRE(tokens.is_ok());
+  for (const auto& t : *tokens) {
+    if (t.id == id) return t.authentic;
+  }
+  FAIL("token not listed");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a token row copied under a new id with its hash is refused and listed as not authentic",
+          "[store][tokens][integrity]") {
+  StoreFixture f;
+  const store::NewToken t = make(*f.store, "ci", "admin");
+  // The attacker knows a secret of their own and plants its (legacy) SHA-256 under a new id.
+  const std::string secret(64, 'a');
+  const std::string forged = "lbx_00000000000000ff_" + secret;
+  f.sql(fmt::format("INSERT INTO tokens(id, name, role, secret_hash, created_at, created_by, hash_scheme, "
+                    "row_mac) SELECT '00000000000000ff', 'evil', 'admin', "
+                    "X'ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb', created_at, "
+                    "created_by, 1, row_mac FROM tokens WHERE id = '{}'",
+                    t.info.id));
+  const auto r = f.store->authenticate_token(forged);
+  CHECK_FALSE(r.is_ok());
+  CHECK_FALSE(listed_authentic(*f.store, "00000000000000ff"));
+  CHECK(listed_authentic(*f.store, t.info.id));
+  CHECK(f.store->authenticate_token(t.token.reveal()).is_ok());  // the others stay usable
+}
+
+TEST_CASE("raising a token's role makes it refused", "[store][tokens][integrity]") {
+  StoreFixture f;
+  const store::NewToken t = make(*f.store, "ci", "reader");
+  f.sql("UPDATE tokens SET role = 'admin'");
+  check_refused(*f.store, t);
+  CHECK_FALSE(listed_authentic(*f.store, t.info.id));
+}
+
+TEST_CASE("un-revoking a token keeps it refused", "[store][tokens][integrity]") {
+  StoreFixture f;
+  const store::NewToken t = make(*f.store, "ci");
+  REQUIRE(f.store->revoke_token("ci").is_ok());
+  check_refused(*f.store, t);
+  f.sql("UPDATE tokens SET revoked_at = NULL");
+  check_refused(*f.store, t);
+}
+
+TEST_CASE("un-expiring a token keeps it refused", "[store][tokens][integrity]") {
+  StoreFixture f;
+  const store::NewToken t = make(*f.store, "ci", "reader", f.clock.now() + 1000);
+  f.sql("UPDATE tokens SET expires_at = NULL");
+  check_refused(*f.store, t);
+}
+
+TEST_CASE("a token whose MAC or hash scheme is edited is refused", "[store][tokens][integrity]") {
+  StoreFixture f;
+  const store::NewToken t = make(*f.store, "ci");
+  SECTION("MAC cleared") { f.sql("UPDATE tokens SET row_mac = NULL"); }
+  SECTION("MAC flipped") { f.sql("UPDATE tokens SET row_mac = zeroblob(32)"); }
+  SECTION("scheme set to legacy") { f.sql("UPDATE tokens SET hash_scheme = 1"); }
+  SECTION("secret hash replaced") { f.sql("UPDATE tokens SET secret_hash = zeroblob(32)"); }
+  check_refused(*f.store, t);
+}
+
+TEST_CASE("migration authenticates only tokens the audit trail created, with their roles",
+          "[store][tokens][integrity]") {
+  StoreFixture f;
+  const store::NewToken kept = make(*f.store, "kept", "reader");
+  const store::NewToken raised = make(*f.store, "raised", "reader");
+  const store::NewToken revoked = make(*f.store, "gone", "reader");
+  REQUIRE(f.store->revoke_token("gone").is_ok());
+  f.store.reset();
+  // Back to the shape of a store that predates row authentication, plus an attacker's edits.
+  f.sql("UPDATE tokens SET row_mac = NULL; DELETE FROM meta WHERE key = 'row_auth'; "
+        "UPDATE tokens SET role = 'admin' WHERE name = 'raised'; "
+        "UPDATE tokens SET revoked_at = NULL WHERE name = 'gone'");
+  auto store = f.reopen();
+  CHECK(store->authenticate_token(kept.token.reveal()).is_ok());
+  CHECK_FALSE(store->authenticate_token(raised.token.reveal()).is_ok());
+  CHECK_FALSE(store->authenticate_token(revoked.token.reveal()).is_ok());
+  CHECK(f.count("SELECT count(*) FROM audit WHERE action = 'store.migrate'") == 1);
+  CHECK(f.count("SELECT value FROM meta WHERE key = 'row_auth'") == 1);
+}
+
+TEST_CASE("undoing a completed migration is refused at open", "[store][tokens][integrity]") {
+  StoreFixture f;
+  make(*f.store, "ci");
+  f.store.reset();
+  f.sql("DELETE FROM meta WHERE key = 'row_auth'");
+  (void)f.reopen();  // the first migration writes its store.migrate record
+  f.sql("DELETE FROM meta WHERE key = 'row_auth'");
+  auto again = f.try_open(7);
+  REQUIRE_FALSE(again.is_ok());
+  CHECK(again.status().code() == StatusCode::kIntegrity);
+}
