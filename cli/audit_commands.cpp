@@ -35,12 +35,14 @@ extern char** environ;
 namespace lockbox::cli {
 namespace {
 
-// SPEC §7 (exact).
-constexpr std::array<std::string_view, 16> kActions = {
+// SPEC §7 (exact), and the two records of row authentication (SPEC §17): store.create, the
+// first record of every store, and store.migrate, when an older store gains it.
+constexpr std::array<std::string_view, 18> kActions = {
     "secret.set",    "secret.delete", "secret.purge",  "secret.rollback",
     "secret.import", "secret.reveal", "secret.export", "launch",
     "job",           "resolve",       "key.rotate",    "key.reencrypt",
-    "key.rewrap",    "token.create",  "token.revoke",  "auth.failure"};
+    "key.rewrap",    "token.create",  "token.revoke",  "auth.failure",
+    "store.create",  "store.migrate"};
 
 // The pager when $PAGER is unset: quit at once when the text fits on a screen (-F), pass colours
 // through (-R), leave the text on the screen afterwards (-X).

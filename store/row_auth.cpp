@@ -122,11 +122,18 @@ ScopeDigest member_prf(const SecureKey& key, ByteView store_id, std::string_view
 }
 
 Mac scope_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
-                  std::int64_t members, const ScopeDigest& digest, std::int64_t change_counter) {
+                  const ScopeRowFields& row) {
   Bytes m = message_start(kLabelScopeRow, store_id);
   append_lp(m, scope_address);
-  append_int(m, members);
-  append_raw(m, digest.bytes);
+  append_int(m, row.members);
+  append_raw(m, row.digest.bytes);
+  append_lp(m, row.next);
+  append_int(m, row.change_counter);
+  return hmac_sha256(key.bytes(), m);
+}
+
+Mac change_counter_mac(const SecureKey& key, ByteView store_id, std::int64_t change_counter) {
+  Bytes m = message_start(kLabelChangeCounter, store_id);
   append_int(m, change_counter);
   return hmac_sha256(key.bytes(), m);
 }

@@ -26,8 +26,9 @@
 //   head row    "lockbox/v1/head-row":    LP(scope) LP(name) LP(uid) int(head_version)
 //                                          int(created_at)
 //   member PRF  "lockbox/v1/scope-member": LP(scope) LP(name) LP(uid) int(head_version)
-//   scope row   "lockbox/v1/scope-row":   LP(scope) int(members) digest(32 raw bytes)
+//   scope row   "lockbox/v1/scope-row":   LP(scope) int(members) digest(32 raw bytes) LP(next)
 //                                          int(change_counter)
+//   counter     "lockbox/v1/change-counter": int(change_counter)
 // A version MAC does not cover key_id or the envelope: the envelope is authenticated by its own
 // AAD (scope, name, uid, version), and re-encryption changes both without changing meaning.
 //
@@ -42,6 +43,15 @@
 // - XOR cancels pairs, but the count is bound too: with every real member odd and every other
 //   element even in multiplicity and the same total, the multiset must be the original one.
 // The reader recomputes the digest from the head rows it reads (a launch already reads them all).
+// Scope rows form one chain in byte order of their addresses, starting at the sentinel scope ""
+// (no real address is empty): each row names the next scope (`next`, "" at the end) under its
+// MAC, like DNSSEC's NSEC records. So the absence of a scope is proved by the row before it
+// (`prev.scope < S < prev.next`, or prev is the last), and deleting a scope row together with all
+// of its secrets breaks the chain instead of making a launch fall through to a broader scope.
+// Adding a scope rewrites its predecessor: O(1). Scope rows are never deleted (an emptied scope
+// keeps members 0), so the chain only grows.
+// The change counter carries a MAC too, and each scope row the counter of its last write, so an
+// engine that has seen a scope row newer than the counter knows the counter was rolled back.
 // NOT detected (out of scope, SPEC §0 snapshot rollback): replaying a whole older scope row
 // together with all the rows it covers; audit checkpoints detect part of that.
 // Thread-safety: pure.
@@ -69,6 +79,7 @@ inline constexpr std::string_view kLabelVersionRow = "lockbox/v1/version-row";
 inline constexpr std::string_view kLabelHeadRow = "lockbox/v1/head-row";
 inline constexpr std::string_view kLabelScopeMember = "lockbox/v1/scope-member";
 inline constexpr std::string_view kLabelScopeRow = "lockbox/v1/scope-row";
+inline constexpr std::string_view kLabelChangeCounter = "lockbox/v1/change-counter";
 
 // From the unwrapped audit key (purpose 'audit'); kRuntime on an OpenSSL failure.
 Result<SecureKey> derive_row_auth_key(const SecureKey& audit_key, ByteView store_id);
@@ -125,9 +136,17 @@ struct ScopeDigest {
 // The PRF of one member. NEVER store it (per row or anywhere): soundness rests on that.
 ScopeDigest member_prf(const SecureKey& key, ByteView store_id, std::string_view scope_address,
                        std::string_view name, ByteView uid, std::int64_t head_version);
-// The scope row: member count, digest and the scope's change counter.
+// The columns of a `scopes` row that its MAC covers (with its address).
+struct ScopeRowFields {
+  std::int64_t members = 0;   // how many secrets the scope holds (tombstoned ones included)
+  ScopeDigest digest;         // XOR of their member PRFs
+  std::string next;           // the next scope address in the chain, "" for the last row
+  std::int64_t change_counter = 0;  // the store's change counter after the scope's last write
+};
 Mac scope_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
-                  std::int64_t members, const ScopeDigest& digest, std::int64_t change_counter);
+                  const ScopeRowFields& row);
+// The store's change counter (meta), so it cannot be set to a value no write produced.
+Mac change_counter_mac(const SecureKey& key, ByteView store_id, std::int64_t change_counter);
 
 // Constant-time comparison of a computed MAC with a stored one (false when sizes differ).
 bool mac_equal(const Mac& expected, ByteView stored);

@@ -95,6 +95,10 @@ Result<AuditVerifyResult> Engine::verify_audit(const std::optional<AuditCheckpoi
   }
   // One snapshot: a writer committing meanwhile cannot show us half of its work.
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kRead));
+  return walk_audit(checkpoint);
+}
+
+Result<AuditVerifyResult> Engine::walk_audit(const std::optional<AuditCheckpoint>& checkpoint) {
   ChainWalk walk;
   LOCKBOX_TRY(rows_->scan_audit({}, [&](const AuditRecord& record, bool macs_ok) -> Status {
     ++walk.result.records;

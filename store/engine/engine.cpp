@@ -25,11 +25,9 @@ bool scope_in_namespace(const Scope& scope, const std::string& ns) {
          scope.id() == ns;
 }
 
-// Metadata of a version row read at `address` (the secret row gives the creation time).
-Result<SecretMeta> to_meta(const SecretAddress& address, const SecretRow& secret, const VersionRow& v) {
-  if (!v.damaged.empty()) {
-    return integrity_error(fmt::format("{}: {}", reference(address, v.version), v.damaged));
-  }
+// Metadata of a version row read at `address` (the secret row gives the creation time), once
+// check_version() has passed.
+SecretMeta to_meta(const SecretAddress& address, const SecretRow& secret, const VersionRow& v) {
   return SecretMeta{address.scope, address.name, v.version,    v.fingerprint, v.description,
                     v.tags,        v.metadata,   v.expires_at, secret.created_at, v.created_at,
                     v.actor,       v.tombstone,  v.key_id,     v.row_rev};
@@ -64,6 +62,8 @@ Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::un
                                             MasterKey master_key, const std::string& where) {
   LOCKBOX_ASSIGN_OR_RETURN(const int version, rows->schema_version());
   if (version == 0) return runtime_error("no store at " + where + " (run lockbox init)");
+  // Before anything runs a write: a planted trigger would run with it.
+  LOCKBOX_TRY(rows->verify_schema_objects());
   if (version != rows->latest_schema_version()) {
     LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows, TxMode::kWrite));
     LOCKBOX_TRY(rows->migrate());
@@ -85,7 +85,6 @@ Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::un
 Status Engine::load_keys(MasterKey master_key) {
   LOCKBOX_ASSIGN_OR_RETURN(const MetaRow meta, rows_->read_meta());
   store_id_ = meta.store_id;
-  row_auth_version_ = meta.row_auth;
   if (store_id_.size() != kStoreIdSize) return integrity_error("store metadata is damaged (store id)");
   const bool want_passphrase = meta.key_kind == "passphrase";
   if (want_passphrase != (master_key.kind == MasterKeyKind::kPassphrase)) {
@@ -128,6 +127,10 @@ Status Engine::load_keys(MasterKey master_key) {
   }
   kek_generation_ = current;
   LOCKBOX_ASSIGN_OR_RETURN(kek_, derive_kek(master_key.key, store_id_, current));
+  return unwrap_service_keys();
+}
+
+Status Engine::unwrap_service_keys() {
   // The fingerprint and audit keys are needed by every write; unwrap them now.
   for (const char* purpose : {"fingerprint", "audit"}) {
     LOCKBOX_ASSIGN_OR_RETURN(const auto row, rows_->active_key(purpose));
@@ -139,6 +142,7 @@ Status Engine::load_keys(MasterKey master_key) {
     if (std::string_view(purpose) == "fingerprint") {
       fingerprint_key_ = std::move(key).value();
     } else {
+      row_auth_version_ = row->key_id >= kRowAuthKeyIds ? kRowAuthVersion : 0;
       LOCKBOX_ASSIGN_OR_RETURN(audit_chain_key_, derive_audit_chain_key(key.value(), store_id_));
       LOCKBOX_ASSIGN_OR_RETURN(row_auth_key_, derive_row_auth_key(key.value(), store_id_));
     }
@@ -170,6 +174,7 @@ Result<const SecureKey*> Engine::data_key(std::uint32_t key_id) {
 Result<SecretRow> Engine::require_secret(const SecretAddress& address) {
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (!row) return not_found("no secret " + address.reference());
+  LOCKBOX_TRY(check_head(address, *row));
   return *std::move(row);
 }
 
@@ -177,6 +182,7 @@ Result<SecretMeta> Engine::read_version(const SecretAddress& address, const Secr
                                         std::int64_t version) {
   LOCKBOX_ASSIGN_OR_RETURN(const auto v, rows_->version(row.id, version, false));
   if (!v) return not_found(fmt::format("{} has no version {}", address.reference(), version));
+  LOCKBOX_TRY(check_version(address, row.uid, *v));
   return to_meta(address, row, *v);
 }
 
@@ -224,12 +230,22 @@ Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& 
                                                     bool include_deleted) {
   LOCKBOX_ASSIGN_OR_RETURN(auto rows, rows_->heads(exact_scope ? std::optional(exact_scope->address())
                                                                : std::nullopt));
+  // Membership first: a deleted or rolled-back row is a scope failure before any secret is used.
+  if (exact_scope) {
+    std::vector<const SecretRow*> members;
+    members.reserve(rows.size());
+    for (const SecretVersionRow& r : rows) members.push_back(&r.secret);
+    LOCKBOX_TRY(verify_scope(exact_scope->address(), members));
+  } else {
+    LOCKBOX_TRY(verify_all_scopes(rows));
+  }
   std::vector<SecretMeta> out;
   out.reserve(rows.size());
   for (const SecretVersionRow& r : rows) {
     LOCKBOX_ASSIGN_OR_RETURN(Scope scope, Scope::parse(r.secret.scope));
     const SecretAddress address{std::move(scope), r.secret.name};
-    LOCKBOX_ASSIGN_OR_RETURN(SecretMeta m, to_meta(address, r.secret, r.version));
+    LOCKBOX_TRY(check_version(address, r.secret.uid, r.version));
+    SecretMeta m = to_meta(address, r.secret, r.version);
     if (m.tombstone && !include_deleted) continue;
     out.push_back(std::move(m));
   }
@@ -262,8 +278,8 @@ Result<std::vector<SecretMeta>> Engine::history(const SecretAddress& address) {
   std::vector<SecretMeta> out;
   out.reserve(versions.size());
   for (const VersionRow& v : versions) {
-    LOCKBOX_ASSIGN_OR_RETURN(SecretMeta m, to_meta(address, row, v));
-    out.push_back(std::move(m));
+    LOCKBOX_TRY(check_version(address, row.uid, v));
+    out.push_back(to_meta(address, row, v));
   }
   return out;
 }

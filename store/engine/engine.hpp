@@ -20,6 +20,7 @@
 
 #include "core/secure_key.hpp"
 #include "store/internal/backend.hpp"
+#include "store/row_auth.hpp"
 #include "store/store.hpp"
 
 namespace lockbox::store {
@@ -63,7 +64,8 @@ class Engine final : public Store {
   Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) override;
   Result<std::vector<SecretMeta>> heads_in_scopes(const std::vector<Scope>& scopes) override;
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
-  Result<std::int64_t> change_counter() override { return rows_->change_counter(); }
+  // The counter after its MAC and monotonicity checks (integrity.cpp).
+  Result<std::int64_t> change_counter() override;
   Status append_audit(const AuditEvent& event, bool durable) override;
   Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) override;
   Status maintenance() override { return rows_->maintenance(); }
@@ -79,6 +81,8 @@ class Engine final : public Store {
                         const std::function<Status(const AuditRecord&)>& visit) override;
   Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) override;
   Result<AuditCheckpoint> audit_checkpoint() override;
+  // verify_audit inside the caller's transaction.
+  Result<AuditVerifyResult> walk_audit(const std::optional<AuditCheckpoint>& checkpoint);
   // API tokens: tokens.cpp.
   Result<NewToken> create_token(const std::string& name, const std::string& role,
                                 std::optional<UnixMillis> expires_at) override;
@@ -102,6 +106,11 @@ class Engine final : public Store {
   // rows, in one kWrite transaction with a store.migrate record. Refuses (kIntegrity) a store
   // whose trail already has that record: its shape was rolled back to bless edited rows.
   Status migrate_row_auth();
+  // Wraps the audit key again under an id above kRowAuthKeyIds and destroys its old row.
+  Status move_audit_key();
+  // MACs every secret and version row as found, builds the scope chain and MACs the counter;
+  // returns how many secrets.
+  Result<std::size_t> authenticate_secret_rows();
   // The MAC of a token row (every column but the MAC), and whether the stored one matches.
   [[nodiscard]] Mac token_mac(const TokenRow& row) const;
   [[nodiscard]] bool token_authentic(const TokenRow& row) const;
@@ -119,9 +128,41 @@ class Engine final : public Store {
   // Authenticates and decrypts one envelope; kIntegrity naming the secret on any failure.
   Result<SecretValue> open_value(const SecretAddress& address, ByteView uid, std::int64_t version,
                                  std::uint32_t key_id, ByteView envelope);
-  // Inside an open transaction: appends version head+1 (creating the secret row when absent).
+  // Inside an open transaction: appends version head+1 (creating the secret row when absent),
+  // with its version and head MACs, and moves the secret in its scope row (at `counter`).
   Result<SecretMeta> write_version(const SecretAddress& address, std::optional<SecretRow> row,
-                                   const NewVersion& version);
+                                   const NewVersion& version, std::int64_t counter);
+
+  // Row authentication (integrity.cpp; SPEC §17, store/row_auth.hpp).
+  struct ScopeLookup {
+    bool found = false;     // `row` is the scope's own row; else its verified predecessor
+    ScopeRow row;
+    ScopeRowFields fields;  // of `row`, MAC verified
+  };
+  [[nodiscard]] Mac head_mac(const SecretRow& row) const;
+  // kIntegrity naming the secret unless the row's head MAC verifies.
+  Status check_head(const SecretAddress& address, const SecretRow& row) const;
+  [[nodiscard]] Mac version_mac(const SecretAddress& address, ByteView uid, const VersionRow& v) const;
+  // kIntegrity naming the secret and version unless the row decodes and its MAC verifies.
+  Status check_version(const SecretAddress& address, ByteView uid, const VersionRow& v) const;
+  [[nodiscard]] ScopeDigest member(const SecretRow& row) const;
+  // The row's fields once its digest size and MAC check; kIntegrity naming the scope otherwise.
+  Result<ScopeRowFields> scope_fields(const ScopeRow& row) const;
+  // The scope's row, or its predecessor proving it absent; kIntegrity when the chain is broken.
+  Result<ScopeLookup> find_scope(std::string_view scope);
+  // kIntegrity naming the scope unless `members` (its head rows) are exactly what its row says.
+  Status verify_scope(std::string_view scope, const std::vector<const SecretRow*>& members);
+  // The same for every scope at once, with the whole chain (heads of every secret).
+  Status verify_all_scopes(const std::vector<SecretVersionRow>& heads);
+  // Inside a write transaction: `removed` leaves and `added` joins the scope (either may be null).
+  Status update_scope(const std::string& scope, const SecretRow* removed, const SecretRow* added,
+                      std::int64_t counter);
+  Status put_sentinel_scope(std::int64_t counter);
+  // The verified counter + 1 (what a write stores with store_change_counter()).
+  Result<std::int64_t> next_change_counter();
+  Status store_change_counter(std::int64_t value);
+  // Unwraps the fingerprint and audit keys under kek_ and derives the audit chain and row-auth keys.
+  Status unwrap_service_keys();
   Status append_audit_in_tx(const AuditEvent& event);
   // Inside an open transaction: a new random key of `purpose` wrapped under the current KEK.
   Result<std::uint32_t> insert_wrapped_key(const char* purpose, UnixMillis now);
@@ -170,7 +211,10 @@ class Engine final : public Store {
   SecureKey fingerprint_key_;
   SecureKey audit_chain_key_;
   SecureKey row_auth_key_;
-  std::int64_t row_auth_version_ = 0;  // meta.row_auth as read at open  // row_auth.hpp: MACs of the rows that decide access
+  std::int64_t row_auth_version_ = 0;  // from the audit key's id (kRowAuthKeyIds), at open
+  // The highest change counter this engine has seen (counter reads, scope rows): a lower counter
+  // means the counter was rolled back. Updated only by reads outside write transactions.
+  std::int64_t highest_counter_ = 0;
   std::map<std::uint32_t, SecureKey> data_keys_;
   NonceBlock nonce_block_;
   std::int64_t next_block_size_ = 16;
@@ -181,5 +225,8 @@ inline constexpr std::int64_t kRowAuthVersion = 1;
 
 // The key_ids of the audit and fingerprint keys start above this; data keys are numbered below.
 inline constexpr std::int64_t kServiceKeyIds = std::int64_t{1} << 31;
+// Audit keys numbered above this belong to stores with row authentication (SPEC §17); stores
+// older than it have their audit key at kServiceKeyIds + 1 until the migration moves it here.
+inline constexpr std::int64_t kRowAuthKeyIds = kServiceKeyIds + (std::int64_t{1} << 30);
 
 }  // namespace lockbox::store

@@ -21,9 +21,13 @@ Result<std::uint32_t> Engine::insert_wrapped_key(const char* purpose, UnixMillis
   // Data keys are numbered 1, 2, 3... (their number is the `version` keys status shows and the
   // key_id in each envelope); the audit and fingerprint keys live above kServiceKeyIds. A key_id
   // is never reused: no keyring row is ever deleted (a destroyed key keeps its row).
+  // An audit key is numbered above kRowAuthKeyIds: its id (bound into its wrapping) says that the
+  // store has row authentication, so no edit can make an authenticated store look like an older one.
   const bool data = std::string_view(purpose) == "data";
-  const std::int64_t lo = data ? 0 : kServiceKeyIds;
-  LOCKBOX_ASSIGN_OR_RETURN(const auto top, rows_->max_key_id(lo, data ? kServiceKeyIds : 0xFFFFFFFF));
+  const bool audit = std::string_view(purpose) == "audit";
+  const std::int64_t lo = data ? 0 : audit ? kRowAuthKeyIds : kServiceKeyIds;
+  const std::int64_t hi = data ? kServiceKeyIds : audit ? 0xFFFFFFFF : kRowAuthKeyIds;
+  LOCKBOX_ASSIGN_OR_RETURN(const auto top, rows_->max_key_id(lo, hi));
   const auto key_id = static_cast<std::uint32_t>(top ? std::int64_t{*top} + 1 : lo + 1);
   SecureKey key;
   LOCKBOX_TRY(random_of(options_).fill({key.mutable_data(), SecureKey::kSize}));
@@ -57,7 +61,6 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
     meta.store_id = Bytes(kStoreIdSize);
     LOCKBOX_TRY(random.fill(meta.store_id));
     meta.created_at = now;
-    meta.row_auth = kRowAuthVersion;  // born authenticated: nothing to migrate
     meta.key_kind = master_key.kind == MasterKeyKind::kPassphrase ? "passphrase" : "key";
     if (master_key.kind == MasterKeyKind::kPassphrase) {
       meta.kdf_salt = Bytes(16);
@@ -73,6 +76,11 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
     fresh.kek_generation_ = 1;
     LOCKBOX_ASSIGN_OR_RETURN(fresh.kek_, derive_kek(master_key.key, meta.store_id, 1));
     for (const char* purpose : kInitialKeyPurposes) LOCKBOX_TRY(fresh.insert_wrapped_key(purpose, now).status());
+    // Born authenticated (SPEC §17): the audit key's id marks it, and the counter's MAC and the
+    // scope chain's sentinel are there from the start.
+    LOCKBOX_TRY(fresh.unwrap_service_keys());
+    LOCKBOX_TRY(fresh.store_change_counter(0));
+    LOCKBOX_TRY(fresh.put_sentinel_scope(0));
     LOCKBOX_TRY(tx.commit());
     rows = std::move(fresh.rows_);
     rows->set_rollback_hook(nullptr);  // it pointed at `fresh`
@@ -111,11 +119,12 @@ Status Engine::append_audit_batch(const std::vector<AuditEvent>& events, bool du
 }
 
 Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::optional<SecretRow> row,
-                                         const NewVersion& nv) {
+                                         const NewVersion& nv, std::int64_t counter) {
   const UnixMillis now = clock_of(options_).now();
   Random& random = random_of(options_);
+  const std::optional<SecretRow> before = row;  // the member that leaves the scope, if any
   if (!row) {
-    SecretRow fresh{0, address.scope.address(), address.name, Bytes(kSecretUidSize), 0, now};
+    SecretRow fresh{0, address.scope.address(), address.name, Bytes(kSecretUidSize), 0, now, std::nullopt};
     LOCKBOX_TRY(random.fill(fresh.uid));
     LOCKBOX_ASSIGN_OR_RETURN(fresh.id, rows_->insert_secret(fresh));
     row = std::move(fresh);
@@ -143,8 +152,13 @@ Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::opti
   v.expires_at = m.expires_at;
   v.created_at = now;
   v.actor = options_.actor;
+  const Mac version_auth = version_mac(address, row->uid, v);
+  v.row_mac = Bytes(version_auth.begin(), version_auth.end());
   LOCKBOX_TRY(rows_->insert_version(row->id, v));
-  LOCKBOX_TRY(rows_->set_head(row->id, m.version));
+  row->head_version = m.version;
+  const Mac head_auth = head_mac(*row);
+  LOCKBOX_TRY(rows_->set_head(row->id, m.version, Bytes(head_auth.begin(), head_auth.end())));
+  LOCKBOX_TRY(update_scope(row->scope, before ? &*before : nullptr, &*row, counter));
   return m;
 }
 

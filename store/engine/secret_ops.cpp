@@ -45,7 +45,9 @@ Result<WriteResult> Engine::set(SetRequest request) {
   LOCKBOX_TRY(validate_set_request(request, options_.limits));
   const SecretAddress& address = request.address;
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
+  if (row) LOCKBOX_TRY(check_head(address, *row));
   const std::int64_t current = row ? row->head_version : 0;
   if (request.expected_version && *request.expected_version != current) {
     return bad_input(fmt::format("version conflict: {} is at v{}, expected v{}", address.reference(),
@@ -64,8 +66,8 @@ Result<WriteResult> Engine::set(SetRequest request) {
   if (request.description) nv.description = *request.description;
   if (request.tags) nv.tags = *request.tags;
   if (request.metadata) nv.metadata = *request.metadata;
-  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv));
-  LOCKBOX_TRY(rows_->bump_change_counter());
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv, counter));
+  LOCKBOX_TRY(store_change_counter(counter));
   const WriteOutcome outcome = existed ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
   LOCKBOX_TRY(append_audit_in_tx({"secret.set", address.reference(), "ok",
                                   fmt::format("v{} {}", meta.version,
@@ -76,15 +78,17 @@ Result<WriteResult> Engine::set(SetRequest request) {
 
 Result<SecretMeta> Engine::remove(const SecretAddress& address) {
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (!row) return not_found("no secret " + address.reference());
+  LOCKBOX_TRY(check_head(address, *row));
   LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
   if (prev.tombstone) {
     return not_found(fmt::format("{} was already deleted at v{}", address.reference(), prev.version));
   }
   const NewVersion tombstone{nullptr, prev.description, prev.tags, prev.metadata, std::nullopt};
-  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), tombstone));
-  LOCKBOX_TRY(rows_->bump_change_counter());
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), tombstone, counter));
+  LOCKBOX_TRY(store_change_counter(counter));
   LOCKBOX_TRY(append_audit_in_tx({"secret.delete", address.reference(), "ok",
                                   fmt::format("v{} tombstone", meta.version)}));
   LOCKBOX_TRY(tx.commit());
@@ -94,10 +98,14 @@ Result<SecretMeta> Engine::remove(const SecretAddress& address) {
 Status Engine::purge(const SecretAddress& address) {
   {
     LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+    LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
     LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
     if (!row) return not_found("no secret " + address.reference());
+    // A secret whose head does not verify cannot leave its scope's digest correctly: restore it.
+    LOCKBOX_TRY(check_head(address, *row));
+    LOCKBOX_TRY(update_scope(row->scope, &*row, nullptr, counter));
     LOCKBOX_TRY(rows_->delete_secret(row->id));
-    LOCKBOX_TRY(rows_->bump_change_counter());
+    LOCKBOX_TRY(store_change_counter(counter));
     LOCKBOX_TRY(append_audit_in_tx({"secret.purge", address.reference(), "ok",
                                     fmt::format("{} versions destroyed", row->head_version)}));
     LOCKBOX_TRY(tx.commit());
@@ -113,8 +121,10 @@ Status Engine::purge(const SecretAddress& address) {
 
 Result<SecretMeta> Engine::rollback(const SecretAddress& address, std::int64_t version) {
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (!row) return not_found("no secret " + address.reference());
+  LOCKBOX_TRY(check_head(address, *row));
   LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta target, read_version(address, *row, version));
   if (target.tombstone) {
     return bad_input(fmt::format("cannot roll back {} to v{}: that version is a deletion",
@@ -122,8 +132,8 @@ Result<SecretMeta> Engine::rollback(const SecretAddress& address, std::int64_t v
   }
   LOCKBOX_ASSIGN_OR_RETURN(const SecretValue value, decrypt_version(address, *row, version));
   const NewVersion nv{&value, target.description, target.tags, target.metadata, target.expires_at};
-  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv));
-  LOCKBOX_TRY(rows_->bump_change_counter());
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv, counter));
+  LOCKBOX_TRY(store_change_counter(counter));
   LOCKBOX_TRY(append_audit_in_tx({"secret.rollback", address.reference(), "ok",
                                   fmt::format("v{} from v{}", meta.version, version)}));
   LOCKBOX_TRY(tx.commit());
@@ -142,6 +152,7 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
   std::string written;
   std::size_t left_out = 0;
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const ImportEntry& entry = entries[i];
     if (last_index[entry.name] != i) continue;
@@ -150,6 +161,7 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
     NewVersion nv{&entry.value, {}, {}, {}, std::nullopt};
     bool existed = false;
     if (row) {
+      LOCKBOX_TRY(check_head(address, *row));
       LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
       existed = !prev.tombstone;
       if (existed && prev.fingerprint == fingerprint(fingerprint_key_, scope.address(), entry.name,
@@ -161,11 +173,11 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
       nv.tags = prev.tags;
       nv.metadata = prev.metadata;
     }
-    LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta, write_version(address, std::move(row), nv));
+    LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta, write_version(address, std::move(row), nv, counter));
     ++(existed ? summary.updated : summary.created);
     append_bounded(written, left_out, fmt::format("{}@v{}", entry.name, meta.version));
   }
-  if (summary.created + summary.updated > 0) LOCKBOX_TRY(rows_->bump_change_counter());
+  if (summary.created + summary.updated > 0) LOCKBOX_TRY(store_change_counter(counter));
   // One record for the import (SPEC §7: each action one record), naming what it wrote.
   LOCKBOX_TRY(append_audit_in_tx(
       {"secret.import", scope.address(), "ok",

@@ -47,8 +47,6 @@ struct MetaRow {
   Bytes kdf_salt;
   std::int64_t kdf_iterations = 0;
   UnixMillis created_at = 0;
-  // The version of row authentication the store has been brought to (0: none yet; SPEC §17).
-  std::int64_t row_auth = 0;
 };
 
 struct MasterKeyRow {
@@ -78,6 +76,7 @@ struct SecretRow {
   Bytes uid;
   std::int64_t head_version = 0;
   UnixMillis created_at = 0;
+  std::optional<Bytes> row_mac;  // head_row_mac(); nullopt only before row authentication
 };
 
 // One version row. `envelope` is filled only by calls that say so.
@@ -94,6 +93,7 @@ struct VersionRow {
   UnixMillis created_at = 0;
   std::string actor;
   std::int64_t row_rev = 1;
+  std::optional<Bytes> row_mac;  // version_row_mac(); nullopt only before row authentication
   // Non-empty when a column could not be decoded (e.g. a malformed tags cell): what is wrong.
   // The engine fails that one secret closed (exit 5 naming it); the other rows stay usable.
   std::string damaged;
@@ -111,6 +111,22 @@ struct QuarantineRow {
   std::uint32_t key_id = 0;
   std::string reason;
   UnixMillis detected_at = 0;
+};
+
+// One scope's membership (store/row_auth.hpp ScopeRowFields, with the stored bytes as read).
+struct ScopeRow {
+  std::string scope;  // canonical address; "" is the chain's sentinel
+  std::int64_t members = 0;
+  Bytes digest;       // 32 bytes when intact
+  std::string next;
+  std::int64_t change_counter = 0;
+  Bytes row_mac;
+};
+
+// The change counter with its MAC (nullopt before row authentication).
+struct CounterRow {
+  std::int64_t value = 0;
+  std::optional<Bytes> mac;
 };
 
 struct TokenRow {
@@ -132,6 +148,10 @@ class Backend {
   [[nodiscard]] virtual int latest_schema_version() const = 0;
   virtual Status create_schema() = 0;
   virtual Status migrate() = 0;
+  // kIntegrity naming the first object in the schema this lockbox did not create (a trigger, a
+  // view, an unknown table or index): such an object could change what a query returns or make a
+  // rolled-back row reappear, so the store is refused at open.
+  virtual Status verify_schema_objects() = 0;
   virtual Status begin(TxMode mode) = 0;
   virtual Status commit() = 0;
   virtual void rollback() = 0;  // never fails: a lost connection rolls back by itself
@@ -146,11 +166,11 @@ class Backend {
   // ---- meta and the change counter ----
   virtual Result<MetaRow> read_meta() = 0;
   virtual Status insert_meta(const MetaRow& meta) = 0;
-  virtual Status set_row_auth(std::int64_t version) = 0;
-  // Increases by one with every committed secret write; a backend that can signal other
-  // processes (PostgreSQL NOTIFY) does so at commit.
-  virtual Status bump_change_counter() = 0;
-  virtual Result<std::int64_t> change_counter() = 0;
+  // The change counter increases with every committed secret write (the engine writes the next
+  // value and its MAC); a backend that can signal other processes (PostgreSQL NOTIFY) does so at
+  // commit. change_counter() is one query: it runs for every resolve request.
+  virtual Status set_change_counter(std::int64_t value, ByteView mac) = 0;
+  virtual Result<CounterRow> change_counter() = 0;
 
   // ---- master keys and keyring ----
   virtual Result<std::vector<MasterKeyRow>> master_keys() = 0;
@@ -165,6 +185,8 @@ class Backend {
   virtual Status insert_key(const KeyRow& row) = 0;
   virtual Status set_key_state(std::uint32_t key_id, std::string_view state) = 0;
   virtual Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation, ByteView wrapped) = 0;
+  // state 'destroyed' and no key material left in the row.
+  virtual Status destroy_key(std::uint32_t key_id) = 0;
   // reserved += granted where reserved == expected; false when another writer moved it.
   virtual Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                            std::int64_t granted) = 0;
@@ -178,7 +200,11 @@ class Backend {
   virtual Result<std::optional<SecretRow>> find_secret(std::string_view scope, std::string_view name) = 0;
   // Inserts (id ignored) and returns the new row id.
   virtual Result<std::int64_t> insert_secret(const SecretRow& row) = 0;
-  virtual Status set_head(std::int64_t secret_id, std::int64_t head_version) = 0;
+  // The head version with the row's new MAC.
+  virtual Status set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) = 0;
+  // Row authentication of rows that predate it (the engine's one-time migration).
+  virtual Status set_secret_mac(std::int64_t secret_id, ByteView row_mac) = 0;
+  virtual Status set_version_mac(std::int64_t secret_id, std::int64_t version, ByteView row_mac) = 0;
   // Deletes the secret with every version and quarantine entry.
   virtual Status delete_secret(std::int64_t secret_id) = 0;
   // One version (with its envelope when `with_envelope`).
@@ -200,6 +226,15 @@ class Backend {
   // Up to `limit` versions (with envelopes) under `key_id` that are not quarantined.
   virtual Result<std::vector<SecretVersionRow>> versions_under_key(std::uint32_t key_id,
                                                                    std::size_t limit) = 0;
+
+  // ---- scopes (membership rows, SPEC §17) ----
+  // The scope row with the greatest address <= `scope` (the row itself, or its predecessor in the
+  // chain); nullopt only when not even the sentinel "" is there.
+  virtual Result<std::optional<ScopeRow>> scope_at_or_before(std::string_view scope) = 0;
+  // Every scope row, by address.
+  virtual Result<std::vector<ScopeRow>> scopes() = 0;
+  // Inserts or replaces the row for row.scope.
+  virtual Status put_scope(const ScopeRow& row) = 0;
 
   // ---- quarantine ----
   virtual Status quarantine(const QuarantineRow& row) = 0;  // ignored when already there

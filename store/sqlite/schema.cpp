@@ -112,14 +112,29 @@ CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL;
 PRAGMA user_version = 2;
 )sql";
 
-// Migration 3: row authentication of tokens (SPEC §17). row_mac is HMAC-SHA256 under the row-auth
-// key (store/row_auth.hpp) over every other column; NULL only until the engine's one-time
-// migration MACs the rows that predate it (it needs the master key, which SQL does not have).
-// hash_scheme: 1 = SHA-256 of the secret (tokens created before this migration), 2 = the keyed
-// token_secret_hash(). Changing the scheme of a row only makes it fail to verify.
+// Migration 3: row authentication (SPEC §17). Each row_mac is HMAC-SHA256 under the row-auth key
+// (store/row_auth.hpp) over the row's meaning; NULL only until the engine's one-time migration
+// MACs the rows that predate it (it needs the master key, which SQL does not have).
+//  tokens.hash_scheme  1 = SHA-256 of the secret (tokens created before this migration), 2 = the
+//                      keyed token_secret_hash(). Changing the scheme only makes a row fail.
+//  secrets.row_mac     which version is the head; versions.row_mac: tombstone, expiry, metadata
+//  scopes              one row per scope ever written: member count, XOR digest of its members,
+//                      the next scope in the chain and the change counter of its last write;
+//                      the sentinel scope '' starts the chain
+//  meta 'change_counter_mac'  the MAC of the change counter
 constexpr const char* kMigration3 = R"sql(
 ALTER TABLE tokens ADD COLUMN row_mac BLOB;
 ALTER TABLE tokens ADD COLUMN hash_scheme INTEGER NOT NULL DEFAULT 1 CHECK (hash_scheme IN (1, 2));
+ALTER TABLE secrets ADD COLUMN row_mac BLOB;
+ALTER TABLE versions ADD COLUMN row_mac BLOB;
+CREATE TABLE scopes (
+  scope          TEXT PRIMARY KEY,
+  members        INTEGER NOT NULL,
+  digest         BLOB NOT NULL,
+  next           TEXT NOT NULL,
+  change_counter INTEGER NOT NULL,
+  row_mac        BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
 
 PRAGMA user_version = 3;
 )sql";

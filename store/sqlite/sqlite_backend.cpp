@@ -137,7 +137,6 @@ Result<MetaRow> SqliteBackend::read_meta() {
     if (key == "kdf_salt") meta.kdf_salt.assign(st.blob(1).begin(), st.blob(1).end());
     if (key == "kdf_iterations") meta.kdf_iterations = st.int64(1);
     if (key == "created_at") meta.created_at = st.int64(1);
-    if (key == "row_auth") meta.row_auth = st.int64(1);
   }
   return meta;
 }
@@ -147,29 +146,11 @@ Status SqliteBackend::insert_meta(const MetaRow& meta) {
   LOCKBOX_TRY(insert_meta_value(db_, "change_counter", std::int64_t{0}));
   LOCKBOX_TRY(insert_meta_value(db_, "created_at", meta.created_at));
   LOCKBOX_TRY(insert_meta_value(db_, "key_kind", std::string_view(meta.key_kind)));
-  LOCKBOX_TRY(insert_meta_value(db_, "row_auth", meta.row_auth));
   if (meta.key_kind == "passphrase") {
     LOCKBOX_TRY(insert_meta_value(db_, "kdf_salt", meta.kdf_salt));
     LOCKBOX_TRY(insert_meta_value(db_, "kdf_iterations", meta.kdf_iterations));
   }
   return Status::ok();
-}
-
-Status SqliteBackend::set_row_auth(std::int64_t version) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('row_auth', ?)"));
-  st.bind(1, version);
-  return st.run();
-}
-
-Status SqliteBackend::bump_change_counter() {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("UPDATE meta SET value = value + 1 WHERE key = 'change_counter'"));
-  return st->run();
-}
-
-Result<std::int64_t> SqliteBackend::change_counter() {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("SELECT value FROM meta WHERE key = 'change_counter'"));
-  LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
-  return row ? st->int64(0) : 0;
 }
 
 // ---- master keys and keyring ----
@@ -260,6 +241,13 @@ Status SqliteBackend::set_key_state(std::uint32_t key_id, std::string_view state
       "UPDATE keyring SET state = ?, row_rev = row_rev + 1 WHERE key_id = ?"));
   st->bind(1, state).bind(2, std::int64_t{key_id});
   return st->run();
+}
+
+Status SqliteBackend::destroy_key(std::uint32_t key_id) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(
+      "UPDATE keyring SET state = 'destroyed', wrapped = NULL, row_rev = row_rev + 1 WHERE key_id = ?"));
+  st.bind(1, std::int64_t{key_id});
+  return st.run();
 }
 
 Status SqliteBackend::set_key_wrapping(std::uint32_t key_id, std::uint32_t generation, ByteView wrapped) {

@@ -26,6 +26,7 @@ class SqliteBackend final : public Backend {
   [[nodiscard]] int latest_schema_version() const override;
   Status create_schema() override;
   Status migrate() override;
+  Status verify_schema_objects() override;
   Status begin(TxMode mode) override;
   Status commit() override;
   void rollback() override;
@@ -35,9 +36,8 @@ class SqliteBackend final : public Backend {
 
   Result<MetaRow> read_meta() override;
   Status insert_meta(const MetaRow& meta) override;
-  Status set_row_auth(std::int64_t version) override;
-  Status bump_change_counter() override;
-  Result<std::int64_t> change_counter() override;
+  Status set_change_counter(std::int64_t value, ByteView mac) override;
+  Result<CounterRow> change_counter() override;
 
   Result<std::vector<MasterKeyRow>> master_keys() override;
   Status insert_master_key(const MasterKeyRow& row) override;
@@ -49,6 +49,7 @@ class SqliteBackend final : public Backend {
   Status insert_key(const KeyRow& row) override;
   Status set_key_state(std::uint32_t key_id, std::string_view state) override;
   Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation, ByteView wrapped) override;
+  Status destroy_key(std::uint32_t key_id) override;
   Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                    std::int64_t granted) override;
   Status count_encryption(std::uint32_t key_id) override;
@@ -57,7 +58,12 @@ class SqliteBackend final : public Backend {
 
   Result<std::optional<SecretRow>> find_secret(std::string_view scope, std::string_view name) override;
   Result<std::int64_t> insert_secret(const SecretRow& row) override;
-  Status set_head(std::int64_t secret_id, std::int64_t head_version) override;
+  Status set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) override;
+  Status set_secret_mac(std::int64_t secret_id, ByteView row_mac) override;
+  Status set_version_mac(std::int64_t secret_id, std::int64_t version, ByteView row_mac) override;
+  Result<std::optional<ScopeRow>> scope_at_or_before(std::string_view scope) override;
+  Result<std::vector<ScopeRow>> scopes() override;
+  Status put_scope(const ScopeRow& row) override;
   Status delete_secret(std::int64_t secret_id) override;
   Result<std::optional<VersionRow>> version(std::int64_t secret_id, std::int64_t version,
                                             bool with_envelope) override;

@@ -12,9 +12,15 @@ namespace {
 // Columns of a version row, in the order read_version_columns() reads them.
 #define LOCKBOX_VERSION_COLUMNS                                                               \
   "v.version, v.tombstone, v.key_id, v.fingerprint, v.description, v.tags, v.metadata, " \
-  "v.expires_at, v.created_at, v.actor, v.row_rev"
-#define LOCKBOX_SECRET_COLUMNS "s.id, s.scope, s.name, s.uid, s.head_version, s.created_at"
-constexpr int kVersionColumnCount = 11;
+  "v.expires_at, v.created_at, v.actor, v.row_rev, v.row_mac"
+#define LOCKBOX_SECRET_COLUMNS "s.id, s.scope, s.name, s.uid, s.head_version, s.created_at, s.row_mac"
+constexpr int kVersionColumnCount = 12;
+constexpr int kSecretColumnCount = 7;
+
+std::optional<Bytes> optional_blob(const Statement& st, int c) {
+  if (st.is_null(c)) return std::nullopt;
+  return Bytes(st.blob(c).begin(), st.blob(c).end());
+}
 
 // A column that cannot be decoded marks the row damaged instead of failing the whole query, so
 // one bad row never hides the others (SPEC §10).
@@ -35,12 +41,13 @@ VersionRow read_version_columns(const Statement& st, int c) {
   v.created_at = st.int64(c + 8);
   v.actor = st.text(c + 9);
   v.row_rev = st.int64(c + 10);
+  v.row_mac = optional_blob(st, c + 11);
   return v;
 }
 
 SecretRow read_secret_columns(const Statement& st, int c) {
-  return SecretRow{st.int64(c), st.text(c + 1), st.text(c + 2),
-                   Bytes(st.blob(c + 3).begin(), st.blob(c + 3).end()), st.int64(c + 4), st.int64(c + 5)};
+  return SecretRow{st.int64(c),     st.text(c + 1),  st.text(c + 2), Bytes(st.blob(c + 3).begin(), st.blob(c + 3).end()),
+                   st.int64(c + 4), st.int64(c + 5), optional_blob(st, c + 6)};
 }
 
 }  // namespace
@@ -63,9 +70,9 @@ Result<std::int64_t> SqliteBackend::insert_secret(const SecretRow& row) {
   return db_.last_insert_rowid();
 }
 
-Status SqliteBackend::set_head(std::int64_t secret_id, std::int64_t head_version) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("UPDATE secrets SET head_version = ? WHERE id = ?"));
-  st->bind(1, head_version).bind(2, secret_id);
+Status SqliteBackend::set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("UPDATE secrets SET head_version = ?, row_mac = ? WHERE id = ?"));
+  st->bind(1, head_version).bind_blob(2, row_mac).bind(3, secret_id);
   return st->run();
 }
 
@@ -103,8 +110,8 @@ Result<std::optional<SecretVersionRow>> SqliteBackend::secret_version(std::strin
   st->bind(1, version).bind(2, scope).bind(3, name);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
   if (!row) return std::optional<SecretVersionRow>();
-  SecretVersionRow out{read_secret_columns(*st, 0), read_version_columns(*st, 6)};
-  const int env = 6 + kVersionColumnCount;
+  SecretVersionRow out{read_secret_columns(*st, 0), read_version_columns(*st, kSecretColumnCount)};
+  const int env = kSecretColumnCount + kVersionColumnCount;
   if (!st->is_null(env)) out.version.envelope.assign(st->blob(env).begin(), st->blob(env).end());
   return std::optional<SecretVersionRow>(std::move(out));
 }
@@ -138,14 +145,14 @@ Result<std::vector<SecretVersionRow>> SqliteBackend::heads(const std::optional<s
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
     if (!row) return out;
-    out.push_back({read_secret_columns(*st, 0), read_version_columns(*st, 6)});
+    out.push_back({read_secret_columns(*st, 0), read_version_columns(*st, kSecretColumnCount)});
   }
 }
 
 Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
       "INSERT INTO versions(secret_id, version, tombstone, key_id, envelope, fingerprint, description, "
-      "tags, metadata, expires_at, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "tags, metadata, expires_at, created_at, actor, row_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st->bind(1, secret_id).bind(2, v.version).bind(3, std::int64_t{v.tombstone ? 1 : 0});
   if (v.tombstone) {
     st->bind_null(4).bind_null(5).bind_null(6);
@@ -154,6 +161,11 @@ Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v
   }
   st->bind(7, v.description).bind_blob(8, encode_tags(v.tags)).bind_blob(9, encode_metadata(v.metadata))
       .bind_optional(10, v.expires_at).bind(11, v.created_at).bind(12, v.actor);
+  if (v.row_mac) {
+    st->bind_blob(13, *v.row_mac);
+  } else {
+    st->bind_null(13);
+  }
   return st->run();
 }
 
@@ -178,11 +190,11 @@ Result<std::vector<SecretVersionRow>> SqliteBackend::versions_under_key(std::uin
       "WHERE q.secret_id = v.secret_id AND q.version = v.version) LIMIT ?"));
   st->bind(1, std::int64_t{key_id}).bind(2, static_cast<std::int64_t>(limit));
   std::vector<SecretVersionRow> out;
-  const int env = 6 + kVersionColumnCount;
+  const int env = kSecretColumnCount + kVersionColumnCount;
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
     if (!row) return out;
-    SecretVersionRow r{read_secret_columns(*st, 0), read_version_columns(*st, 6)};
+    SecretVersionRow r{read_secret_columns(*st, 0), read_version_columns(*st, kSecretColumnCount)};
     if (!st->is_null(env)) r.version.envelope.assign(st->blob(env).begin(), st->blob(env).end());
     out.push_back(std::move(r));
   }
@@ -205,7 +217,7 @@ Result<std::vector<Backend::QuarantineEntry>> SqliteBackend::quarantined() {
       "LEFT JOIN secrets s ON s.id = q.secret_id ORDER BY s.scope, s.name, q.version"));
   std::vector<QuarantineEntry> out;
   constexpr int kS = 5;
-  constexpr int kV = kS + 6;
+  constexpr int kV = kS + kSecretColumnCount;
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
     if (!row) return out;

@@ -33,7 +33,10 @@
 //   PRF2 = msg('lockbox/v1/scope-member', LP('namespace:production') + LP('API_KEY') + LP(UID2)
 //         + I(1))
 //   DIGEST = xor(PRF1, PRF2)
-//   SCOPE = msg('lockbox/v1/scope-row', LP('namespace:production') + I(2) + DIGEST + I(42))
+//   SCOPE = msg('lockbox/v1/scope-row', LP('namespace:production') + I(2) + DIGEST
+//         + LP('namespace:staging') + I(42))
+//   SENTINEL = msg('lockbox/v1/scope-row', LP('') + I(0) + bytes(32) + LP('') + I(0))
+//   COUNTER = msg('lockbox/v1/change-counter', I(42))
 // clang-format on
 
 #include "store/row_auth.hpp"
@@ -77,7 +80,10 @@ constexpr const char* kHead = "8156d7e673480ca8e4cc66db62c7f8ff95fb2d2ff84e1c563
 constexpr const char* kPrf1 = "78dba8f713c7c36fa471b503d3c2a944d12419e327c7180ebcab0bf5c604da25";
 constexpr const char* kDigest = "e3ec742fe760bebaccecd39770c2bb197f0a0830e70c5d7b67eac3609fd4b812";
 constexpr const char* kScopeRow =
-    "731beb795d77fd3b918d5a5771259fa210f52a02a8160d47a376a92e444a72e6";
+    "f4d66b8535df2c101a6deeb9e731fa0f9b72f737122cae269a895f7cef9e48ad";
+constexpr const char* kSentinelRow =
+    "1234911662022c315df7931ebdb1c445f85b4a5b9853d860a4aaed3deae5ac7d";
+constexpr const char* kCounter = "eb3fc914c4d830f6b996b84db8820c2e8223a3f3016eea5913c6b61b0cb0cedc";
 
 SecureKey row_key() {
   auto key = derive_row_auth_key(key_from_hex(kAuditKey), hex(kStoreId));
@@ -185,7 +191,14 @@ TEST_CASE("golden vector: member PRFs, their XOR digest and the scope row MAC",
   digest ^= p1;
   digest ^= p2;
   CHECK(hex_of(digest.bytes) == kDigest);
-  CHECK(hex_of(scope_row_mac(key, hex(kStoreId), kScope, 2, digest, 42)) == kScopeRow);
+  CHECK(hex_of(scope_row_mac(key, hex(kStoreId), kScope, {2, digest, "namespace:staging", 42})) ==
+        kScopeRow);
+  CHECK(hex_of(scope_row_mac(key, hex(kStoreId), "", {})) == kSentinelRow);
+}
+
+TEST_CASE("golden vector: the change counter MAC", "[store][row_auth]") {
+  CHECK(hex_of(change_counter_mac(row_key(), hex(kStoreId), 42)) == kCounter);
+  CHECK(change_counter_mac(row_key(), hex(kStoreId), 41) != change_counter_mac(row_key(), hex(kStoreId), 42));
 }
 
 TEST_CASE("every token field changes the token row MAC", "[store][row_auth]") {
@@ -255,11 +268,14 @@ TEST_CASE("every head and scope row field changes its MAC", "[store][row_auth]")
 
   ScopeDigest d;
   d.bytes[31] = 1;
-  const Mac scope = scope_row_mac(key, sid, kScope, 2, d, 42);
-  CHECK(scope_row_mac(key, sid, "namespace:other", 2, d, 42) != scope);
-  CHECK(scope_row_mac(key, sid, kScope, 3, d, 42) != scope);
-  CHECK(scope_row_mac(key, sid, kScope, 2, ScopeDigest{}, 42) != scope);
-  CHECK(scope_row_mac(key, sid, kScope, 2, d, 41) != scope);
+  const ScopeRowFields row{2, d, "namespace:q", 42};
+  const Mac scope = scope_row_mac(key, sid, kScope, row);
+  CHECK(scope_row_mac(key, sid, "namespace:other", row) != scope);
+  CHECK(scope_row_mac(key, sid, kScope, {3, d, "namespace:q", 42}) != scope);
+  CHECK(scope_row_mac(key, sid, kScope, {2, ScopeDigest{}, "namespace:q", 42}) != scope);
+  CHECK(scope_row_mac(key, sid, kScope, {2, d, "namespace:r", 42}) != scope);
+  CHECK(scope_row_mac(key, sid, kScope, {2, d, "", 42}) != scope);
+  CHECK(scope_row_mac(key, sid, kScope, {2, d, "namespace:q", 41}) != scope);
 }
 
 TEST_CASE("a member's PRF depends on its scope, name, uid and head version", "[store][row_auth]") {
@@ -313,12 +329,13 @@ TEST_CASE("the same fields under different labels give different MACs", "[store]
   CHECK(head != prf.bytes);
   ScopeDigest d;
   std::set<std::string> all{hex_of(head), hex_of(prf.bytes),
-                            hex_of(scope_row_mac(key, sid, kScope, 0, d, 0)),
+                            hex_of(scope_row_mac(key, sid, kScope, {0, d, "", 0})),
+                            hex_of(change_counter_mac(key, sid, 0)),
                             hex_of(token_secret_hash(key, sid, kScope, "DB_PASSWORD"))};
   TokenRowFields token;
   all.insert(hex_of(token_row_mac(key, sid, token)));
   all.insert(hex_of(version_row_mac(key, sid, "", "", {}, 0, VersionRowFields{})));
-  CHECK(all.size() == 6);
+  CHECK(all.size() == 7);
 }
 
 TEST_CASE("mac_equal compares in full and refuses other sizes", "[store][row_auth]") {

@@ -86,7 +86,7 @@ TEST_CASE("ciphertexts swapped between secrets or versions fail to decrypt", "[s
     REQUIRE(f.store->purge({kProd, "A"}).is_ok());
     REQUIRE(f.store->set(set_request(kProd, "A", "other")).is_ok());
     f.sql("UPDATE versions SET envelope = (SELECT envelope FROM saved) "
-          "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A')");
+          "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A'); DROP TABLE saved");
     CHECK(f.reopen()->reveal({kProd, "A"}).status().code() == StatusCode::kIntegrity);
   }
 }

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "tests/store/sqlite/store_fixture.hpp"
+#include "tests/store/sqlite/legacy_store.hpp"
 
 using namespace lockbox;
 using lockbox::testing::StoreFixture;
@@ -97,26 +97,33 @@ TEST_CASE("migration authenticates only tokens the audit trail created, with the
   const store::NewToken raised = make(*f.store, "raised", "reader");
   const store::NewToken revoked = make(*f.store, "gone", "reader");
   REQUIRE(f.store->revoke_token("gone").is_ok());
-  f.store.reset();
   // Back to the shape of a store that predates row authentication, plus an attacker's edits.
-  f.sql("UPDATE tokens SET row_mac = NULL; DELETE FROM meta WHERE key = 'row_auth'; "
-        "UPDATE tokens SET role = 'admin' WHERE name = 'raised'; "
+  make_legacy(f, {std::string(kept.token.reveal()), std::string(raised.token.reveal()),
+                 std::string(revoked.token.reveal())});
+  f.sql("UPDATE tokens SET role = 'admin' WHERE name = 'raised'; "
         "UPDATE tokens SET revoked_at = NULL WHERE name = 'gone'");
   auto store = f.reopen();
   CHECK(store->authenticate_token(kept.token.reveal()).is_ok());
   CHECK_FALSE(store->authenticate_token(raised.token.reveal()).is_ok());
   CHECK_FALSE(store->authenticate_token(revoked.token.reveal()).is_ok());
   CHECK(f.count("SELECT count(*) FROM audit WHERE action = 'store.migrate'") == 1);
-  CHECK(f.count("SELECT value FROM meta WHERE key = 'row_auth'") == 1);
+  CHECK(f.count("PRAGMA user_version") == 3);
+  CHECK(store->verify_audit(std::nullopt)->first_bad_seq == std::nullopt);
+  // The legacy hash of a blessed token keeps working; a new token gets the keyed hash.
+  CHECK(f.count("SELECT hash_scheme FROM tokens WHERE name = 'kept'") == 1);
 }
 
-TEST_CASE("undoing a completed migration is refused at open", "[store][tokens][integrity]") {
+TEST_CASE("after the migration the old audit key row is gone, so the store cannot look unmigrated",
+          "[store][tokens][integrity]") {
   StoreFixture f;
-  make(*f.store, "ci");
-  f.store.reset();
-  f.sql("DELETE FROM meta WHERE key = 'row_auth'");
-  (void)f.reopen();  // the first migration writes its store.migrate record
-  f.sql("DELETE FROM meta WHERE key = 'row_auth'");
+  const store::NewToken t = make(*f.store, "ci");
+  make_legacy(f, {std::string(t.token.reveal())});
+  (void)f.reopen();  // migrates: the audit key moves to an id above kRowAuthKeyIds
+  CHECK(f.count("SELECT count(*) FROM keyring WHERE purpose = 'audit' AND wrapped IS NOT NULL") == 1);
+  CHECK(f.count("SELECT key_id FROM keyring WHERE purpose = 'audit' AND state = 'active'") > 0xC0000000);
+  // Reviving the destroyed row cannot work: its key material is gone.
+  f.sql("UPDATE keyring SET state = 'retired' WHERE purpose = 'audit' AND state = 'active'; "
+        "UPDATE keyring SET state = 'active' WHERE purpose = 'audit' AND state = 'destroyed'");
   auto again = f.try_open(7);
   REQUIRE_FALSE(again.is_ok());
   CHECK(again.status().code() == StatusCode::kIntegrity);

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <regex>
 
-#include "tests/store/sqlite/store_fixture.hpp"
+#include "tests/store/sqlite/legacy_store.hpp"
 
 using namespace lockbox;
 using lockbox::testing::StoreFixture;
@@ -118,7 +118,7 @@ TEST_CASE("token names follow the name rule", "[store][tokens]") {
 
 TEST_CASE("a store of schema 1 gains the tokens table when opened", "[store][tokens]") {
   StoreFixture f;
-  f.store.reset();
+  make_legacy(f);
   f.sql("DROP TABLE tokens; PRAGMA user_version = 1;");
   auto store = f.reopen();
   CHECK(f.count("PRAGMA user_version") == 3);
