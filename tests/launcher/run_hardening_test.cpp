@@ -131,3 +131,16 @@ TEST_CASE("run refuses the runtime-hook twins of the refused names", "[run][exit
   CHECK(r.err.find(kStoreCanary) == std::string::npos);
   CHECK_FALSE(fs::exists(marker));
 }
+
+TEST_CASE("secrets import and run --env-file name a NUL byte in a value as such (item 8)",
+          "[run][import]") {
+  RunBox box;
+  write_file(box.path("nul.env"), std::string("A=1\nB=sec\0ret\n", 14));
+  const ProcessResult import = box.run({"secrets", "import", box.path("nul.env").string()});
+  CHECK(import.exit_code == 2);
+  CHECK(import.err.find("nul.env:2: value contains a NUL byte") != std::string::npos);
+  CHECK(import.err.find("not valid UTF-8") == std::string::npos);
+  const ProcessResult run = box.launch({"--env-file", box.path("nul.env").string()}, {"exit", "0"});
+  CHECK(run.exit_code == 125);
+  CHECK(run.err.find("value contains a NUL byte") != std::string::npos);
+}
