@@ -31,10 +31,11 @@ struct RunFlags {
   std::string function_positional;
   std::optional<std::string> ns, function, group, apikey;
   std::vector<std::string> env_files;
-  bool pristine = false, redact = false, dry_run = false;
+  bool pristine = false, redact = false, dry_run = false, keep_env = false;
   // Durations are optional: absent means "not given"; an empty string given is malformed.
   std::optional<std::string> timeout, kill_grace, watch;
-  std::string deliver = "env", user, payload;
+  std::optional<std::string> user;  // given, even empty (refused then, never "no switch")
+  std::string deliver = "env", payload;
   std::string server, token_file;  // remote mode (SPEC §8)
 };
 
@@ -54,7 +55,8 @@ void add_launch_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_flag("--watch{10s}", f.watch, "Restart the child when its secrets change (--watch=DUR)");
   cmd.add_flag("--redact", f.redact, "Replace injected values in the child's stdout/stderr");
   cmd.add_flag("--dry-run", f.dry_run, "Show names, origins and versions; run nothing");
-  cmd.add_option("--user", f.user, "Run the child as USER (lockbox must be root)");
+  cmd.add_option("--user", f.user, "Run the child as USER (lockbox must be root), from --pristine's set");
+  cmd.add_flag("--keep-env", f.keep_env, "With --user: pass the host environment on as without --user");
   cmd.add_option("--server", f.server, "Resolve through the REST API at URL (remote mode: no local store)");
   cmd.add_option("--token-file", f.token_file, "File holding the API token for --server");
 }
@@ -78,7 +80,7 @@ Result<launcher::LaunchOptions> launch_options(const RunFlags& f, bool json) {
   o.redact = f.redact;
   o.dry_run = f.dry_run;
   o.json = json;
-  if (!f.user.empty()) o.user = f.user;
+  o.user = f.user;
   return o;
 }
 
@@ -109,6 +111,8 @@ int launch(const GlobalOptions& globals, const RunFlags& f, launcher::RunRequest
     write_stderr(fmt::format("lockbox: {}\n", s.message()));
     return 125;
   };
+  // Until the spawn, INT/TERM/HUP end lockbox with 125, whatever it waits for (SPEC §18).
+  launcher::end_run_on_signal();
   auto ctx = Context::create(globals);
   if (!ctx.is_ok()) return fail(ctx.status());
   auto options = launch_options(f, globals.json);
@@ -120,7 +124,9 @@ int launch(const GlobalOptions& globals, const RunFlags& f, launcher::RunRequest
   request.group = f.group;
   request.apikey = f.apikey;
   request.env_files = f.env_files;
-  request.pristine = f.pristine;
+  if (f.keep_env && !f.user) return fail(bad_input("--keep-env goes with --user"));
+  // A lower-privileged child does not get the invoker's credentials (SPEC §18).
+  request.pristine = f.pristine || (f.user && !f.keep_env);
   if (request.function_form || request.job) {
     request.extra_args = trailing;
   } else {

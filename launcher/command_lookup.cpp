@@ -17,10 +17,11 @@ CommandLookup::Outcome probe(const std::filesystem::path& candidate) {
 
 }  // namespace
 
-CommandLookup find_command(std::string_view command, std::string_view path_env) {
+CommandLookup find_command(std::string_view command, std::string_view path_env,
+                           const std::filesystem::path& workdir) {
   if (command.empty()) return {};
   if (command.find('/') != std::string_view::npos) {
-    const std::filesystem::path p(command);
+    const std::filesystem::path p = workdir / std::filesystem::path(command);  // absolute stays
     return {probe(p), p};
   }
   CommandLookup best;
@@ -29,7 +30,7 @@ CommandLookup find_command(std::string_view command, std::string_view path_env) 
     std::size_t end = path_env.find(':', start);
     if (end == std::string_view::npos) end = path_env.size();
     const std::string_view dir = path_env.substr(start, end - start);
-    const std::filesystem::path candidate = std::filesystem::path(dir.empty() ? "." : dir) / command;
+    const std::filesystem::path candidate = workdir / std::filesystem::path(dir.empty() ? "." : dir) / command;
     const auto outcome = probe(candidate);
     if (outcome == CommandLookup::Outcome::kFound) return {outcome, candidate};
     if (outcome == CommandLookup::Outcome::kNotExecutable && best.outcome == CommandLookup::Outcome::kNotFound) {

@@ -21,6 +21,9 @@ struct CommandLookup {
 // directory of `path_env` (":"-separated, empty entries mean ".") is searched for a regular file
 // with execute permission. A matching file without it (or a directory) is kNotExecutable unless
 // an executable one appears later in PATH (as execvp and bash do).
-CommandLookup find_command(std::string_view command, std::string_view path_env);
+// `workdir`, when not empty, is the directory the child will run in: relative names (the command
+// itself, relative PATH entries) are taken against it, as the exec after the chdir will.
+CommandLookup find_command(std::string_view command, std::string_view path_env,
+                           const std::filesystem::path& workdir = {});
 
 }  // namespace lockbox::launcher

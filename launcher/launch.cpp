@@ -5,6 +5,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "core/log.hpp"
 #include "launcher/child_env.hpp"
 #include "launcher/command_lookup.hpp"
@@ -24,6 +26,8 @@ int fail(const Status& status) {
 }
 
 Result<UserSwitch> lookup_user(const std::string& name) {
+  // An empty name must never fall through to "no switch" (the child would run as root).
+  if (name.empty()) return bad_input("--user: the user name is empty");
   if (::geteuid() != 0) return bad_input("--user needs lockbox to run as root");
   std::vector<char> buf(16384);
   passwd pw{};
@@ -41,6 +45,12 @@ Result<UserSwitch> lookup_user(const std::string& name) {
   return user;
 }
 
+Result<std::optional<UserSwitch>> user_switch(const LaunchOptions& options) {
+  if (!options.user) return std::optional<UserSwitch>();
+  LOCKBOX_ASSIGN_OR_RETURN(UserSwitch user, lookup_user(*options.user));
+  return std::optional<UserSwitch>(std::move(user));
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
@@ -55,15 +65,12 @@ struct Session {
   SecretSource& source;
   SignalGate& signals;
   std::optional<UserSwitch> user;
+  int spawns = 0;  // children started so far (a job's attempts, --watch restarts)
 };
 
-Status fill_environment(const Session& s, const LaunchPlan& plan, ChildEnvironment& env,
-                        std::unique_ptr<DeliveryDir>& dir) {
-  if (s.options.delivery == Delivery::kEnv) {
-    for (const auto& v : plan.resolution.variables) env.set(v.env, v.value.clone());
-    return Status::ok();
-  }
-  if (s.user) return bad_input("--deliver file cannot be combined with --user");
+// --deliver file: the secrets go to a fresh tmpfs directory named by FLUXBASE_SECRETS_DIR.
+Status deliver_files(const Session& s, const LaunchPlan& plan, ChildEnvironment& env,
+                     std::unique_ptr<DeliveryDir>& dir) {
   const std::size_t prefix = s.deps.policy->inject.prefix.size();
   std::vector<std::pair<std::string, SecretValue>> files;
   for (const auto& v : plan.resolution.variables) files.emplace_back(v.env.substr(prefix), v.value.clone());
@@ -72,14 +79,13 @@ Status fill_environment(const Session& s, const LaunchPlan& plan, ChildEnvironme
   return Status::ok();
 }
 
-// One spawn: environment, delivery, command lookup, audit, supervise, audit. Returns the exit code.
-int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const std::string& note,
-            const std::function<bool()>& watch_changed, ChildOutcome& outcome) {
-  outcome = {};
-  ChildEnvironment env = ChildEnvironment::from_host(host_environment(), plan.resolution.consumed_host,
-                                                     s.request.pristine);
-  std::unique_ptr<DeliveryDir> dir;
-  if (Status st = fill_environment(s, plan, env, dir); !st.is_ok()) return fail(st);
+// The child's environment (without a file delivery) and its working directory.
+Status prepare_environment(const Session& s, const LaunchPlan& plan, ChildEnvironment& env) {
+  if (s.options.delivery == Delivery::kEnv) {
+    for (const auto& v : plan.resolution.variables) env.set(v.env, v.value.clone());
+  } else if (s.user) {
+    return bad_input("--deliver file cannot be combined with --user");
+  }
   if (s.user) {
     // The identity variables follow the user, as `sudo -u` / `su -` set them; the invoker's
     // runtime directory is not the child's.
@@ -89,27 +95,35 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
     env.set("SHELL", SecretValue(s.user->shell));
     env.erase("XDG_RUNTIME_DIR");
   }
-  const SecretValue* path = env.find("PATH");
-  const CommandLookup found = find_command(plan.argv.front(), path ? path->reveal() : kDefaultPath);
-  if (found.outcome == CommandLookup::Outcome::kNotFound) {
-    log::error("command not found: {}", plan.argv.front());
-    return 127;
+  if (!plan.workdir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(plan.workdir, ec)) {
+      return bad_input(fmt::format("workdir {} is not a directory", plan.workdir.string()));
+    }
+    if (env.find("PWD") != nullptr) env.set("PWD", SecretValue(plan.workdir.string()));
   }
-  if (found.outcome == CommandLookup::Outcome::kNotExecutable) {
-    log::error("command is not executable: {}", found.path.string());
-    return 126;
-  }
-  if (Status st = env.check_exec_limits(plan.argv); !st.is_ok()) return fail(st);
-  // Fail closed: no record, no launch. Names and versions only.
-  const std::string detail = fmt::format("command={} injected={} overrides={}{}", plan.argv.front(),
-                                         injected_summary(plan), join(plan.resolution.overrides), note);
-  if (Status st = s.source.audit({action, plan.audit_target, "started", detail}); !st.is_ok()) {
-    return fail(st.with_context("cannot write the launch audit record"));
-  }
-  timing::mark("audit");
+  return Status::ok();
+}
+
+// The last step before the spawn: INT/TERM/HUP stop being fatal and are kept for the child. One
+// that came in meanwhile ends lockbox: 125 before the first launch (nothing was started), 128+N
+// before a later job attempt or --watch restart. 0 when the launch goes ahead.
+int stop_before_spawn(const Session& s) {
+  if (Status st = s.signals.arm(); !st.is_ok()) return fail(st);
+  const int sig = s.signals.pending_stop();
+  if (sig == 0) return 0;
+  if (s.spawns > 0) return 128 + sig;
+  log::notice("stopped by {} before the launch; nothing was started",
+              sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+  return kLaunchFailed;
+}
+
+ChildSpec child_spec(const Session& s, const LaunchPlan& plan, const CommandLookup& found,
+                     ChildEnvironment& env, const std::function<bool()>& watch_changed) {
   ChildSpec spec;
   spec.executable = found.path;
   spec.argv = plan.argv;
+  spec.workdir = plan.workdir;
   spec.env = &env;
   spec.stdin_payload = s.options.payload;
   spec.redact = s.options.redact;
@@ -125,10 +139,50 @@ int attempt(const Session& s, LaunchPlan& plan, const std::string& action, const
     timing::mark("spawn");
     env.clear();
   };
+  return spec;
+}
+
+// One spawn: environment, command lookup, audit, delivery, supervise, audit. Returns the exit code.
+int attempt(Session& s, LaunchPlan& plan, const std::string& action, const std::string& note,
+            const std::function<bool()>& watch_changed, ChildOutcome& outcome) {
+  outcome = {};
+  ChildEnvironment env = ChildEnvironment::from_host(host_environment(), plan.resolution.consumed_host,
+                                                     s.request.pristine);
+  if (Status st = prepare_environment(s, plan, env); !st.is_ok()) return fail(st);
+  const SecretValue* path = env.find("PATH");
+  const CommandLookup found =
+      find_command(plan.argv.front(), path ? path->reveal() : kDefaultPath, plan.workdir);
+  if (found.outcome == CommandLookup::Outcome::kNotFound) {
+    log::error("command not found: {}", plan.argv.front());
+    return 127;
+  }
+  if (found.outcome == CommandLookup::Outcome::kNotExecutable) {
+    log::error("command is not executable: {}", found.path.string());
+    return 126;
+  }
+  if (Status st = env.check_exec_limits(plan.argv); !st.is_ok()) return fail(st);
+  // Fail closed: no record, no launch. Names and versions only. (A busy store may keep lockbox
+  // here: INT/TERM/HUP still end it, with nothing launched and no tmpfs directory left behind.)
+  const std::string detail = fmt::format("command={} injected={} overrides={}{}", plan.argv.front(),
+                                         injected_summary(plan), join(plan.resolution.overrides), note);
+  if (Status st = s.source.audit({action, plan.audit_target, "started", detail}); !st.is_ok()) {
+    return fail(st.with_context("cannot write the launch audit record"));
+  }
+  timing::mark("audit");
+  if (const int stop = stop_before_spawn(s); stop != 0) {
+    outcome.terminating_signal = s.signals.pending_stop();  // no further attempt or restart
+    return stop;
+  }
+  std::unique_ptr<DeliveryDir> dir;
+  if (s.options.delivery == Delivery::kFile) {
+    if (Status st = deliver_files(s, plan, env, dir); !st.is_ok()) return fail(st);
+  }
+  ChildSpec spec = child_spec(s, plan, found, env, watch_changed);
   auto supervised = supervise(spec, s.signals);
   env.clear();
   if (!supervised.is_ok()) return fail(supervised.status());
   outcome = supervised.value();
+  if (outcome.spawned) ++s.spawns;
   timing::mark("child");
   const std::string result = outcome.timed_out ? "timeout" : fmt::format("exit {}", outcome.exit_code);
   if (Status st = s.source.audit({action, plan.audit_target, result, detail}); !st.is_ok()) {
@@ -145,6 +199,21 @@ Result<LaunchPlan> make_plan(const Session& s) {
   LOCKBOX_TRY(s.source.resolve(plan, s.request, *s.deps.policy, host, s.deps.clock->now(),
                                !s.options.dry_run));
   return plan;
+}
+
+// Waits `delay_ms` between job attempts. A terminating signal ends the wait (its number is
+// returned); TSTP/TTIN/TTOU stop lockbox (there is no child to pass them to); others are dropped.
+int backoff(SignalGate& signals, std::int64_t delay_ms) {
+  using Clock = std::chrono::steady_clock;
+  const auto until = Clock::now() + std::chrono::milliseconds(delay_ms);
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    if (left <= 0) return 0;
+    const auto sig = signals.wait(left);
+    if (!sig) return 0;
+    if (is_terminating(sig->signal)) return sig->signal;
+    if (is_job_stop(sig->signal)) stop_self(sig->signal);
+  }
 }
 
 Result<std::unique_ptr<SecretSource>> open_source(const LaunchDeps& deps) {
@@ -165,15 +234,11 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
   auto signals = SignalGate::open();
   if (!signals.is_ok()) return fail(signals.status());
   sweep_stale_delivery_dirs();
-  std::optional<UserSwitch> user;
-  if (options.user) {
-    auto u = lookup_user(*options.user);
-    if (!u.is_ok()) return fail(u.status());
-    user = std::move(u).value();
-  }
+  auto user = user_switch(options);
+  if (!user.is_ok()) return fail(user.status());
   auto source = open_source(deps);
   if (!source.is_ok()) return fail(source.status());
-  Session s{request, options, deps, *source.value(), *signals.value(), user};
+  Session s{request, options, deps, *source.value(), *signals.value(), *user};
   auto plan = make_plan(s);
   if (!plan.is_ok()) return fail(plan.status());
   if (options.dry_run) {
@@ -212,9 +277,11 @@ int run_job(const RunRequest& request, const LaunchOptions& options, const Launc
   auto signals = SignalGate::open();
   if (!signals.is_ok()) return fail(signals.status());
   sweep_stale_delivery_dirs();
+  auto user = user_switch(options);  // --user applies to every attempt
+  if (!user.is_ok()) return fail(user.status());
   auto source = open_source(deps);
   if (!source.is_ok()) return fail(source.status());
-  Session s{request, options, deps, *source.value(), *signals.value(), std::nullopt};
+  Session s{request, options, deps, *source.value(), *signals.value(), *user};
   auto first = plan_context(request, *deps.policy);
   if (!first.is_ok()) return fail(first.status());
   const int attempts = 1 + (first->function != nullptr ? first->function->retries : 0);
@@ -233,9 +300,9 @@ int run_job(const RunRequest& request, const LaunchOptions& options, const Launc
     (void)random.fill({reinterpret_cast<std::uint8_t*>(&bits), sizeof bits});
     const std::int64_t delay = backoff_ms(i, bits);
     log::notice("job {}: retrying in {:.1f}s", name, static_cast<double>(delay) / 1000);
-    if (auto sig = s.signals.wait(delay); sig && is_terminating(sig->signal)) {
-      log::notice("job {}: stopped by signal {} during the backoff", name, sig->signal);
-      return 128 + sig->signal;
+    if (const int sig = backoff(s.signals, delay); sig != 0) {
+      log::notice("job {}: stopped by signal {} during the backoff", name, sig);
+      return 128 + sig;
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,8 +39,14 @@ Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std
 }  // namespace
 
 Result<SecretValue> read_secret_file(const std::string& path, std::string_view what, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO is refused at once instead of waiting for a writer (SPEC §18).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return bad_input(fmt::format("cannot read {} {}", what, path));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return bad_input(fmt::format("{} {} is not a regular file", what, path));
+  }
   SecretValue content;
   char buf[16384];
   ssize_t n = 0;
@@ -64,6 +71,7 @@ Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Polic
                                    *request.ns, fn->name, *fn->ns));
     }
     plan.argv = fn->command;
+    plan.workdir = fn->workdir;
     plan.argv.insert(plan.argv.end(), request.extra_args.begin(), request.extra_args.end());
   } else {
     plan.argv = request.command;

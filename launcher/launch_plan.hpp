@@ -4,6 +4,7 @@
 // and only those. Building a plan spawns nothing and writes nothing.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +38,9 @@ struct LaunchPlan {
   resolver::LaunchContext context;
   const policies::FunctionPolicy* function = nullptr;  // from the policy, when there is one
   std::vector<std::string> argv;                       // argv[0] is the command as given
+  // Where the child runs: the policy entry's workdir when its command is used (run FUNCTION, job
+  // run); empty (the invoker's directory) for run -- CMD.
+  std::filesystem::path workdir;
   std::optional<std::int64_t> timeout_ms;
   resolver::Resolution resolution;                     // store values decrypted
   std::string audit_target;                            // "function:NS/FN" or "namespace:NS"
@@ -68,8 +72,9 @@ Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies:
                     bool decrypt = true);
 
 // Reads a whole file straight into a wiping buffer (no stream buffers holding copies of values):
-// env files, the remote token file. kBadInput "cannot read WHAT PATH", or "... is too large" past
-// max_bytes.
+// env files, the remote token file. kBadInput "cannot read WHAT PATH", "WHAT PATH is not a
+// regular file" (a FIFO, device or directory: refused unread, so it cannot hang), or "... is too
+// large" past max_bytes.
 Result<SecretValue> read_secret_file(const std::string& path, std::string_view what,
                                      std::size_t max_bytes = std::size_t{64} << 20);
 

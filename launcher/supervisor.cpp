@@ -39,6 +39,7 @@ struct ExecInit {
   pid_t parent;
   std::array<int, 3> stdio{-1, -1, -1};  // replacements for fds 0, 1, 2
   const UserSwitch* user;
+  const char* workdir;  // nullptr: stay in lockbox's directory
 
   template <typename Launcher>
   bp::error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*& cmd) {
@@ -66,6 +67,8 @@ struct ExecInit {
         return fail();
       }
     }
+    // After the credential change, so the directory is entered with the child's rights.
+    if (workdir != nullptr && ::chdir(workdir) != 0) return fail();
     // After any credential change (which clears it): SIGTERM when lockbox dies, even by SIGKILL.
     if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return fail();
     if (::getppid() != parent) ::_exit(128 + SIGTERM);  // lockbox already died
@@ -182,8 +185,9 @@ Status Supervision::spawn() {
   std::vector<const char*> argv;
   for (const auto& a : spec_.argv) argv.push_back(a.c_str());
   argv.push_back(nullptr);
+  const std::string workdir = spec_.workdir.string();
   ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read, out.write, err.write},
-                spec_.user ? &*spec_.user : nullptr};
+                spec_.user ? &*spec_.user : nullptr, workdir.empty() ? nullptr : workdir.c_str()};
   // vfork: the parent is suspended until the child has exec'd, and no page table is copied (a
   // fork copies ~10 MB of mappings here). Safe because the child only runs async-signal-safe
   // setup, allocates nothing, leaves with _exit on failure (on_exec_error), and Asio has no
@@ -276,6 +280,9 @@ void Supervision::watch_signals() {
       // passed on once.
       const bool child_has_it = sig->from_terminal && !(sig->signal == SIGHUP && session_leader_);
       if (!child_has_it) send_signal(pidfd_, sig->signal);
+      // Job control (TSTP TTIN TTOU): the child has it now; lockbox then stops as well, so the
+      // shell sees the whole job stopped. SIGCONT resumes lockbox and is passed on above.
+      if (is_job_stop(sig->signal)) stop_self(sig->signal);
     }
     watch_signals();
   });

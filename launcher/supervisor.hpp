@@ -33,6 +33,7 @@ struct UserSwitch {
 struct ChildSpec {
   std::filesystem::path executable;   // found by find_command()
   std::vector<std::string> argv;      // argv[0] is the command as given
+  std::filesystem::path workdir;      // chdir here before exec; empty: stay
   ChildEnvironment* env = nullptr;    // REQUIRED; its envp is used for the spawn
   std::optional<std::string> stdin_payload;   // written to a pipe on the child's stdin
   bool redact = false;                        // stdout/stderr through pipes and redactors
@@ -53,7 +54,7 @@ struct ChildOutcome {
   bool spawned = false;        // false: exec failed (126/127), nothing ran
   bool timed_out = false;
   bool restart = false;        // the watch poll asked for a restart
-  int terminating_signal = 0;  // an INT/TERM/HUP/QUIT that was forwarded (or reached it via tty)
+  int terminating_signal = 0;  // an is_terminating() signal that was forwarded (or came via tty)
 };
 
 // Spawns and waits. kRuntime only for lockbox's own failures (pipes, fork); exec failures are an

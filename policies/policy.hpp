@@ -45,7 +45,10 @@ struct NamespacePolicy {
 struct FunctionPolicy {
   std::string name;
   std::optional<std::string> ns;         // `namespace:`; launches default to "default"
-  std::vector<std::string> command;      // relative paths already resolved against the file's dir
+  std::vector<std::string> command;      // exactly as written: never rewritten (SPEC §9)
+  // Where the policy's command runs: `workdir` resolved against the policy file's directory, or
+  // that directory itself; empty for the built-in policy (the invoker's directory).
+  std::filesystem::path workdir;
   std::optional<std::int64_t> timeout_ms;
   std::optional<std::vector<std::string>> secrets;  // glob allow-list; nullopt = everything
   std::vector<std::string> require;

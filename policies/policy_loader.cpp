@@ -1,6 +1,7 @@
 #include "policies/policy_loader.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -111,6 +112,11 @@ Status read_command(const YamlReader& r, const Field& f, FunctionPolicy& out) {
   return Status::ok();
 }
 
+Status read_workdir(const YamlReader& r, const Field& f, FunctionPolicy& out) {
+  LOCKBOX_ASSIGN_OR_RETURN(out.workdir, internal::read_workdir(r, f));
+  return Status::ok();
+}
+
 Status read_secrets(const YamlReader& r, const Field& f, FunctionPolicy& out) {
   LOCKBOX_ASSIGN_OR_RETURN(out.secrets, internal::read_secret_globs(r, f));
   return Status::ok();
@@ -128,16 +134,18 @@ Status read_retries(const YamlReader& r, const Field& f, FunctionPolicy& out) {
 }
 
 // A job is a function plus `retries`.
-const std::array<KeyRule<FunctionPolicy>, 5> kFunctionRules = {{
+const std::array<KeyRule<FunctionPolicy>, 6> kFunctionRules = {{
     {"namespace", read_function_namespace},
     {"command", read_command},
+    {"workdir", read_workdir},
     {"timeout", duration_into<&FunctionPolicy::timeout_ms>},
     {"secrets", read_secrets},
     {"require", read_require},
 }};
-const std::array<KeyRule<FunctionPolicy>, 6> kJobRules = {{
+const std::array<KeyRule<FunctionPolicy>, 7> kJobRules = {{
     {"namespace", read_function_namespace},
     {"command", read_command},
+    {"workdir", read_workdir},
     {"timeout", duration_into<&FunctionPolicy::timeout_ms>},
     {"secrets", read_secrets},
     {"require", read_require},
@@ -176,13 +184,20 @@ Status read_named(const YamlReader& r, const Field& f, std::string_view what,
   });
 }
 
-Status finish_function(const YamlReader&, const Field& entry, FunctionPolicy& fn) {
+// Without `workdir`, the policy's command runs in the policy file's directory.
+void default_workdir(const YamlReader& r, FunctionPolicy& fn) {
+  if (fn.workdir.empty()) fn.workdir = r.base_dir();
+}
+
+Status finish_function(const YamlReader& r, const Field& entry, FunctionPolicy& fn) {
   fn.name = entry.name;
+  default_workdir(r, fn);
   return Status::ok();
 }
 
 Status finish_job(const YamlReader& r, const Field& entry, FunctionPolicy& job) {
   job.name = entry.name;
+  default_workdir(r, job);
   if (job.command.empty()) {
     return r.error_at(entry.key_mark, "job " + in_quotes(entry.name) + " has no 'command'");
   }
@@ -253,8 +268,14 @@ Result<std::string> read_policy_text(const std::filesystem::path& path) {
   const auto fail = [&](const std::string& reason) {
     return bad_input("cannot read policy file " + path.string() + ": " + reason);
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below, unread.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return fail(errno_text(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return bad_input("policy file " + path.string() + " is not a regular file");
+  }
   std::string text;
   char buffer[65536];
   for (;;) {

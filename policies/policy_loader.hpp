@@ -11,8 +11,8 @@
 //   limits: {max_value_bytes}                      1 .. 16 MiB
 //   rotation: {data_key_max_age, secret_max_age, notify_before}   durations (SPEC §1)
 //   namespaces: {NAME: {env_override: allow|warn|deny, resolution: [...]}}
-//   functions: {NAME: {namespace, command, timeout, secrets, require}}
-//   jobs: {NAME: {namespace, command, timeout, secrets, require, retries}}   retries 0 .. 100
+//   functions: {NAME: {namespace, command, workdir, timeout, secrets, require}}
+//   jobs: {NAME: {namespace, command, workdir, timeout, secrets, require, retries}}   retries 0 .. 100
 //   roles: {NAME: {read, write, delete, reveal, resolve}}   lists of scope patterns
 //                                                            (scope_pattern.hpp); `admin` is
 //                                                            built in and cannot be redefined
@@ -22,13 +22,11 @@
 // use "default"). A function's `command` is optional (for `run --function F -- CMD`); a job's is
 // required. When present it is a non-empty list of strings, the first non-empty, none holding NUL.
 //
-// Command paths: each `command` element that contains a '/', is not absolute and does not start
-// with '-' is taken as a path relative to the policy file's directory: it becomes
-// (base_dir / element).lexically_normal() (no symlink is resolved, nothing is checked on disk).
-// Other elements stay as written: a bare program name (`python3`) is looked up in PATH at launch,
-// and options (`--out=a/b`) are passed through. NOTE: any other argument with a '/' (a URL such as
-// `http://host/x`) is rewritten too; write such arguments with a leading option name or keep them
-// out of `command`.
+// Commands and workdir (SPEC §9): every `command` element reaches exec exactly as written (a
+// shell script full of '/' included); nothing is rewritten. A function or job runs its policy
+// command in `workdir`: (base_dir / workdir).lexically_normal() (absolute stays absolute; no
+// symlink is resolved, nothing is checked on disk), and without `workdir` in base_dir itself, so
+// `command: [python3, functions/x.py]` finds the script beside the policy file.
 //
 // Errors are kBadInput with one line, "FILE:LINE:COLUMN: message", 1-based, at the offending key
 // (unknown key, duplicate key, bad name, refused role) or value (wrong type, bad duration, bad
@@ -48,14 +46,17 @@ namespace lockbox::policies {
 // Largest policy file load_policy_file() reads; a larger one is refused before parsing.
 inline constexpr std::size_t kMaxPolicyFileBytes = 4 * 1024 * 1024;
 
-// Reads and parses the file at `path`. Relative command paths resolve against the directory of
+// Reads and parses the file at `path`. Workdirs resolve against the directory of
 // std::filesystem::absolute(path); errors name `path` as given. Policy::source is `path`.
 // Errors: as parse_policy(), plus kBadInput "cannot read policy file FILE: reason" when it cannot
-// be opened or read (missing, a directory, no permission, larger than kMaxPolicyFileBytes).
+// be opened or read (missing, no permission, larger than kMaxPolicyFileBytes), and
+// "policy file FILE is not a regular file" for a FIFO, a device or a directory (never read, so a
+// FIFO cannot hang lockbox).
 Result<Policy> load_policy_file(const std::filesystem::path& path);
 
-// Parses policy text. `source` names it in errors and becomes Policy::source; relative command
-// paths resolve against `base_dir` (pass an absolute directory to get absolute paths).
+// Parses policy text. `source` names it in errors and becomes Policy::source; workdirs resolve
+// against `base_dir` (pass an absolute directory to get absolute paths), and a function or job
+// without `workdir` gets base_dir itself.
 Result<Policy> parse_policy(std::string_view yaml, const std::string& source,
                             const std::filesystem::path& base_dir);
 

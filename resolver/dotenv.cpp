@@ -321,6 +321,9 @@ Result<std::vector<DotenvEntry>> parse_dotenv(std::string_view content, std::str
       return entry_error(source, line, "invalid secret name");
     }
     SecretValue value = finish_value(s.substr(m->value_begin, m->value_end - m->value_begin));
+    if (value.reveal().find('\0') != std::string_view::npos) {
+      return entry_error(source, line, "value contains a NUL byte");
+    }
     if (!is_valid_value_text(value.reveal())) {
       return entry_error(source, line, "value is not valid UTF-8 text");
     }

@@ -71,7 +71,8 @@ struct DotenvEntry {
 // Errors (kBadInput, the first in file order; messages hold neither the key, since a value may have
 // been pasted there, nor any value):
 //   "<source>:<line>: invalid secret name"          key not [A-Za-z0-9_-]{1,256}
-//   "<source>:<line>: value is not valid UTF-8 text" value holds a NUL byte or invalid UTF-8
+//   "<source>:<line>: value contains a NUL byte"     value holds a NUL byte
+//   "<source>:<line>: value is not valid UTF-8 text" value holds invalid UTF-8
 // Every temporary copy of value bytes is wiped before it is freed; `content` is the caller's to
 // wipe. Time and memory are linear in content.size(). Thread-safety: a pure function.
 Result<std::vector<DotenvEntry>> parse_dotenv(std::string_view content, std::string_view source);

@@ -25,6 +25,11 @@ constexpr auto kRefusedExact = std::to_array<std::string_view>({
     "FTP_PROXY",     "ALL_PROXY",   "NO_PROXY",
     "http_proxy",    "https_proxy", "ftp_proxy",
     "all_proxy",     "no_proxy",
+    // Their twins (issue 13): option, library-path and startup-file variables of other runtimes,
+    // TLS key logging and provider loading, and shell or git hooks that run a command.
+    "JDK_JAVA_OPTIONS", "PERLLIB",        "SSLKEYLOGFILE",  "OPENSSL_CONF",   "OPENSSL_MODULES",
+    "PYTHONWARNINGS",   "PROMPT_COMMAND", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "LUA_PATH",
+    "LUA_INIT",         "GEM_PATH",       "R_PROFILE",
 });
 
 // SPEC §3 `X_*` entries: every name that starts with one of these is refused (the prefix alone

@@ -50,13 +50,6 @@ bool is_valid_secret_glob(std::string_view glob) {
                      [](char c) { return is_name_char(c) || c == '*' || c == '?'; });
 }
 
-std::string resolve_command_element(const std::filesystem::path& base_dir, const std::string& arg) {
-  // A bare name is for the PATH lookup at launch, an option is passed through; anything else
-  // with a '/' names a file next to the policy, wherever lockbox is started from.
-  if (arg.find('/') == std::string::npos || arg.front() == '/' || arg.front() == '-') return arg;
-  return (base_dir / arg).lexically_normal().string();
-}
-
 Status check_name(const YamlReader& r, const YAML::Mark& mark, const std::string& name,
                   std::string_view what) {
   if (is_valid_name(name)) return Status::ok();
@@ -109,10 +102,19 @@ Result<std::vector<std::string>> read_command(const YamlReader& r, const Field& 
   for (const Field& item : items) {
     LOCKBOX_ASSIGN_OR_RETURN(std::string arg, r.string(item));
     if (arg.find('\0') != std::string::npos) return r.error_at(item, "NUL byte in 'command'");
-    command.push_back(resolve_command_element(r.base_dir(), arg));
+    command.push_back(std::move(arg));  // exactly as written (SPEC §9): never rewritten
   }
   if (command.front().empty()) return r.error_at(items.front(), "empty program name in 'command'");
   return command;
+}
+
+Result<std::filesystem::path> read_workdir(const YamlReader& r, const Field& f) {
+  LOCKBOX_ASSIGN_OR_RETURN(std::string text, r.string(f));
+  if (text.empty()) return r.error_at(f, "empty 'workdir'");
+  if (text.find('\0') != std::string::npos) return r.error_at(f, "NUL byte in 'workdir'");
+  std::filesystem::path dir = (r.base_dir() / text).lexically_normal();
+  if (!dir.has_filename() && dir != dir.root_path()) dir = dir.parent_path();  // "a/.." is "a/"
+  return dir;
 }
 
 }  // namespace lockbox::policies::internal

@@ -18,9 +18,6 @@ namespace lockbox::policies::internal {
 bool is_valid_prefix(std::string_view prefix);
 // 1-256 characters of the name rule plus `*` and `?`.
 bool is_valid_secret_glob(std::string_view glob);
-// `arg` unchanged when it has no '/', is absolute or starts with '-'; else
-// (base_dir / arg).lexically_normal().
-std::string resolve_command_element(const std::filesystem::path& base_dir, const std::string& arg);
 
 // ok when `name` follows the name rule; else "invalid WHAT 'name': ..." at `mark`.
 Status check_name(const YamlReader& reader, const YAML::Mark& mark, const std::string& name,
@@ -34,8 +31,10 @@ Result<std::vector<std::string>> read_name_list(const YamlReader& reader, const 
 Result<std::vector<std::string>> read_scope_patterns(const YamlReader& reader, const Field& field);
 // A list of secret globs (`secrets`).
 Result<std::vector<std::string>> read_secret_globs(const YamlReader& reader, const Field& field);
-// A non-empty list of strings, the first non-empty, none holding NUL; path elements resolved
-// with resolve_command_element() against reader.base_dir().
+// A non-empty list of strings, the first non-empty, none holding NUL; kept exactly as written.
 Result<std::vector<std::string>> read_command(const YamlReader& reader, const Field& field);
+// A non-empty directory path without NUL, resolved against reader.base_dir()
+// ((base_dir / text).lexically_normal(); an absolute path stays as it is).
+Result<std::filesystem::path> read_workdir(const YamlReader& reader, const Field& field);
 
 }  // namespace lockbox::policies::internal

@@ -18,6 +18,8 @@
 //   ignore-term            SIGTERM set to SIG_IGN
 //   record-signals FILE    on INT TERM HUP QUIT USR1 USR2 WINCH: appends "SIGNAME\n" to FILE
 //                          (e.g. "SIGTERM\n") and carries on
+//   record-more-signals FILE  record-signals, plus ALRM VTALRM PROF XCPU XFSZ PWR STKFLT IO TSTP
+//                          TTIN TTOU CONT and SIGRTMIN+2 ("SIGRTMIN+2\n")
 //   kill-self SIG          raise(SIG); SIG is a name (TERM, SIGTERM) or a number
 //   print-sigmask          blocked signals as 16 hex digits, bit N-1 for signal N (like SigBlk in
 //                          /proc/self/status), then "\n"
@@ -102,7 +104,19 @@ const char* signal_name(int sig) {
     case SIGUSR1: return "SIGUSR1\n";
     case SIGUSR2: return "SIGUSR2\n";
     case SIGWINCH: return "SIGWINCH\n";
-    default: return "SIG?\n";
+    case SIGALRM: return "SIGALRM\n";
+    case SIGVTALRM: return "SIGVTALRM\n";
+    case SIGPROF: return "SIGPROF\n";
+    case SIGXCPU: return "SIGXCPU\n";
+    case SIGXFSZ: return "SIGXFSZ\n";
+    case SIGPWR: return "SIGPWR\n";
+    case SIGSTKFLT: return "SIGSTKFLT\n";
+    case SIGIO: return "SIGIO\n";
+    case SIGTSTP: return "SIGTSTP\n";
+    case SIGTTIN: return "SIGTTIN\n";
+    case SIGTTOU: return "SIGTTOU\n";
+    case SIGCONT: return "SIGCONT\n";
+    default: return sig == SIGRTMIN + 2 ? "SIGRTMIN+2\n" : "SIG?\n";
   }
 }
 
@@ -256,6 +270,15 @@ void record_signals(const std::string& path) {
   }
 }
 
+// The signals lockbox forwards beyond SPEC §4's first seven (issue 13), job control included.
+void record_more_signals(const std::string& path) {
+  record_signals(path);
+  for (const int sig : {SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPWR, SIGSTKFLT, SIGIO,
+                        SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGRTMIN + 2}) {
+    install(sig, on_record);
+  }
+}
+
 void print_umask() {
   const mode_t m = ::umask(0);
   ::umask(m);
@@ -301,6 +324,7 @@ const Step kSteps[] = {
     {"trap-term", false, [](const Args&) { install(SIGTERM, on_term_trap); }},
     {"ignore-term", false, [](const Args&) { (void)::signal(SIGTERM, SIG_IGN); }},
     {"record-signals", true, [](const Args& a) { record_signals(a.arg); }},
+    {"record-more-signals", true, [](const Args& a) { record_more_signals(a.arg); }},
     {"kill-self", true, [](const Args& a) { (void)::raise(parse_signal(a.arg)); }},
     {"print-sigmask", false, [](const Args&) { print_sigmask(); }},
     {"print-sigdisp", true, [](const Args& a) { print_sigdisp(parse_signal(a.arg)); }},

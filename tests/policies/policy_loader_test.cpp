@@ -1,5 +1,7 @@
 #include "policies/policy_loader.hpp"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -81,7 +83,8 @@ TEST_CASE("the SPEC example loads with every field, relative command paths resol
   const FunctionPolicy& fn = p.functions.at("send-email");
   CHECK(fn.name == "send-email");
   CHECK(fn.ns == "production");
-  CHECK(fn.command == Strings{"python3", base + "/samples/functions/send_email.py"});
+  CHECK(fn.command == Strings{"python3", "samples/functions/send_email.py"});
+  CHECK(fn.workdir == base);
   CHECK(fn.timeout_ms == 30'000);
   CHECK(fn.secrets == Strings{"SENDGRID_*", "SUPPORT_EMAIL"});
   CHECK(fn.require == Strings{"SENDGRID_API_KEY"});
@@ -91,7 +94,8 @@ TEST_CASE("the SPEC example loads with every field, relative command paths resol
   const FunctionPolicy& job = p.jobs.at("sync-data");
   CHECK(job.name == "sync-data");
   CHECK(job.ns == "production");
-  CHECK(job.command == Strings{"python3", base + "/samples/jobs/sync.py"});
+  CHECK(job.command == Strings{"python3", "samples/jobs/sync.py"});
+  CHECK(job.workdir == base);
   CHECK(job.timeout_ms == 600'000);
   CHECK_FALSE(job.secrets.has_value());
   CHECK(job.require.empty());
@@ -157,23 +161,49 @@ TEST_CASE("missing keys keep their defaults", "[policies][loader]") {
   CHECK_FALSE(hello.secrets.has_value());
   CHECK(hello.require.empty());
   CHECK(p->functions.at("run").command == Strings{"node", "app.js"});
-  CHECK(p->jobs.at("nightly").command == Strings{"/srv/app/nightly.sh"});
+  CHECK(p->jobs.at("nightly").command == Strings{"./nightly.sh"});
+  CHECK(p->jobs.at("nightly").workdir == "/srv/app");
+  CHECK(hello.workdir == "/srv/app");
   CHECK(p->jobs.at("nightly").retries == 0);
   CHECK(p->roles.at("nobody").read.empty());
 }
 
-TEST_CASE("command elements with a slash resolve against the policy directory",
+TEST_CASE("command elements reach exec exactly as written, slashes and all",
           "[policies][loader]") {
   const auto p = parse(
       "functions:\n"
       "  f:\n"
       "    command: [./bin/run, ../tools/x, /usr/bin/env, python3, -c, --out=a/b, 'a//b/./c', '']\n"
-      "    secrets: []\n");
+      "    secrets: []\n"
+      "jobs:\n"
+      "  j: {command: [sh, -c, 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count']}\n");
   REQUIRE(p.is_ok());
   const FunctionPolicy& f = p->functions.at("f");
-  CHECK(f.command == Strings{"/srv/app/bin/run", "/srv/tools/x", "/usr/bin/env", "python3", "-c",
-                             "--out=a/b", "/srv/app/a/b/c", ""});
+  CHECK(f.command == Strings{"./bin/run", "../tools/x", "/usr/bin/env", "python3", "-c",
+                             "--out=a/b", "a//b/./c", ""});
   CHECK(f.secrets == Strings{});  // an empty allow-list is not "everything"
+  CHECK(p->jobs.at("j").command ==
+        Strings{"sh", "-c", "n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count"});
+}
+
+TEST_CASE("workdir resolves against the policy directory and defaults to it",
+          "[policies][loader]") {
+  const auto p = parse(
+      "functions:\n"
+      "  a: {command: [x], workdir: bin/../work}\n"
+      "  b: {command: [x], workdir: /abs/dir}\n"
+      "  c: {command: [x]}\n"
+      "jobs:\n"
+      "  j: {command: [x], workdir: ..}\n");
+  REQUIRE(p.is_ok());
+  CHECK(p->functions.at("a").workdir == "/srv/app/work");
+  CHECK(p->functions.at("b").workdir == "/abs/dir");
+  CHECK(p->functions.at("c").workdir == "/srv/app");
+  CHECK(p->jobs.at("j").workdir == "/srv");
+  CHECK(error_of("functions: {f: {command: [x], workdir: ''}}\n") ==
+        "p.yaml:1:40: empty 'workdir'");
+  CHECK(error_of("functions: {f: {command: [x], workdir: [a]}}\n").find("workdir") !=
+        std::string::npos);
 }
 
 TEST_CASE("other values parse to their types", "[policies][loader]") {
@@ -342,8 +372,18 @@ TEST_CASE("unreadable policy files name the file and the reason", "[policies][lo
 
   const auto as_dir = load_policy_file(dir.path());
   REQUIRE_FALSE(as_dir.is_ok());
-  CHECK(as_dir.status().message() ==
-        "cannot read policy file " + dir.path().string() + ": is a directory");
+  CHECK(as_dir.status().message() == "policy file " + dir.path().string() + " is not a regular file");
+}
+
+TEST_CASE("a FIFO as the policy file is refused at once, never read", "[policies][loader]") {
+  const lockbox::testing::TempDir dir;
+  const auto fifo = dir / "policy.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // No writer ever opens it: reading it would block forever.
+  const auto result = load_policy_file(fifo);
+  REQUIRE_FALSE(result.is_ok());
+  CHECK(result.status().code() == StatusCode::kBadInput);
+  CHECK(result.status().message() == "policy file " + fifo.string() + " is not a regular file");
 }
 
 TEST_CASE("file errors carry the file name and line", "[policies][loader]") {

@@ -356,7 +356,7 @@ TEST_CASE("a value with a NUL byte or invalid UTF-8 is refused without echoing i
   using namespace std::string_literals;
   const auto nul = error_of("A=1\nB=sec\0ret\n"s);
   CHECK(nul.code() == StatusCode::kBadInput);
-  CHECK(nul.message() == "dir/test.env:2: value is not valid UTF-8 text");
+  CHECK(nul.message() == "dir/test.env:2: value contains a NUL byte");
   CHECK(nul.message().find("sec") == std::string::npos);
 
   const auto bad = error_of("A=\"multi\nline \xC3\x28 secret\"\n");

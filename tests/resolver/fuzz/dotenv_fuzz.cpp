@@ -29,7 +29,8 @@ int count_lines(std::string_view s) {
 bool is_documented_error(const std::string& message) {
   const std::string_view m = message;
   if (m.substr(0, 4) != "fuz:") return false;
-  return m.ends_with(": invalid secret name") || m.ends_with(": value is not valid UTF-8 text");
+  return m.ends_with(": invalid secret name") || m.ends_with(": value is not valid UTF-8 text") ||
+         m.ends_with(": value contains a NUL byte");
 }
 
 }  // namespace
