@@ -7,14 +7,15 @@ set -euo pipefail
 bin="$1" commands="$2" build_type="$3"
 fail() { echo "hardening: $*" >&2; exit 1; }
 
-readelf -h "$bin" | grep -Eq '^ *Type: +DYN' || fail "not PIE (ELF type is not DYN)"
+header="$(readelf -h "$bin")"
+grep -Eq '^ *Type: +DYN' <<<"$header" || fail "not PIE (ELF type is not DYN)"
 dynamic="$(readelf -d "$bin")"
 grep -Eq '\(FLAGS_1\).*\bPIE\b' <<<"$dynamic" || fail "FLAGS_1 lacks PIE"
 grep -Eq '\(FLAGS_1\).*\bNOW\b|\(BIND_NOW\)|\(FLAGS\).*\bBIND_NOW\b' <<<"$dynamic" ||
   fail "not linked with -z now (no BIND_NOW): partial RELRO only"
 segments="$(readelf -l -W "$bin")"
 grep -q 'GNU_RELRO' <<<"$segments" || fail "no GNU_RELRO segment"
-grep -E 'GNU_STACK' <<<"$segments" | grep -Eq 'RW +0x' || fail "stack is executable"
+grep -Eq 'GNU_STACK.* RW +0x' <<<"$segments" || fail "stack is executable"
 symbols="$(readelf -s -W "$bin")"
 grep -q '__stack_chk_fail' <<<"$symbols" || fail "no stack protector (no __stack_chk_fail)"
 case "$build_type" in
