@@ -208,7 +208,7 @@ Result<std::unique_ptr<launcher::SecretSource>> remote_source(const RemoteOption
   LOCKBOX_ASSIGN_OR_RETURN(const ParsedUrl url, parse_url(options.server_url));
   // The token and every value cross the wire: plain http only where the wire is this host.
   if (!url.tls && !is_loopback(url.host)) {
-    return bad_input("--server: plain http is allowed only to this host (127.0.0.1, ::1, localhost); use https");
+    return bad_input("--server: plain http is allowed only to a loopback address of this host (127.0.0.0/8, ::1, localhost); use https");
   }
   LOCKBOX_ASSIGN_OR_RETURN(SecretValue token, read_token_file(options.token_file));
   LOCKBOX_ASSIGN_OR_RETURN(auto client, HttpClient::create(options.server_url));
