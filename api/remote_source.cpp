@@ -3,7 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <cerrno>
 #include <map>
 
@@ -35,9 +39,36 @@ Result<SecretValue> read_token_file(const std::string& path) {
   return SecretValue(text);
 }
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+// An IP literal of this host: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. A name that merely starts
+// with "127." ("127.attacker.example") is not an address and does not pass.
+bool is_loopback_literal(const std::string& host) {
+  boost::system::error_code ec;
+  const boost::asio::ip::address address = boost::asio::ip::make_address(host, ec);
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return address.is_loopback();
 }
+
+// "localhost" (any case) counts when every address it resolves to is a loopback address.
+bool is_localhost_name(const std::string& host) {
+  if (host.size() != 9) return false;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(host[i])) != "localhost"[i]) return false;
+  }
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::resolver resolver(ioc);
+  boost::system::error_code ec;
+  const auto results = resolver.resolve("localhost", "", ec);
+  if (ec || results.empty()) return false;
+  for (const auto& entry : results) {
+    if (!is_loopback_literal(entry.endpoint().address().to_string())) return false;
+  }
+  return true;
+}
+
+bool is_loopback(const std::string& host) { return is_loopback_literal(host) || is_localhost_name(host); }
 
 // The message of an API error body, or a generic one.
 std::string api_message(const ClientResponse& response) {
@@ -177,7 +208,7 @@ Result<std::unique_ptr<launcher::SecretSource>> remote_source(const RemoteOption
   LOCKBOX_ASSIGN_OR_RETURN(const ParsedUrl url, parse_url(options.server_url));
   // The token and every value cross the wire: plain http only where the wire is this host.
   if (!url.tls && !is_loopback(url.host)) {
-    return bad_input("--server: plain http is allowed only to this host (127.0.0.1, ::1, localhost); use https");
+    return bad_input("--server: plain http is allowed only to a loopback address of this host (127.0.0.0/8, ::1, localhost); use https");
   }
   LOCKBOX_ASSIGN_OR_RETURN(SecretValue token, read_token_file(options.token_file));
   LOCKBOX_ASSIGN_OR_RETURN(auto client, HttpClient::create(options.server_url));

@@ -30,7 +30,8 @@ class ResolveCache {
     std::int64_t counter = 0;                 // the store's change counter when computed
     std::optional<UnixMillis> valid_until;    // the earliest expiry among the answer's secrets
     SecretValue body;                         // the JSON answer
-    std::string audit_detail;                 // names, scopes, versions (no values)
+    std::string audit_detail;                 // what was injected: names, scopes, versions (no
+                                              // values); never the request's own left_out scopes
     std::size_t secrets = 0;
   };
 

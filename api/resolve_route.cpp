@@ -35,16 +35,24 @@ Result<resolver::LaunchContext> read_context(const JsonBody& body, const policie
   return context;
 }
 
-std::string audit_detail(const resolver::Resolution& resolution, const std::vector<Scope>& left_out) {
+// The cacheable part of a resolve record: what was injected (names, scopes, versions; no values).
+std::string injected_detail(const resolver::Resolution& resolution) {
   std::string out = "injected=";
   bool first = true;
   for (const auto& v : resolution.variables) {
     out += fmt::format("{}{}@{}#v{}", first ? "" : ",", v.name, v.origin.text(), v.origin.version);
     first = false;
   }
+  return out;
+}
+
+// The per-request part: the scopes of this request's context that its token may not resolve.
+// Never cached: two requests with the same permitted scopes can leave out different ones.
+std::string request_detail(const std::vector<Scope>& left_out) {
+  std::string out;
   if (!left_out.empty()) {
     out += " left_out=";
-    first = true;
+    bool first = true;
     for (const auto& s : left_out) {
       out += (first ? "" : ",") + s.address();
       first = false;
@@ -100,8 +108,7 @@ SecretValue answer_body(const resolver::Resolution& resolution) {
 
 // Resolves from the store: heads of the permitted scopes, the resolver, the winners decrypted.
 Result<ResolveCache::Entry> compute(Call& call, const resolver::LaunchContext& context,
-                                    const policies::FunctionPolicy* function, const std::vector<Scope>& permitted,
-                                    const std::vector<Scope>& left_out) {
+                                    const policies::FunctionPolicy* function, const std::vector<Scope>& permitted) {
   resolver::ResolveInput input;
   input.policy = &call.policy;
   input.context = context;
@@ -120,7 +127,7 @@ Result<ResolveCache::Entry> compute(Call& call, const resolver::LaunchContext& c
     if (v.expires_at && (!entry.valid_until || *v.expires_at < *entry.valid_until)) entry.valid_until = v.expires_at;
   }
   entry.body = answer_body(resolution);
-  entry.audit_detail = audit_detail(resolution, left_out);
+  entry.audit_detail = injected_detail(resolution);
   entry.secrets = resolution.variables.size();
   return entry;
 }
@@ -146,7 +153,7 @@ HttpResponse resolve(Call& call) {
   std::optional<ResolveCache::Entry> entry;
   if (counter.is_ok() && call.resolve_cache != nullptr) entry = call.resolve_cache->find(key, *counter, call.clock.now());
   if (!entry) {
-    auto computed = compute(call, *context, function, permitted, left_out);
+    auto computed = compute(call, *context, function, permitted);
     if (!computed.is_ok()) return from_status(computed.status());
     entry = std::move(computed).value();
     if (counter.is_ok() && call.resolve_cache != nullptr) {
@@ -158,7 +165,8 @@ HttpResponse resolve(Call& call) {
   const std::string target = context->function ? Scope::function(context->ns, *context->function).address()
                                                : Scope::ns(context->ns).address();
   // Resolve records may use synchronous=NORMAL (SPEC §6), as launch records do.
-  if (Status st = call.batcher.append({"resolve", target, "ok", entry->audit_detail, call.who.actor()}, false);
+  const std::string detail = entry->audit_detail + request_detail(left_out);
+  if (Status st = call.batcher.append({"resolve", target, "ok", detail, call.who.actor()}, false);
       !st.is_ok()) {
     log::error("api: cannot write the resolve record: {}", st.message());
     return error_response(503, "unavailable", "the audit record could not be written; nothing resolved");

@@ -13,7 +13,10 @@ Prints medians, the ratios run/env and run/bare, and the median of each phase lo
 with LOCKBOX_TIMING (exec+load, cli+policy, store-open, keys, resolve, decrypt, audit, spawn, child,
 audit-exit). No assertion: figures only.
 
-Usage: bench/launch.py [--lockbox build/cli/lockbox] [--rounds 200] [--others 10000]
+With --baseline OTHER_LOCKBOX, a second lockbox binary (e.g. the build before a change) runs the
+same launch against the same store, interleaved as "base", and the ratio run/base is printed.
+
+Usage: bench/launch.py [--lockbox build/cli/lockbox] [--baseline OTHER] [--rounds 200] [--others 10000]
 """
 import argparse
 import os
@@ -76,6 +79,7 @@ def main():
     ap.add_argument("--lockbox", default=os.path.join(os.path.dirname(__file__), "..", "build", "cli", "lockbox"))
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--others", type=int, default=10000)
+    ap.add_argument("--baseline", help="another lockbox binary to time against, interleaved")
     args = ap.parse_args()
     binary = os.path.abspath(args.lockbox)
     true_bin = shutil.which("true")
@@ -91,23 +95,37 @@ def main():
         env_argv = ["env"] + [f"FLUXBASE_SECRET_S{i}_{j}={'v' * 24}{i:04d}{j:04d}"
                               for i in range(5) for j in range(10)] + [true_bin]
         timing_env = dict(env, LOCKBOX_TIMING="1")
+        base_argv = [os.path.abspath(args.baseline), *run_argv[1:]] if args.baseline else None
         samples = {"bare": [], "env": [], "run": []}
+        if base_argv:
+            samples["base"] = []
         breakdown = {}
         for _ in range(5):  # warm the page cache
             timed(run_argv, env), timed(env_argv, env), timed([true_bin], env)
-        for _ in range(args.rounds):
+            if base_argv:
+                timed(base_argv, env)
+        for round_no in range(args.rounds):
             samples["bare"].append(timed([true_bin], env)[0])
             samples["env"].append(timed(env_argv, env)[0])
+            # The baseline goes first every other round, so neither binary always finds the
+            # store's pages warmer.
+            if base_argv and round_no % 2 == 0:
+                samples["base"].append(timed(base_argv, timing_env)[0])
             ms, err = timed(run_argv, timing_env)
             samples["run"].append(ms)
             for k, v in phases(err).items():
                 breakdown.setdefault(k, []).append(v)
+            if base_argv and round_no % 2 == 1:
+                samples["base"].append(timed(base_argv, timing_env)[0])
         med = {k: statistics.median(v) for k, v in samples.items()}
         print(f"lockbox run injecting {injected} secrets ({args.others} others stored), {args.rounds} rounds")
-        for k in ("bare", "env", "run"):
+        for k in samples:
             print(f"  {k:5s} median {med[k]:7.2f} ms   p90 {statistics.quantiles(samples[k], n=10)[-1]:7.2f} ms")
         print(f"  ratio run/env  = {med['run'] / med['env']:.2f}x   (target <= 3x, stretch 2x)")
         print(f"  ratio run/bare = {med['run'] / med['bare']:.2f}x")
+        if base_argv:
+            print(f"  ratio run/base = {med['run'] / med['base']:.3f}x   (base: {args.baseline}; "
+                  f"base/env = {med['base'] / med['env']:.2f}x)")
         print("  where lockbox's time goes (median per phase: ms, minor page faults):")
         for k, v in breakdown.items():
             print(f"    {k:11s} {statistics.median(x[0] for x in v):6.3f} ms  {statistics.median(x[1] for x in v):5.0f} pf")

@@ -21,6 +21,11 @@ constexpr std::array<Unit, 4> kUnits = {{
 
 }  // namespace
 
+Status check_expiry_cap(UnixMillis at, std::string_view what) {
+  if (at <= kLatestExpiry) return Status::ok();
+  return bad_input(fmt::format("{}: expiry times end at 9999-12-31T23:59:59Z", what));
+}
+
 SecretAge classify_secret(const store::SecretMeta& meta, UnixMillis now,
                           const policies::RotationPolicy& rotation) {
   SecretAge age;

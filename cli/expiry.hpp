@@ -14,12 +14,21 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
+#include "core/status.hpp"
 #include "policies/policy.hpp"
 #include "store/types.hpp"
 
 namespace lockbox::cli {
+
+// The last expiry time RFC 3339 can print with a four-digit year: 9999-12-31T23:59:59Z (SPEC §18).
+inline constexpr UnixMillis kLatestExpiry = 253'402'300'799'000;
+
+// kBadInput when `at` is after kLatestExpiry ("--expires 9999999y"). Refused rather than clamped:
+// a silently shortened expiry is a value the user did not ask for. `what` names the flag.
+[[nodiscard]] Status check_expiry_cap(UnixMillis at, std::string_view what);
 
 struct SecretAge {
   bool expired = false;

@@ -94,6 +94,26 @@ Result<store::MasterKey> create_key_file(const Context& ctx, const fs::path& pat
   return loaded.is_ok() ? key_error("cannot read the new master key file") : loaded.status();
 }
 
+constexpr std::size_t kMinPassphraseChars = 12;
+
+// Characters, not bytes: UTF-8 continuation bytes do not count, so four emoji are four.
+std::size_t character_count(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) ++n;
+  }
+  return n;
+}
+
+// A new store's passphrase is at least 12 characters (SPEC §18); an existing store opens with
+// whatever passphrase it was made with.
+Status check_new_passphrase(const std::optional<store::MasterKey>& key) {
+  if (!key || key->kind != store::MasterKeyKind::kPassphrase) return Status::ok();
+  if (character_count(key->passphrase.reveal()) >= kMinPassphraseChars) return Status::ok();
+  return bad_input(key->source + " is too short for a new store: use at least " +
+                   std::to_string(kMinPassphraseChars) + " characters");
+}
+
 Status run_init(const GlobalOptions& globals) {
   LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
   const fs::path database = store::Store::database_path(ctx.store_options());
@@ -101,6 +121,7 @@ Status run_init(const GlobalOptions& globals) {
   // Checked before anything is created, so that init on an existing store changes nothing.
   if (fs::exists(database, ec)) return bad_input("store already exists at " + database.string());
   LOCKBOX_ASSIGN_OR_RETURN(std::optional<store::MasterKey> key, ctx.load_master_key());
+  LOCKBOX_TRY(check_new_passphrase(key));
   LOCKBOX_TRY(ensure_data_dir(ctx.data_dir()));
   LOCKBOX_TRY(ensure_gitignore(ctx.data_dir()));
   std::optional<fs::path> new_key_file;

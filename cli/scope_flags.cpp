@@ -9,12 +9,45 @@ constexpr std::string_view kCombinations =
     "conflicting scope flags: use --scope ADDRESS, or one of --apikey K, --group G, "
     "--function F [--namespace N], --namespace N";
 
+constexpr std::string_view kKindFlags =
+    "--scope KIND needs the flag that names it: --scope global, --scope namespace --namespace N, "
+    "--scope function --function F [--namespace N], --scope group --group G, "
+    "--scope apikey --apikey K";
+
+// The Fluxbase grammar: `--scope KIND` with exactly the flags of that kind.
+Result<Scope> scope_of_kind(ScopeKind kind, const ScopeFlags& flags) {
+  const bool fits = [&] {
+    switch (kind) {
+      case ScopeKind::kGlobal:
+        return !flags.apikey && !flags.group && !flags.function && !flags.ns;
+      case ScopeKind::kNamespace:
+        return flags.ns && !flags.apikey && !flags.group && !flags.function;
+      case ScopeKind::kFunction:
+        return flags.function && !flags.apikey && !flags.group;
+      case ScopeKind::kGroup:
+        return flags.group && !flags.apikey && !flags.function && !flags.ns;
+      case ScopeKind::kApikey:
+        return flags.apikey && !flags.group && !flags.function && !flags.ns;
+    }
+    return false;
+  }();
+  if (!fits) return bad_input(std::string(kKindFlags));
+  ScopeFlags context = flags;
+  context.scope.reset();
+  return scope_from_flags(context);
+}
+
 }  // namespace
+
+std::optional<ScopeKind> scope_kind_word(const std::optional<std::string>& scope) {
+  if (!scope) return std::nullopt;
+  return parse_scope_kind(*scope);
+}
 
 void add_scope_flags(CLI::App& command, ScopeFlags& flags) {
   command.add_option("--scope", flags.scope,
-                     "Scope address: global, namespace:NS, function:NS/FN, "
-                     "group:G or apikey:K");
+                     "Scope address (global, namespace:NS, function:NS/FN, group:G, "
+                     "apikey:K) or a KIND with its flag (--scope namespace --namespace NS)");
   command.add_option("--apikey", flags.apikey, "Scope apikey:K");
   command.add_option("--group", flags.group, "Scope group:G");
   command.add_option("--function", flags.function, "Scope function:NS/F (NS from --namespace)");
@@ -23,6 +56,7 @@ void add_scope_flags(CLI::App& command, ScopeFlags& flags) {
 
 Result<Scope> scope_from_flags(const ScopeFlags& flags) {
   const bool any_context = flags.apikey || flags.group || flags.function || flags.ns;
+  if (const auto kind = scope_kind_word(flags.scope)) return scope_of_kind(*kind, flags);
   if (flags.scope) {
     if (any_context) return bad_input(std::string(kCombinations));
     return Scope::parse(*flags.scope);

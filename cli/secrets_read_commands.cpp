@@ -106,10 +106,18 @@ Status run_get(const GlobalOptions& globals, const GetOptions& options) {
 
 Result<store::ListFilter> list_filter(const ListOptions& options) {
   store::ListFilter filter;
-  if (options.scope) {
+  // `--scope KIND` (the Fluxbase grammar) filters by kind like --scope-kind; "global" is both a
+  // kind and an address and means the one global scope either way.
+  const std::optional<ScopeKind> scope_kind = scope_kind_word(options.scope);
+  if (scope_kind) {
+    if (options.kind && parse_scope_kind(*options.kind) != scope_kind) {
+      return bad_input("--scope KIND and --scope-kind name different kinds");
+    }
+    filter.kind = scope_kind;
+  } else if (options.scope) {
     LOCKBOX_ASSIGN_OR_RETURN(filter.scope, Scope::parse(*options.scope));
   }
-  if (options.kind) {
+  if (options.kind && !filter.kind) {
     filter.kind = parse_scope_kind(*options.kind);
     if (!filter.kind) {
       return bad_input(
@@ -266,7 +274,8 @@ void add_secrets_read_commands(CLI::App& secrets, const GlobalOptions& globals, 
 
   auto list = std::make_shared<ListOptions>();
   cmd = secrets.add_subcommand("list", "List secrets (values masked)");
-  cmd->add_option("--scope", list->scope, "Only this scope address");
+  cmd->add_option("--scope", list->scope,
+                  "Only this scope address, or only scopes of this KIND (--scope namespace)");
   cmd->add_option("--scope-kind", list->kind, "Only scopes of this kind");
   cmd->add_option("--namespace", list->ns, "Only namespace:NS and function:NS/* scopes");
   cmd->add_option("--tag", list->tag, "Only secrets with this tag");

@@ -9,6 +9,7 @@
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
+#include "cli/expiry.hpp"
 #include "cli/output.hpp"
 #include "cli/scope_flags.hpp"
 #include "cli/secret_output.hpp"
@@ -83,6 +84,7 @@ Result<store::SetRequest> set_request(const SetOptions& options, const store::Li
           "2026-01-31T12:00:00Z)");
     }
     if (at.value() <= now) return bad_input("--expires: the time is in the past");
+    LOCKBOX_TRY(check_expiry_cap(at.value(), "--expires"));
     request.expires_at = at.value();
   }
   return request;

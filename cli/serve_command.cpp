@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <memory>
 #include <thread>
@@ -30,6 +31,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8790";
   std::string tls_cert, tls_key;
   int threads = 0;  // 0: twice the cores, at least 4
+  bool insecure_listen = false;
   std::string rotation_check = "1h";
 };
 
@@ -52,6 +54,31 @@ Status parse_listen(const std::string& text, std::string& address, std::uint16_t
   return Status::ok();
 }
 
+// 127.0.0.0/8, ::1 and ::ffff:127.x.y.z; anything else (0.0.0.0, ::, a LAN address, text that is
+// not an address) can be reached from another host.
+bool is_loopback_listen(const std::string& address) {
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return false;
+  if (ip.is_v6() && ip.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, ip.to_v6()).is_loopback();
+  }
+  return ip.is_loopback();
+}
+
+// Tokens and values in clear to other hosts only when asked for (SPEC §18), and then with a warning.
+Status check_listen_exposure(const std::string& address, const ServeOptions& options) {
+  if (!options.tls_cert.empty() || is_loopback_listen(address)) return Status::ok();
+  if (!options.insecure_listen) {
+    return bad_input(
+        "--listen: a non-loopback address without --tls-cert would send tokens and values in "
+        "clear; add --tls-cert and --tls-key, or --insecure-listen");
+  }
+  log::warn("serve: --insecure-listen: plain http on a non-loopback address; tokens and secret "
+            "values cross the network unencrypted");
+  return Status::ok();
+}
+
 // Each connection is a descriptor: lift the soft limit to the hard one (often 1024 → 1M), so the
 // connection cap, not EMFILE, is what refuses clients.
 void raise_file_limit() {
@@ -63,16 +90,17 @@ void raise_file_limit() {
 }
 
 Status serve(const GlobalOptions& globals, const ServeOptions& options) {
-  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
-  raise_file_limit();
-  // One long-lived process appending a record per request: no automatic checkpoints (they would
-  // stall whichever request commits at that moment); a background thread checkpoints instead.
-  ctx.mutable_store_options().wal_autocheckpoint_pages = 0;
   api::ServerOptions server;
   LOCKBOX_TRY(parse_listen(options.listen, server.address, server.port));
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return bad_input("--tls-cert and --tls-key go together");
   }
+  LOCKBOX_TRY(check_listen_exposure(server.address, options));
+  LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
+  raise_file_limit();
+  // One long-lived process appending a record per request: no automatic checkpoints (they would
+  // stall whichever request commits at that moment); a background thread checkpoints instead.
+  ctx.mutable_store_options().wal_autocheckpoint_pages = 0;
   if (!options.tls_cert.empty()) {
     server.tls_cert = options.tls_cert;
     server.tls_key = options.tls_key;
@@ -127,6 +155,8 @@ void add_serve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlo
   cmd->add_option("--listen", options->listen, "ADDR:PORT to listen on (default 127.0.0.1:8790)");
   cmd->add_option("--tls-cert", options->tls_cert, "PEM certificate chain (with --tls-key: HTTPS)");
   cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert");
+  cmd->add_flag("--insecure-listen", options->insecure_listen,
+               "Allow plain http on a non-loopback --listen address (warns)");
   cmd->add_option("--threads", options->threads, "Server threads (default: four per core, at least 8)");
   cmd->add_option("--rotation-check", options->rotation_check,
                   "How often to check whether the data key is due for rotation (default 1h)");

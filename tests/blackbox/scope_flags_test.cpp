@@ -39,6 +39,29 @@ TEST_CASE("conflicting scope flags are bad input", "[cli][scope]") {
   CHECK(code_of({.group = "g", .function = "f"}) == StatusCode::kBadInput);
 }
 
+TEST_CASE("the Fluxbase grammar --scope KIND with the flag of that kind maps like the context flags", "[cli][scope]") {
+  CHECK(address_of({.scope = "namespace", .ns = "production"}) == "namespace:production");
+  CHECK(address_of({.scope = "function", .function = "fn"}) == "function:default/fn");
+  CHECK(address_of({.scope = "function", .function = "fn", .ns = "p"}) == "function:p/fn");
+  CHECK(address_of({.scope = "group", .group = "g1"}) == "group:g1");
+  CHECK(address_of({.scope = "apikey", .apikey = "k1"}) == "apikey:k1");
+  CHECK(address_of({.scope = "global"}) == "global");
+}
+
+TEST_CASE("the Fluxbase grammar --scope KIND without its flag or with another kind's flag is bad input",
+          "[cli][scope]") {
+  CHECK(code_of({.scope = "namespace"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "function", .ns = "p"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "group"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "apikey"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "namespace", .group = "g", .ns = "n"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "function", .apikey = "k", .function = "f"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "group", .group = "g", .ns = "n"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "apikey", .apikey = "k", .function = "f"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "global", .group = "g"}) == StatusCode::kBadInput);
+  CHECK(code_of({.scope = "namespace", .ns = "bad ns"}) == StatusCode::kBadInput);
+}
+
 TEST_CASE("invalid scope identifiers are bad input and not echoed", "[cli][scope]") {
   for (const ScopeFlags& flags :
        {ScopeFlags{.scope = "cluster:x"}, ScopeFlags{.scope = "namespace:"},

@@ -3,8 +3,10 @@
 //     tests/policies/fuzz/policy_fuzz.cpp policies/policy_loader.cpp policies/policy.cpp
 //     policies/scope_pattern.cpp policies/internal/yaml_reader.cpp
 //     policies/internal/value_readers.cpp core/scope.cpp core/status.cpp core/time_format.cpp
-//     core/clock.cpp -lyaml-cpp -lfmt
-// (one command), then ./policy_fuzz -max_len=4096 (yaml-cpp itself is not instrumented).
+//     core/clock.cpp core/glob.cpp -lyaml-cpp -lfmt
+// (one command, from the repository root), then ./policy_fuzz -max_len=4096 (yaml-cpp itself is
+// not instrumented). tests/cli/fuzz_link_test.sh runs exactly this command (ctest "build: the
+// policy_fuzz harness ...").
 // It checks the loader's contract on arbitrary bytes: no crash and no escaping exception; an
 // error is kBadInput, one printable line, "fuz:" first; a loaded policy holds only valid values
 // (names, prefix, resolution, ranges, commands).
