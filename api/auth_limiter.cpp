@@ -6,10 +6,7 @@
 #include <algorithm>
 
 namespace lockbox::api {
-namespace {
-
-// The limiter's key: an IPv4 address as it is, an IPv6 address by its /64 prefix.
-std::string key_of(const std::string& address) {
+std::string address_key(const std::string& address) {
   in6_addr v6{};
   if (address.find(':') == std::string::npos || ::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
   if (IN6_IS_ADDR_V4MAPPED(&v6)) return address;
@@ -19,13 +16,11 @@ std::string key_of(const std::string& address) {
   return std::string(text) + "/64";
 }
 
-}  // namespace
-
 AuthLimiter::AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses)
     : max_failures_(max_failures), window_ms_(window_ms), max_addresses_(max_addresses) {}
 
 std::int64_t AuthLimiter::blocked_for(const std::string& peer, UnixMillis now) {
-  const std::string address = key_of(peer);
+  const std::string address = address_key(peer);
   std::lock_guard lock(mu_);
   auto it = entries_.find(address);
   if (it == entries_.end()) return 0;
@@ -39,7 +34,7 @@ std::int64_t AuthLimiter::blocked_for(const std::string& peer, UnixMillis now) {
 }
 
 bool AuthLimiter::record_failure(const std::string& peer, UnixMillis now) {
-  const std::string address = key_of(peer);
+  const std::string address = address_key(peer);
   std::lock_guard lock(mu_);
   auto it = entries_.find(address);
   if (it != entries_.end() && now >= it->second.window_start + window_ms_) {

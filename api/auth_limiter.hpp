@@ -16,6 +16,10 @@
 
 namespace lockbox::api {
 
+// The key a client is counted under: an IPv4 address as it is, an IPv6 address by its /64
+// prefix ("2001:db8:1:2::/64"; one host usually owns the whole prefix).
+std::string address_key(const std::string& address);
+
 class AuthLimiter {
  public:
   AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses = 65536);

@@ -12,8 +12,13 @@
 //               for at most kLingerTimeout: closing on an unread request would send a reset that
 //               can destroy the 400/413/503 before the client reads it.
 // The parser enforces body_limit (a Content-Length over it fails at the header) and Beast's 8 KiB
-// header limit: 413 and 400, then a close. A connection over max_connections gets a 503 at once,
-// without its request being read (for TLS after the handshake), then the same close. A timeout
+// header limit: 413 and 400, then a close. A connection the ConnectionTable refuses (over
+// max_connections, or over the per-address cap) gets a 503 at once, without its request being
+// read (for TLS after the handshake), then the same close; one admitted on probation is closed
+// after its first response unless that request authenticated. Under pressure, idle sessions that
+// have not authenticated wait idle_timeout_under_pressure at most (new waits get the shorter
+// deadline, and the acceptor sweeps those already waiting: a pending read's deadline cannot be
+// moved in Beast's tcp_stream). A timeout
 // closes the socket; no read ever blocks a thread.
 //
 // Secrets: the request body moves into a SecretValue; the parser's string and the fixed network
@@ -25,6 +30,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -36,12 +42,15 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <csignal>
+#include <ctime>
 #include <mutex>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
 
+#include "api/internal/connection_table.hpp"
+#include "api/internal/framing.hpp"
 #include "core/log.hpp"
 #include "core/secret_value.hpp"
 
@@ -66,6 +75,14 @@ constexpr std::size_t kReadChunk = 4096;
 // streams through it into the parser.
 constexpr std::size_t kNetworkBuffer = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kHsts = "max-age=31536000";
+// Mozilla's "intermediate" TLS 1.2 list: forward secrecy and AEAD only (TLS 1.3 suites are all so).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// Under pressure, idle sessions are swept at most this often.
+constexpr std::chrono::milliseconds kSweepInterval{100};
+using Admission = internal::ConnectionTable::Admission;
 
 std::string to_string(beast::string_view s) {
   return {s.data(), s.size()};
@@ -116,6 +133,9 @@ class SessionBase {
   // Asks the session (on its strand) to close: at once when idle or `force`, else after the
   // response in flight. Thread-safe.
   virtual void request_stop(bool force) = 0;
+  // Asks the session (on its strand) to close if it is idle between requests, has not
+  // authenticated and has waited idle_timeout_under_pressure. Thread-safe.
+  virtual void sweep_idle() = 0;
 };
 
 // What sessions share with the server: options, the handler, the connection count and the
@@ -123,12 +143,14 @@ class SessionBase {
 class ServerState {
  public:
   ServerState(ServerOptions options, Handler handler)
-      : options_(std::move(options)), handler_(std::move(handler)) {}
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        table_({options_.max_connections, options_.max_connections_per_address,
+                options_.reserved_for_authenticated, options_.pressure_connections}) {}
 
   [[nodiscard]] const ServerOptions& options() const { return options_; }
   [[nodiscard]] bool stopping() const { return stopping_.load(); }
-  // Open connections, not counting those being answered 503.
-  [[nodiscard]] std::size_t connections() const { return connections_.load(); }
+  [[nodiscard]] internal::ConnectionTable& table() { return table_; }
 
   // Runs the handler; an exception becomes a 500 that carries none of its text.
   HttpResponse handle(HttpRequest& request) const {
@@ -144,15 +166,13 @@ class ServerState {
     if (options_.on_request) guarded("request", [&] { options_.on_request(record); });
   }
 
-  void add(const std::shared_ptr<SessionBase>& session, bool admitted) {
-    if (admitted) ++connections_;
+  void add(const std::shared_ptr<SessionBase>& session) {
     std::lock_guard lock(mu_);
     sessions_.emplace(session.get(), session);
   }
 
   // Called by a session's destructor; the last one gone during a shutdown calls on_drained.
-  void remove(SessionBase* session, bool admitted) {
-    if (admitted) --connections_;
+  void remove(SessionBase* session) {
     bool drained = false;
     {
       std::lock_guard lock(mu_);
@@ -178,6 +198,26 @@ class ServerState {
     return any;
   }
 
+  // Under pressure, asks the idle sessions to close when they have waited long enough; at most
+  // every kSweepInterval. Called by the acceptor.
+  void sweep_if_pressed() {
+    if (!table_.under_pressure()) return;
+    const auto now = SteadyClock::now();
+    {
+      std::lock_guard lock(mu_);
+      if (now - last_sweep_ < kSweepInterval) return;
+      last_sweep_ = now;
+    }
+    std::vector<std::shared_ptr<SessionBase>> live;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& entry : sessions_) {
+        if (auto session = entry.second.lock()) live.push_back(std::move(session));
+      }
+    }
+    for (auto& session : live) session->sweep_idle();
+  }
+
   // REQUIRES: set before any session exists.
   void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
 
@@ -185,8 +225,9 @@ class ServerState {
   const ServerOptions options_;
   const Handler handler_;
   std::atomic<bool> stopping_{false};
-  std::atomic<std::size_t> connections_{0};
+  internal::ConnectionTable table_;
   std::mutex mu_;
+  SteadyClock::time_point last_sweep_{};
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
   std::function<void()> on_drained_;
 };
@@ -195,15 +236,20 @@ class ServerState {
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(ServerState& state, Stream stream, bool admitted)
-      : state_(state), stream_(std::move(stream)), admitted_(admitted), buffer_(kNetworkBuffer) {
+  Session(ServerState& state, Stream stream, std::string peer, Admission admission)
+      : state_(state),
+        stream_(std::move(stream)),
+        admission_(admission),
+        peer_(std::move(peer)),
+        buffer_(kNetworkBuffer) {
     buffer_.reserve(kNetworkBuffer);
   }
 
   ~Session() override {
     discard_request();
     wipe(scratch_.data(), scratch_.size());
-    state_.remove(this, admitted_);
+    if (admission_ != Admission::kRefused) state_.table().release(peer_, authenticated_);
+    state_.remove(this);
   }
 
   void start() { net::dispatch(stream_.get_executor(), callback(&Session::on_start)); }
@@ -212,6 +258,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     net::post(stream_.get_executor(), [self = this->shared_from_this(), force] {
       self->stop_requested_ = true;
       if (force || self->phase_ == Phase::kHandshake || self->phase_ == Phase::kIdle)
+        self->close_now();
+    });
+  }
+
+  void sweep_idle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->waiting_idle_ || self->authenticated_ || self->phase_ != Phase::kIdle) return;
+      if (SteadyClock::now() - self->idle_since_ >= self->options().idle_timeout_under_pressure)
         self->close_now();
     });
   }
@@ -229,7 +283,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bool closing_after_response() const { return stop_requested_ || state_.stopping(); }
 
   void on_start() {
-    peer_ = peer_address(tcp().socket());
     if constexpr (kTls) {
       tcp().expires_after(options().header_timeout);
       stream_.async_handshake(ssl::stream_base::server, callback(&Session::on_handshake));
@@ -240,7 +293,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_handshake(error_code ec) {
     if (ec) return close_now();
-    if (!admitted_) {
+    if (admission_ == Admission::kRefused) {
       started_ = SteadyClock::now();
       return send(error_response(503, "unavailable", "too many connections"), false);
     }
@@ -257,11 +310,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       tcp().expires_after(options().header_timeout);
       return read_header();
     }
-    tcp().expires_after(first_request_ ? options().header_timeout : options().idle_timeout);
+    auto idle = options().idle_timeout;
+    if (!authenticated_ && state_.table().under_pressure())
+      idle = std::min(idle, options().idle_timeout_under_pressure);
+    tcp().expires_after(first_request_ ? options().header_timeout : idle);
+    waiting_idle_ = !first_request_;
+    idle_since_ = SteadyClock::now();
     stream_.async_read_some(buffer_.prepare(kReadChunk), callback(&Session::on_first_bytes));
   }
 
   void on_first_bytes(error_code ec, std::size_t n) {
+    waiting_idle_ = false;
     if (ec) return close_now();
     buffer_.commit(n);
     // A fresh connection keeps the deadline set before its first byte.
@@ -280,6 +339,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     started_ = SteadyClock::now();
     const auto& message = parser_->get();
     method_ = to_string(message.method_string());
+    head_ = message.method() == http::verb::head;
+    const internal::HeaderFacts facts{message.version(), message.count(http::field::host),
+                                      message.count(http::field::authorization),
+                                      message.count(http::field::transfer_encoding),
+                                      to_string(message[http::field::transfer_encoding])};
+    if (auto problem = internal::framing_problem(facts)) {
+      discard_request();
+      return send(error_response(400, "bad_request", *problem), false);
+    }
     if (parser_->is_done()) return serve_request();
     tcp().expires_after(options().body_timeout);
     if (message.version() >= 11 && beast::iequals(message[http::field::expect], "100-continue")) {
@@ -305,6 +373,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_read_error(error_code ec) {
     if (phase_ == Phase::kIdle) {  // the header failed: its request line may have parsed
       method_ = parser_ ? to_string(parser_->get().method_string()) : "";
+      head_ = method_ == "HEAD";
       started_ = SteadyClock::now();
     }
     discard_request();
@@ -321,20 +390,26 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void serve_request() {
     version_ = parser_->get().version();
-    const bool keep_alive = parser_->get().keep_alive();
+    bool keep_alive = parser_->get().keep_alive();
     HttpResponse response;
     {
       HttpRequest request = take_request();
       response = state_.handle(request);
     }  // the request body (a SecretValue) is wiped here
+    if (response.authenticated && !authenticated_) {
+      authenticated_ = true;
+      state_.table().authenticated();
+    }
+    // A connection on probation keeps its slot only by authenticating.
+    if (admission_ == Admission::kProbation && !authenticated_) keep_alive = false;
     send(std::move(response), keep_alive);
   }
 
   HttpRequest take_request() {
     const auto& message = parser_->get();
     HttpRequest request;
-    request.method = method_;
-    request.target = to_string(message.target());
+    request.method = head_ ? "GET" : method_;  // HEAD is GET without the body (RFC 9110 §9.3.2)
+    request.target = internal::origin_form(to_string(message.target()));
     request.authorization = to_string(message[http::field::authorization]);
     request.content_type = to_string(message[http::field::content_type]);
     request.body = SecretValue(message.body());
@@ -376,18 +451,34 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       message_->version(version_);
       message_->result(static_cast<unsigned>(response_.status));
       message_->set(http::field::server, "lockbox");
+      message_->set(http::field::date, date_now());
+      if constexpr (kTls) message_->set(http::field::strict_transport_security, kHsts);
       if (!response_.content_type.empty())
         message_->set(http::field::content_type, response_.content_type);
       for (const auto& [name, value] : response_.headers) message_->insert(name, value);
       const std::string_view body = response_.body.reveal();
-      message_->body() = http::span_body<const char>::value_type(body.data(), body.size());
+      message_->body() =
+          http::span_body<const char>::value_type(body.data(), head_ ? 0 : body.size());
       message_->keep_alive(keep_alive_);
       message_->prepare_payload();
+      if (head_) message_->content_length(body.size());  // what GET would send
       return true;
     } catch (const std::exception&) {
       message_.reset();
       return false;
     }
+  }
+
+  // The Date header's text, formatted once a second per thread.
+  static const std::string& date_now() {
+    thread_local std::time_t cached_second = 0;
+    thread_local std::string cached;
+    const std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+      cached_second = now;
+      cached = internal::http_date(now);
+    }
+    return cached;
   }
 
   void on_header_written(error_code ec, std::size_t /*bytes*/) {
@@ -436,13 +527,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   ServerState& state_;
   Stream stream_;
-  const bool admitted_;  // false: answered 503 and closed
+  const Admission admission_;  // kRefused: answered 503 and closed
   Phase phase_ = Phase::kHandshake;
   bool first_request_ = true;
+  bool authenticated_ = false;  // a request on this connection carried a valid token
+  bool waiting_idle_ = false;   // kIdle between requests, no byte of the next one yet
+  bool head_ = false;           // the request in flight is HEAD
+  SteadyClock::time_point idle_since_;
   bool stop_requested_ = false;
   bool keep_alive_ = false;
   unsigned version_ = 11;
-  std::string peer_;
+  const std::string peer_;
   std::string method_;
   SteadyClock::time_point started_;
   beast::flat_buffer buffer_;
@@ -455,9 +550,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 };
 
 template <class Stream>
-void launch(ServerState& state, Stream stream, bool admitted) {
-  auto session = std::make_shared<Session<Stream>>(state, std::move(stream), admitted);
-  state.add(session, admitted);
+void launch(ServerState& state, Stream stream, std::string peer, Admission admission) {
+  auto session =
+      std::make_shared<Session<Stream>>(state, std::move(stream), std::move(peer), admission);
+  state.add(session);
   session->start();
 }
 
@@ -465,9 +561,13 @@ void launch(ServerState& state, Stream stream, bool admitted) {
 Result<std::unique_ptr<ssl::context>> make_tls_context(const std::filesystem::path& cert,
                                                        const std::filesystem::path& key) {
   auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
-  if (SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION) != 1) {
-    return runtime_error("http server: cannot require TLS 1.2");
+  SSL_CTX* native = context->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return runtime_error("http server: cannot set the TLS versions and cipher suites");
   }
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   error_code ec;
   // An encrypted key must fail here, not prompt on the terminal.
   context->set_password_callback([](std::size_t, auto) { return std::string(); }, ec);
@@ -569,13 +669,14 @@ class Server final : public HttpServer {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // header and body are two writes
-    // Only this strand opens connections, so the check and the count cannot race.
-    const bool admitted = state_.connections() < state_.options().max_connections;
+    std::string peer = peer_address(socket);
+    const Admission admission = state_.table().admit(peer);
     if (tls_) {
-      launch(state_, TlsStream(std::move(socket), *tls_), admitted);
+      launch(state_, TlsStream(std::move(socket), *tls_), std::move(peer), admission);
     } else {
-      launch(state_, PlainStream(std::move(socket)), admitted);
+      launch(state_, PlainStream(std::move(socket)), std::move(peer), admission);
     }
+    state_.sweep_if_pressed();
     do_accept();
   }
 

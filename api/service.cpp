@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "api/routes.hpp"
@@ -185,7 +187,12 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     return finish(error_response(503, "unavailable", "the store is unavailable"));
   }
   std::string_view presented = request.authorization;
-  const bool has_bearer = presented.size() > kBearer.size() && presented.substr(0, kBearer.size()) == kBearer;
+  // The auth scheme is case-insensitive (RFC 9110 §11.1): "bearer" as "Bearer".
+  const bool has_bearer = presented.size() > kBearer.size() &&
+                          std::equal(kBearer.begin(), kBearer.end(), presented.begin(), [](char x, char y) {
+                            return std::tolower(static_cast<unsigned char>(x)) ==
+                                   std::tolower(static_cast<unsigned char>(y));
+                          });
   std::string known_name;
   auto token = has_bearer ? (*store)->authenticate_token(presented.substr(kBearer.size()), &known_name)
                           : Result<store::TokenInfo>(denied("missing bearer token"));
@@ -221,7 +228,9 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   if (!call.name.empty()) {
     if (Status st = validate_name(call.name, "secret name"); !st.is_ok()) return finish(from_status(st));
   }
-  return finish(handler(call));
+  HttpResponse response = handler(call);
+  response.authenticated = true;
+  return finish(std::move(response));
 }
 
 }  // namespace lockbox::api
