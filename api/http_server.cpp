@@ -42,7 +42,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <csignal>
-#include <ctime>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -51,6 +50,8 @@
 
 #include "api/internal/connection_table.hpp"
 #include "api/internal/framing.hpp"
+#include "api/internal/server_state.hpp"
+#include "api/internal/tls_context.hpp"
 #include "core/log.hpp"
 #include "core/secret_value.hpp"
 
@@ -75,14 +76,11 @@ constexpr std::size_t kReadChunk = 4096;
 // streams through it into the parser.
 constexpr std::size_t kNetworkBuffer = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-constexpr std::string_view kHsts = "max-age=31536000";
-// Mozilla's "intermediate" TLS 1.2 list: forward secrecy and AEAD only (TLS 1.3 suites are all so).
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-// Under pressure, idle sessions are swept at most this often.
-constexpr std::chrono::milliseconds kSweepInterval{100};
+constexpr std::string_view kHsts = "max-age=31536000";  // one year
 using Admission = internal::ConnectionTable::Admission;
+using internal::guarded;
+using internal::ServerState;
+using internal::SessionBase;
 
 std::string to_string(beast::string_view s) {
   return {s.data(), s.size()};
@@ -93,21 +91,6 @@ std::string endpoint_text(const std::string& address, std::uint16_t port) {
                                                 : fmt::format("[{}]:{}", address, port);
 }
 
-std::string describe_size(std::size_t bytes) {
-  if (bytes > 0 && bytes % (1 << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes > 0 && bytes % (1 << 10) == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} bytes", bytes);
-}
-
-// Runs a callback of the caller's; an exception from it is logged (without its text) and dropped.
-template <class F>
-void guarded(std::string_view what, F&& callback) {
-  try {
-    callback();
-  } catch (...) {
-    log::warn("http server: the {} callback failed", what);
-  }
-}
 
 // An error Beast's parser reports for a malformed request, as opposed to a peer that went away.
 bool is_parse_error(const error_code& ec) {
@@ -125,112 +108,6 @@ std::string peer_address(const tcp::socket& socket) {
   }
   return address.to_string();
 }
-
-// What the server side of a session can do to it; implemented by Session<Stream>.
-class SessionBase {
- public:
-  virtual ~SessionBase() = default;
-  // Asks the session (on its strand) to close: at once when idle or `force`, else after the
-  // response in flight. Thread-safe.
-  virtual void request_stop(bool force) = 0;
-  // Asks the session (on its strand) to close if it is idle between requests, has not
-  // authenticated and has waited idle_timeout_under_pressure. Thread-safe.
-  virtual void sweep_idle() = 0;
-};
-
-// What sessions share with the server: options, the handler, the connection count and the
-// registry of live sessions used by the shutdown. Thread-safe.
-class ServerState {
- public:
-  ServerState(ServerOptions options, Handler handler)
-      : options_(std::move(options)),
-        handler_(std::move(handler)),
-        table_({options_.max_connections, options_.max_connections_per_address,
-                options_.reserved_for_authenticated, options_.pressure_connections}) {}
-
-  [[nodiscard]] const ServerOptions& options() const { return options_; }
-  [[nodiscard]] bool stopping() const { return stopping_.load(); }
-  [[nodiscard]] internal::ConnectionTable& table() { return table_; }
-
-  // Runs the handler; an exception becomes a 500 that carries none of its text.
-  HttpResponse handle(HttpRequest& request) const {
-    try {
-      return handler_(request);
-    } catch (...) {
-      log::warn("http server: a handler failed on {}; answered 500", request.method);
-      return error_response(500, "internal", "internal error");
-    }
-  }
-
-  void record(const RequestRecord& record) const {
-    if (options_.on_request) guarded("request", [&] { options_.on_request(record); });
-  }
-
-  void add(const std::shared_ptr<SessionBase>& session) {
-    std::lock_guard lock(mu_);
-    sessions_.emplace(session.get(), session);
-  }
-
-  // Called by a session's destructor; the last one gone during a shutdown calls on_drained.
-  void remove(SessionBase* session) {
-    bool drained = false;
-    {
-      std::lock_guard lock(mu_);
-      sessions_.erase(session);
-      drained = stopping_ && sessions_.empty();
-    }
-    if (drained && on_drained_) on_drained_();
-  }
-
-  // Marks the server stopping and asks every live session to stop. Returns whether any is left.
-  bool stop_sessions(bool force) {
-    std::vector<std::shared_ptr<SessionBase>> live;
-    bool any = false;
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      for (auto& entry : sessions_) {
-        if (auto session = entry.second.lock()) live.push_back(std::move(session));
-      }
-      any = !sessions_.empty();
-    }
-    for (auto& session : live) session->request_stop(force);
-    return any;
-  }
-
-  // Under pressure, asks the idle sessions to close when they have waited long enough; at most
-  // every kSweepInterval. Called by the acceptor.
-  void sweep_if_pressed() {
-    if (!table_.under_pressure()) return;
-    const auto now = SteadyClock::now();
-    {
-      std::lock_guard lock(mu_);
-      if (now - last_sweep_ < kSweepInterval) return;
-      last_sweep_ = now;
-    }
-    std::vector<std::shared_ptr<SessionBase>> live;
-    {
-      std::lock_guard lock(mu_);
-      for (auto& entry : sessions_) {
-        if (auto session = entry.second.lock()) live.push_back(std::move(session));
-      }
-    }
-    for (auto& session : live) session->sweep_idle();
-  }
-
-  // REQUIRES: set before any session exists.
-  void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
-
- private:
-  const ServerOptions options_;
-  const Handler handler_;
-  std::atomic<bool> stopping_{false};
-  internal::ConnectionTable table_;
-  std::mutex mu_;
-  SteadyClock::time_point last_sweep_{};
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
-  std::function<void()> on_drained_;
-};
 
 // One connection, plain or TLS (see the state machine at the top of the file).
 template <class Stream>
@@ -310,11 +187,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       tcp().expires_after(options().header_timeout);
       return read_header();
     }
-    auto idle = options().idle_timeout;
+    auto wait = first_request_ ? options().header_timeout : options().idle_timeout;
     if (!authenticated_ && state_.table().under_pressure())
-      idle = std::min(idle, options().idle_timeout_under_pressure);
-    tcp().expires_after(first_request_ ? options().header_timeout : idle);
-    waiting_idle_ = !first_request_;
+      wait = std::min(wait, options().idle_timeout_under_pressure);
+    tcp().expires_after(wait);
+    waiting_idle_ = true;
     idle_since_ = SteadyClock::now();
     stream_.async_read_some(buffer_.prepare(kReadChunk), callback(&Session::on_first_bytes));
   }
@@ -380,7 +257,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     phase_ = Phase::kBusy;
     if (ec == http::error::body_limit) {
       const std::string message =
-          "request body is larger than " + describe_size(options().body_limit);
+          "request body is larger than " + internal::describe_size(options().body_limit);
       return send(error_response(413, "payload_too_large", message), false);
     }
     if (is_parse_error(ec))
@@ -451,7 +328,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       message_->version(version_);
       message_->result(static_cast<unsigned>(response_.status));
       message_->set(http::field::server, "lockbox");
-      message_->set(http::field::date, date_now());
+      message_->set(http::field::date, internal::http_date_now());
       if constexpr (kTls) message_->set(http::field::strict_transport_security, kHsts);
       if (!response_.content_type.empty())
         message_->set(http::field::content_type, response_.content_type);
@@ -467,18 +344,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       message_.reset();
       return false;
     }
-  }
-
-  // The Date header's text, formatted once a second per thread.
-  static const std::string& date_now() {
-    thread_local std::time_t cached_second = 0;
-    thread_local std::string cached;
-    const std::time_t now = std::time(nullptr);
-    if (now != cached_second) {
-      cached_second = now;
-      cached = internal::http_date(now);
-    }
-    return cached;
   }
 
   void on_header_written(error_code ec, std::size_t /*bytes*/) {
@@ -531,7 +396,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Phase phase_ = Phase::kHandshake;
   bool first_request_ = true;
   bool authenticated_ = false;  // a request on this connection carried a valid token
-  bool waiting_idle_ = false;   // kIdle between requests, no byte of the next one yet
+  bool waiting_idle_ = false;   // kIdle, waiting for the first byte of a request
   bool head_ = false;           // the request in flight is HEAD
   SteadyClock::time_point idle_since_;
   bool stop_requested_ = false;
@@ -555,31 +420,6 @@ void launch(ServerState& state, Stream stream, std::string peer, Admission admis
       std::make_shared<Session<Stream>>(state, std::move(stream), std::move(peer), admission);
   state.add(session);
   session->start();
-}
-
-// TLS 1.2 or later with the certificate chain and key from PEM files.
-Result<std::unique_ptr<ssl::context>> make_tls_context(const std::filesystem::path& cert,
-                                                       const std::filesystem::path& key) {
-  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* native = context->native_handle();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    return runtime_error("http server: cannot set the TLS versions and cipher suites");
-  }
-  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
-  error_code ec;
-  // An encrypted key must fail here, not prompt on the terminal.
-  context->set_password_callback([](std::size_t, auto) { return std::string(); }, ec);
-  context->use_certificate_chain_file(cert.string(), ec);
-  if (ec)
-    return bad_input(fmt::format("http server: cannot load TLS certificate {}: {}", cert.string(),
-                                 ec.message()));
-  context->use_private_key_file(key.string(), ssl::context::pem, ec);  // also checks the pair
-  if (ec)
-    return bad_input(
-        fmt::format("http server: cannot load TLS key {}: {}", key.string(), ec.message()));
-  return context;
 }
 
 class Server final : public HttpServer {
@@ -669,6 +509,7 @@ class Server final : public HttpServer {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // header and body are two writes
+    state_.sweep_if_pressed();  // frees slots held by idle clients (closes asynchronously)
     std::string peer = peer_address(socket);
     const Admission admission = state_.table().admit(peer);
     if (tls_) {
@@ -676,7 +517,6 @@ class Server final : public HttpServer {
     } else {
       launch(state_, PlainStream(std::move(socket)), std::move(peer), admission);
     }
-    state_.sweep_if_pressed();
     do_accept();
   }
 
@@ -741,7 +581,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, Ha
   if (options.threads < 1) return bad_input("http server: threads must be at least 1");
   std::unique_ptr<ssl::context> tls;
   if (options.tls_cert) {
-    LOCKBOX_ASSIGN_OR_RETURN(tls, make_tls_context(*options.tls_cert, *options.tls_key));
+    LOCKBOX_ASSIGN_OR_RETURN(tls, internal::make_tls_context(*options.tls_cert, *options.tls_key));
   }
   const tcp::endpoint endpoint(address, options.port);
   auto server = std::make_unique<Server>(std::move(options), std::move(handler), std::move(tls));

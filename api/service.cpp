@@ -25,22 +25,8 @@ struct Route {
   std::string name;   // {name}
 };
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const std::size_t slash = path.find('/');
-    parts.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return parts;
-}
-
-std::optional<Route> match_route(std::string_view path) {
-  const auto p = split_path(path);
+// Routes on the decoded segments (parse_target): "%2F" inside a name cannot reach another route.
+std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() == 1 && p[0] == "metrics") return Route{RouteId::kMetrics, "/metrics", {}};
   if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
   if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
@@ -141,7 +127,7 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   Impl& impl = *impl_;
   auto target = parse_target(request.target);
   if (!target.is_ok()) return from_status(target.status());
-  const auto route = match_route(target->path);
+  const auto route = match_route(target->segments);
   if (!route) return error_response(404, "not_found", "no such route");
   auto finish = [&route](HttpResponse r) {
     r.route = route->templ;

@@ -32,5 +32,10 @@ std::string origin_form(std::string_view target);
 
 // An IMF-fixdate for the Date header: "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::time_t when);
+// The Date header for now, formatted once a second per thread.
+const std::string& http_date_now();
+
+// "1 MiB", "8 KiB" or "100 bytes", for limit messages.
+std::string describe_size(std::size_t bytes);
 
 }  // namespace lockbox::api::internal

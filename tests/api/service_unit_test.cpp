@@ -109,7 +109,8 @@ TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bo
 TEST_CASE("parse_target decodes the path and query", "[service]") {
   auto t = parse_target("/api/v1/admin/secrets/A%5FB?scope=namespace%3Aprod&limit=5&flag");
   REQUIRE(t.is_ok());
-  CHECK(t->path == "/api/v1/admin/secrets/A_B");
+  CHECK(t->path == "/api/v1/admin/secrets/A%5FB");
+  CHECK(t->segments == std::vector<std::string>{"api", "v1", "admin", "secrets", "A_B"});
   CHECK(t->query.at("scope") == "namespace:prod");
   CHECK(t->query.at("limit") == "5");
   CHECK(t->query.at("flag").empty());
@@ -117,6 +118,21 @@ TEST_CASE("parse_target decodes the path and query", "[service]") {
   CHECK_FALSE(parse_target("/x%00").is_ok());
   CHECK_FALSE(parse_target("/x%4").is_ok());
   CHECK_FALSE(parse_target("x").is_ok());
+}
+
+TEST_CASE("parse_target splits the path before decoding, so %2F stays inside its segment", "[service]") {
+  auto t = parse_target("/api/v1/admin/secrets/A%2Fvalue");
+  REQUIRE(t.is_ok());
+  CHECK(t->segments == std::vector<std::string>{"api", "v1", "admin", "secrets", "A/value"});
+}
+
+TEST_CASE("parse_target refuses a query key given twice", "[service]") {
+  auto t = parse_target("/api/v1/admin/secrets?scope=global&scope=namespace%3Aprod");
+  REQUIRE_FALSE(t.is_ok());
+  CHECK(t.status().code() == StatusCode::kBadInput);
+  CHECK(t.status().message().find("prod") == std::string::npos);
+  CHECK_FALSE(parse_target("/x?a=1&a").is_ok());
+  CHECK(parse_target("/x?a=1&b=1").is_ok());
 }
 
 TEST_CASE("JsonBody: types, unknown fields, null and malformed input", "[service]") {
