@@ -62,7 +62,7 @@ struct ServerOptions {
   std::size_t max_connections_per_address = 64;
   // Slots only connections that carried a valid token may hold: once the others fill
   // max_connections - reserved_for_authenticated, a new connection is closed after its first
-  // response unless that request authenticated.
+  // response unless that request authenticated. At most max_connections / 4 is reserved.
   std::size_t reserved_for_authenticated = 128;
   // From this many open connections, a connection that has not authenticated waits at most
   // idle_timeout_under_pressure between requests (and idle ones past it are closed).

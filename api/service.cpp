@@ -190,9 +190,11 @@ HttpResponse ApiService::handle(HttpRequest& request) {
       r.headers.emplace_back("Retry-After", std::to_string(wait));
       return finish(std::move(r));
     }
-    const bool blocks = impl.limiter.record_failure(request.peer, now);
-    const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route->templ,
-                                           blocks ? "; address blocked" : "");
+    const AuthLimiter::Effect effect = impl.limiter.record_failure(request.peer, now);
+    const char* note = effect == AuthLimiter::Effect::kBlocksAddress   ? "; address blocked"
+                       : effect == AuthLimiter::Effect::kExhaustsBudget ? "; failure budget exhausted, all addresses blocked"
+                                                                        : "";
+    const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route->templ, note);
     store::AuditEvent event{"auth.failure", known_name.empty() ? "token:unknown" : "token:" + known_name,
                             has_bearer ? "denied" : "missing", detail, "anonymous"};
     if (Status st = batcher_->append(std::move(event), true); !st.is_ok()) {

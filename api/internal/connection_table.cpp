@@ -1,5 +1,7 @@
 #include "api/internal/connection_table.hpp"
 
+#include <algorithm>
+
 #include "api/auth_limiter.hpp"
 
 namespace lockbox::api::internal {
@@ -10,7 +12,9 @@ ConnectionTable::Admission ConnectionTable::admit(const std::string& peer) {
   if (open_ >= limits_.max_connections) return Admission::kRefused;
   auto it = per_key_.find(key);
   if (it != per_key_.end() && it->second >= limits_.per_address) return Admission::kRefused;
-  const std::size_t reserved = std::min(limits_.reserved_for_authenticated, limits_.max_connections);
+  // At most a quarter of the slots is reserved, so a small max_connections still serves anyone.
+  const std::size_t reserved =
+      std::min(limits_.reserved_for_authenticated, limits_.max_connections / 4);
   const bool probation = unauthenticated_ >= limits_.max_connections - reserved;
   ++open_;
   ++unauthenticated_;

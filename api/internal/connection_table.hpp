@@ -3,7 +3,8 @@
 // with idle keep-alive connections). Counts open connections in total, per client address (IPv6
 // per /64, as AuthLimiter) and those that have not yet carried a valid token:
 // - beyond max_connections, or beyond per_address from one address: refused (503 and close);
-// - when the connections not yet authenticated fill all but reserved_for_authenticated slots, a
+// - when the connections not yet authenticated fill all but reserved_for_authenticated slots
+//   (at most a quarter of max_connections), a
 //   new one is admitted on probation: it is closed after its first response unless that request
 //   authenticated, so runtimes with tokens still get in;
 // - from pressure_connections open, the server shortens the idle timeout of connections that

@@ -234,11 +234,15 @@ struct TlsFiles {
   testing::TempDir dir;
   std::filesystem::path cert = dir / "c.pem";
   std::filesystem::path key = dir / "k.pem";
-  TlsFiles() { generate(cert, key); }
-  // A self-signed P-256 certificate (an EC key: generated in milliseconds, unlike RSA).
-  static void generate(const std::filesystem::path& cert, const std::filesystem::path& key) {
+  enum class Key { kEc, kRsa };
+  explicit TlsFiles(Key type = Key::kEc) { generate(cert, key, type); }
+  // A self-signed P-256 certificate (an EC key: generated in milliseconds), or RSA-2048 for the
+  // tests of RSA-only cipher suites.
+  static void generate(const std::filesystem::path& cert, const std::filesystem::path& key,
+                       Key type = Key::kEc) {
     const std::string command =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256"
+        std::string("openssl req -x509 -newkey ") +
+        (type == Key::kEc ? "ec -pkeyopt ec_paramgen_curve:P-256" : "rsa:2048") +
         " -nodes -keyout '" +
         key.string() + "' -out '" + cert.string() +
         "' -days 1 -subj /CN=localhost"
