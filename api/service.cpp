@@ -162,7 +162,8 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     return finish(std::move(r));
   }
 
-  // Authentication, and the per-address limit on failures: an address past the limit gets 429
+  // Authentication, and the limits on failures (per address, and the global budget across all
+  // addresses, AuthLimiter): an address past either gets 429
   // for every attempt that fails (unaudited, so a flood cannot grow the trail), while requests
   // with a valid token still pass, so a noisy neighbour behind the same address (a proxy,
   // localhost) cannot lock the runtimes out.
