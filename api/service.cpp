@@ -65,11 +65,11 @@ RouteHandler handler_for(RouteId id, std::string_view method) {
 
 const char* allowed_methods(RouteId id) {
   switch (id) {
-    case RouteId::kSecrets: return "GET, POST";
-    case RouteId::kSecret: return "GET, PUT, DELETE";
+    case RouteId::kSecrets: return "GET, HEAD, POST";
+    case RouteId::kSecret: return "GET, HEAD, PUT, DELETE";
     case RouteId::kRollback:
     case RouteId::kResolve: return "POST";
-    default: return "GET";
+    default: return "GET, HEAD";  // HEAD reaches the handler as GET (HttpServer)
   }
 }
 
@@ -117,7 +117,7 @@ struct ApiService::Impl {
   HttpResponse open_route(RouteId route, const std::string& method) const {
     if (method != "GET") {
       HttpResponse r = error_response(405, "bad_request", "method not allowed");
-      r.headers.emplace_back("Allow", "GET");
+      r.headers.emplace_back("Allow", "GET, HEAD");
       return r;
     }
     if (route == RouteId::kHealth) {
