@@ -6,10 +6,7 @@
 #include <algorithm>
 
 namespace lockbox::api {
-namespace {
-
-// The limiter's key: an IPv4 address as it is, an IPv6 address by its /64 prefix.
-std::string key_of(const std::string& address) {
+std::string address_key(const std::string& address) {
   in6_addr v6{};
   if (address.find(':') == std::string::npos || ::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
   if (IN6_IS_ADDR_V4MAPPED(&v6)) return address;
@@ -19,28 +16,36 @@ std::string key_of(const std::string& address) {
   return std::string(text) + "/64";
 }
 
-}  // namespace
-
-AuthLimiter::AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses)
-    : max_failures_(max_failures), window_ms_(window_ms), max_addresses_(max_addresses) {}
+AuthLimiter::AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses,
+                         int global_max_failures)
+    : max_failures_(max_failures),
+      global_max_failures_(global_max_failures),
+      window_ms_(window_ms),
+      max_addresses_(max_addresses) {}
 
 std::int64_t AuthLimiter::blocked_for(const std::string& peer, UnixMillis now) {
-  const std::string address = key_of(peer);
+  const std::string address = address_key(peer);
+  const auto seconds_until = [now](UnixMillis end) { return std::max<std::int64_t>(1, (end - now + 999) / 1000); };
   std::lock_guard lock(mu_);
+  std::int64_t wait = 0;
+  const UnixMillis global_end = global_.window_start + window_ms_;
+  if (global_.failures >= global_max_failures_ && now < global_end) wait = seconds_until(global_end);
   auto it = entries_.find(address);
-  if (it == entries_.end()) return 0;
+  if (it == entries_.end()) return wait;
   const UnixMillis end = it->second.window_start + window_ms_;
   if (now >= end) {
     entries_.erase(it);
-    return 0;
+    return wait;
   }
-  if (it->second.failures < max_failures_) return 0;
-  return std::max<std::int64_t>(1, (end - now + 999) / 1000);
+  if (it->second.failures < max_failures_) return wait;
+  return std::max(wait, seconds_until(end));
 }
 
-bool AuthLimiter::record_failure(const std::string& peer, UnixMillis now) {
-  const std::string address = key_of(peer);
+AuthLimiter::Effect AuthLimiter::record_failure(const std::string& peer, UnixMillis now) {
+  const std::string address = address_key(peer);
   std::lock_guard lock(mu_);
+  if (global_.failures == 0 || now >= global_.window_start + window_ms_) global_ = Entry{now, 0};
+  const bool exhausts = ++global_.failures == global_max_failures_;
   auto it = entries_.find(address);
   if (it != entries_.end() && now >= it->second.window_start + window_ms_) {
     entries_.erase(it);
@@ -51,7 +56,8 @@ bool AuthLimiter::record_failure(const std::string& peer, UnixMillis now) {
     it = entries_.emplace(address, Entry{now, 0}).first;
   }
   ++it->second.failures;
-  return it->second.failures == max_failures_;
+  if (it->second.failures == max_failures_) return Effect::kBlocksAddress;
+  return exhausts ? Effect::kExhaustsBudget : Effect::kNone;
 }
 
 void AuthLimiter::evict(UnixMillis now) {

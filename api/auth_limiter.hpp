@@ -5,6 +5,13 @@
 // with its first failure ends; requests with a valid token still pass (ApiService). Successful
 // requests do not reset the count. IPv6 addresses count per /64 (one host usually owns the whole
 // prefix). The table is bounded: when full, expired entries go first, then the oldest.
+//
+// Besides, a global budget: after `global_max_failures` failures from all addresses together
+// within a window (one that began with the first failure after the last window ended), every
+// failing attempt from any address is 429 until that window ends. Many addresses (a /8 of
+// loopback, a botnet) therefore cannot turn failures into more than global_max_failures audit
+// records (and fsyncs) a window: the refused attempts are counted in metrics, not audited one by
+// one (the failure that exhausts the budget is audited, saying so).
 // Thread-safety: every method may be called from any thread.
 
 #include <cstdint>
@@ -16,14 +23,24 @@
 
 namespace lockbox::api {
 
+// The key a client is counted under: an IPv4 address as it is, an IPv6 address by its /64
+// prefix ("2001:db8:1:2::/64"; one host usually owns the whole prefix).
+std::string address_key(const std::string& address);
+
 class AuthLimiter {
  public:
-  AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses = 65536);
+  // What a counted failure did.
+  enum class Effect { kNone, kBlocksAddress, kExhaustsBudget };
 
-  // 0 when `address` may try; otherwise the seconds until it may try again (Retry-After).
+  AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t max_addresses = 65536,
+              int global_max_failures = 100);
+
+  // 0 when `address` may try; otherwise the seconds until it may try again (Retry-After), for
+  // its own block or the global one, whichever ends later.
   std::int64_t blocked_for(const std::string& address, UnixMillis now);
-  // Counts a failure; true when this failure is the one that starts the block (audit it once).
-  bool record_failure(const std::string& address, UnixMillis now);
+  // Counts a failure; says when this failure is the one that starts the address's block or the
+  // global one (audit it once, saying so).
+  Effect record_failure(const std::string& address, UnixMillis now);
 
  private:
   struct Entry {
@@ -33,6 +50,8 @@ class AuthLimiter {
   void evict(UnixMillis now);
 
   int max_failures_;
+  int global_max_failures_;
+  Entry global_;
   std::int64_t window_ms_;
   std::size_t max_addresses_;
   std::mutex mu_;

@@ -35,6 +35,9 @@ struct HttpResponse {
   // The route template for metrics and the access log ("/api/v1/admin/secrets/{name}"); set by
   // the router, "" for requests no route matched.
   std::string route;
+  // Set by the handler when the request carried a valid token: the transport then counts the
+  // connection as authenticated (its share of slots, no shortened idle timeout).
+  bool authenticated = false;
 };
 
 // Handles one request; called on a server thread, concurrently from several threads.

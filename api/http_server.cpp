@@ -12,8 +12,13 @@
 //               for at most kLingerTimeout: closing on an unread request would send a reset that
 //               can destroy the 400/413/503 before the client reads it.
 // The parser enforces body_limit (a Content-Length over it fails at the header) and Beast's 8 KiB
-// header limit: 413 and 400, then a close. A connection over max_connections gets a 503 at once,
-// without its request being read (for TLS after the handshake), then the same close. A timeout
+// header limit: 413 and 400, then a close. A connection the ConnectionTable refuses (over
+// max_connections, or over the per-address cap) gets a 503 at once, without its request being
+// read (for TLS after the handshake), then the same close; one admitted on probation is closed
+// after its first response unless that request authenticated. Under pressure, idle sessions that
+// have not authenticated wait idle_timeout_under_pressure at most (new waits get the shorter
+// deadline, and the acceptor sweeps those already waiting: a pending read's deadline cannot be
+// moved in Beast's tcp_stream). A timeout
 // closes the socket; no read ever blocks a thread.
 //
 // Secrets: the request body moves into a SecretValue; the parser's string and the fixed network
@@ -25,6 +30,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -42,6 +48,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/internal/connection_table.hpp"
+#include "api/internal/framing.hpp"
+#include "api/internal/server_state.hpp"
+#include "api/internal/tls_context.hpp"
 #include "core/log.hpp"
 #include "core/secret_value.hpp"
 
@@ -66,6 +76,11 @@ constexpr std::size_t kReadChunk = 4096;
 // streams through it into the parser.
 constexpr std::size_t kNetworkBuffer = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kHsts = "max-age=31536000";  // one year
+using Admission = internal::ConnectionTable::Admission;
+using internal::guarded;
+using internal::ServerState;
+using internal::SessionBase;
 
 std::string to_string(beast::string_view s) {
   return {s.data(), s.size()};
@@ -76,21 +91,6 @@ std::string endpoint_text(const std::string& address, std::uint16_t port) {
                                                 : fmt::format("[{}]:{}", address, port);
 }
 
-std::string describe_size(std::size_t bytes) {
-  if (bytes > 0 && bytes % (1 << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  if (bytes > 0 && bytes % (1 << 10) == 0) return fmt::format("{} KiB", bytes >> 10);
-  return fmt::format("{} bytes", bytes);
-}
-
-// Runs a callback of the caller's; an exception from it is logged (without its text) and dropped.
-template <class F>
-void guarded(std::string_view what, F&& callback) {
-  try {
-    callback();
-  } catch (...) {
-    log::warn("http server: the {} callback failed", what);
-  }
-}
 
 // An error Beast's parser reports for a malformed request, as opposed to a peer that went away.
 bool is_parse_error(const error_code& ec) {
@@ -109,101 +109,24 @@ std::string peer_address(const tcp::socket& socket) {
   return address.to_string();
 }
 
-// What the server side of a session can do to it; implemented by Session<Stream>.
-class SessionBase {
- public:
-  virtual ~SessionBase() = default;
-  // Asks the session (on its strand) to close: at once when idle or `force`, else after the
-  // response in flight. Thread-safe.
-  virtual void request_stop(bool force) = 0;
-};
-
-// What sessions share with the server: options, the handler, the connection count and the
-// registry of live sessions used by the shutdown. Thread-safe.
-class ServerState {
- public:
-  ServerState(ServerOptions options, Handler handler)
-      : options_(std::move(options)), handler_(std::move(handler)) {}
-
-  [[nodiscard]] const ServerOptions& options() const { return options_; }
-  [[nodiscard]] bool stopping() const { return stopping_.load(); }
-  // Open connections, not counting those being answered 503.
-  [[nodiscard]] std::size_t connections() const { return connections_.load(); }
-
-  // Runs the handler; an exception becomes a 500 that carries none of its text.
-  HttpResponse handle(HttpRequest& request) const {
-    try {
-      return handler_(request);
-    } catch (...) {
-      log::warn("http server: a handler failed on {}; answered 500", request.method);
-      return error_response(500, "internal", "internal error");
-    }
-  }
-
-  void record(const RequestRecord& record) const {
-    if (options_.on_request) guarded("request", [&] { options_.on_request(record); });
-  }
-
-  void add(const std::shared_ptr<SessionBase>& session, bool admitted) {
-    if (admitted) ++connections_;
-    std::lock_guard lock(mu_);
-    sessions_.emplace(session.get(), session);
-  }
-
-  // Called by a session's destructor; the last one gone during a shutdown calls on_drained.
-  void remove(SessionBase* session, bool admitted) {
-    if (admitted) --connections_;
-    bool drained = false;
-    {
-      std::lock_guard lock(mu_);
-      sessions_.erase(session);
-      drained = stopping_ && sessions_.empty();
-    }
-    if (drained && on_drained_) on_drained_();
-  }
-
-  // Marks the server stopping and asks every live session to stop. Returns whether any is left.
-  bool stop_sessions(bool force) {
-    std::vector<std::shared_ptr<SessionBase>> live;
-    bool any = false;
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      for (auto& entry : sessions_) {
-        if (auto session = entry.second.lock()) live.push_back(std::move(session));
-      }
-      any = !sessions_.empty();
-    }
-    for (auto& session : live) session->request_stop(force);
-    return any;
-  }
-
-  // REQUIRES: set before any session exists.
-  void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
-
- private:
-  const ServerOptions options_;
-  const Handler handler_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<std::size_t> connections_{0};
-  std::mutex mu_;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
-  std::function<void()> on_drained_;
-};
-
 // One connection, plain or TLS (see the state machine at the top of the file).
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(ServerState& state, Stream stream, bool admitted)
-      : state_(state), stream_(std::move(stream)), admitted_(admitted), buffer_(kNetworkBuffer) {
+  Session(ServerState& state, Stream stream, std::string peer, Admission admission)
+      : state_(state),
+        stream_(std::move(stream)),
+        admission_(admission),
+        peer_(std::move(peer)),
+        buffer_(kNetworkBuffer) {
     buffer_.reserve(kNetworkBuffer);
   }
 
   ~Session() override {
     discard_request();
     wipe(scratch_.data(), scratch_.size());
-    state_.remove(this, admitted_);
+    if (admission_ != Admission::kRefused) state_.table().release(peer_, authenticated_);
+    state_.remove(this);
   }
 
   void start() { net::dispatch(stream_.get_executor(), callback(&Session::on_start)); }
@@ -212,6 +135,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     net::post(stream_.get_executor(), [self = this->shared_from_this(), force] {
       self->stop_requested_ = true;
       if (force || self->phase_ == Phase::kHandshake || self->phase_ == Phase::kIdle)
+        self->close_now();
+    });
+  }
+
+  void sweep_idle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->waiting_idle_ || self->authenticated_ || self->phase_ != Phase::kIdle) return;
+      if (SteadyClock::now() - self->idle_since_ >= self->options().idle_timeout_under_pressure)
         self->close_now();
     });
   }
@@ -229,7 +160,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bool closing_after_response() const { return stop_requested_ || state_.stopping(); }
 
   void on_start() {
-    peer_ = peer_address(tcp().socket());
     if constexpr (kTls) {
       tcp().expires_after(options().header_timeout);
       stream_.async_handshake(ssl::stream_base::server, callback(&Session::on_handshake));
@@ -240,7 +170,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_handshake(error_code ec) {
     if (ec) return close_now();
-    if (!admitted_) {
+    if (admission_ == Admission::kRefused) {
       started_ = SteadyClock::now();
       return send(error_response(503, "unavailable", "too many connections"), false);
     }
@@ -257,11 +187,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       tcp().expires_after(options().header_timeout);
       return read_header();
     }
-    tcp().expires_after(first_request_ ? options().header_timeout : options().idle_timeout);
+    auto wait = first_request_ ? options().header_timeout : options().idle_timeout;
+    if (!authenticated_ && state_.table().under_pressure())
+      wait = std::min(wait, options().idle_timeout_under_pressure);
+    tcp().expires_after(wait);
+    waiting_idle_ = true;
+    idle_since_ = SteadyClock::now();
     stream_.async_read_some(buffer_.prepare(kReadChunk), callback(&Session::on_first_bytes));
   }
 
   void on_first_bytes(error_code ec, std::size_t n) {
+    waiting_idle_ = false;
     if (ec) return close_now();
     buffer_.commit(n);
     // A fresh connection keeps the deadline set before its first byte.
@@ -280,6 +216,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     started_ = SteadyClock::now();
     const auto& message = parser_->get();
     method_ = to_string(message.method_string());
+    head_ = message.method() == http::verb::head;
+    const internal::HeaderFacts facts{message.version(), message.count(http::field::host),
+                                      message.count(http::field::authorization),
+                                      message.count(http::field::transfer_encoding),
+                                      to_string(message[http::field::transfer_encoding])};
+    if (auto problem = internal::framing_problem(facts)) {
+      discard_request();
+      return send(error_response(400, "bad_request", *problem), false);
+    }
     if (parser_->is_done()) return serve_request();
     tcp().expires_after(options().body_timeout);
     if (message.version() >= 11 && beast::iequals(message[http::field::expect], "100-continue")) {
@@ -305,13 +250,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_read_error(error_code ec) {
     if (phase_ == Phase::kIdle) {  // the header failed: its request line may have parsed
       method_ = parser_ ? to_string(parser_->get().method_string()) : "";
+      head_ = method_ == "HEAD";
       started_ = SteadyClock::now();
     }
     discard_request();
     phase_ = Phase::kBusy;
     if (ec == http::error::body_limit) {
       const std::string message =
-          "request body is larger than " + describe_size(options().body_limit);
+          "request body is larger than " + internal::describe_size(options().body_limit);
       return send(error_response(413, "payload_too_large", message), false);
     }
     if (is_parse_error(ec))
@@ -321,20 +267,26 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void serve_request() {
     version_ = parser_->get().version();
-    const bool keep_alive = parser_->get().keep_alive();
+    bool keep_alive = parser_->get().keep_alive();
     HttpResponse response;
     {
       HttpRequest request = take_request();
       response = state_.handle(request);
     }  // the request body (a SecretValue) is wiped here
+    if (response.authenticated && !authenticated_) {
+      authenticated_ = true;
+      state_.table().authenticated();
+    }
+    // A connection on probation keeps its slot only by authenticating.
+    if (admission_ == Admission::kProbation && !authenticated_) keep_alive = false;
     send(std::move(response), keep_alive);
   }
 
   HttpRequest take_request() {
     const auto& message = parser_->get();
     HttpRequest request;
-    request.method = method_;
-    request.target = to_string(message.target());
+    request.method = head_ ? "GET" : method_;  // HEAD is GET without the body (RFC 9110 §9.3.2)
+    request.target = internal::origin_form(to_string(message.target()));
     request.authorization = to_string(message[http::field::authorization]);
     request.content_type = to_string(message[http::field::content_type]);
     request.body = SecretValue(message.body());
@@ -376,13 +328,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       message_->version(version_);
       message_->result(static_cast<unsigned>(response_.status));
       message_->set(http::field::server, "lockbox");
+      message_->set(http::field::date, internal::http_date_now());
+      if constexpr (kTls) message_->set(http::field::strict_transport_security, kHsts);
       if (!response_.content_type.empty())
         message_->set(http::field::content_type, response_.content_type);
       for (const auto& [name, value] : response_.headers) message_->insert(name, value);
       const std::string_view body = response_.body.reveal();
-      message_->body() = http::span_body<const char>::value_type(body.data(), body.size());
+      message_->body() =
+          http::span_body<const char>::value_type(body.data(), head_ ? 0 : body.size());
       message_->keep_alive(keep_alive_);
       message_->prepare_payload();
+      if (head_) message_->content_length(body.size());  // what GET would send
       return true;
     } catch (const std::exception&) {
       message_.reset();
@@ -436,13 +392,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   ServerState& state_;
   Stream stream_;
-  const bool admitted_;  // false: answered 503 and closed
+  const Admission admission_;  // kRefused: answered 503 and closed
   Phase phase_ = Phase::kHandshake;
   bool first_request_ = true;
+  bool authenticated_ = false;  // a request on this connection carried a valid token
+  bool waiting_idle_ = false;   // kIdle, waiting for the first byte of a request
+  bool head_ = false;           // the request in flight is HEAD
+  SteadyClock::time_point idle_since_;
   bool stop_requested_ = false;
   bool keep_alive_ = false;
   unsigned version_ = 11;
-  std::string peer_;
+  const std::string peer_;
   std::string method_;
   SteadyClock::time_point started_;
   beast::flat_buffer buffer_;
@@ -455,31 +415,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 };
 
 template <class Stream>
-void launch(ServerState& state, Stream stream, bool admitted) {
-  auto session = std::make_shared<Session<Stream>>(state, std::move(stream), admitted);
-  state.add(session, admitted);
+void launch(ServerState& state, Stream stream, std::string peer, Admission admission) {
+  auto session =
+      std::make_shared<Session<Stream>>(state, std::move(stream), std::move(peer), admission);
+  state.add(session);
   session->start();
-}
-
-// TLS 1.2 or later with the certificate chain and key from PEM files.
-Result<std::unique_ptr<ssl::context>> make_tls_context(const std::filesystem::path& cert,
-                                                       const std::filesystem::path& key) {
-  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
-  if (SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION) != 1) {
-    return runtime_error("http server: cannot require TLS 1.2");
-  }
-  error_code ec;
-  // An encrypted key must fail here, not prompt on the terminal.
-  context->set_password_callback([](std::size_t, auto) { return std::string(); }, ec);
-  context->use_certificate_chain_file(cert.string(), ec);
-  if (ec)
-    return bad_input(fmt::format("http server: cannot load TLS certificate {}: {}", cert.string(),
-                                 ec.message()));
-  context->use_private_key_file(key.string(), ssl::context::pem, ec);  // also checks the pair
-  if (ec)
-    return bad_input(
-        fmt::format("http server: cannot load TLS key {}: {}", key.string(), ec.message()));
-  return context;
 }
 
 class Server final : public HttpServer {
@@ -569,12 +509,13 @@ class Server final : public HttpServer {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // header and body are two writes
-    // Only this strand opens connections, so the check and the count cannot race.
-    const bool admitted = state_.connections() < state_.options().max_connections;
+    state_.sweep_if_pressed();  // frees slots held by idle clients (closes asynchronously)
+    std::string peer = peer_address(socket);
+    const Admission admission = state_.table().admit(peer);
     if (tls_) {
-      launch(state_, TlsStream(std::move(socket), *tls_), admitted);
+      launch(state_, TlsStream(std::move(socket), *tls_), std::move(peer), admission);
     } else {
-      launch(state_, PlainStream(std::move(socket)), admitted);
+      launch(state_, PlainStream(std::move(socket)), std::move(peer), admission);
     }
     do_accept();
   }
@@ -640,7 +581,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(ServerOptions options, Ha
   if (options.threads < 1) return bad_input("http server: threads must be at least 1");
   std::unique_ptr<ssl::context> tls;
   if (options.tls_cert) {
-    LOCKBOX_ASSIGN_OR_RETURN(tls, make_tls_context(*options.tls_cert, *options.tls_key));
+    LOCKBOX_ASSIGN_OR_RETURN(tls, internal::make_tls_context(*options.tls_cert, *options.tls_key));
   }
   const tcp::endpoint endpoint(address, options.port);
   auto server = std::make_unique<Server>(std::move(options), std::move(handler), std::move(tls));

@@ -41,8 +41,17 @@ Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {
 Result<Target> parse_target(std::string_view target) {
   const std::size_t q = target.find('?');
   Target out;
-  LOCKBOX_ASSIGN_OR_RETURN(out.path, percent_decode(target.substr(0, q), false));
+  out.path = std::string(target.substr(0, q));
   if (out.path.empty() || out.path.front() != '/') return bad_input("the request target must be a path");
+  std::string_view path = out.path;
+  while (!path.empty()) {
+    const std::size_t slash = path.find('/');
+    const std::string_view raw = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (raw.empty()) continue;
+    LOCKBOX_ASSIGN_OR_RETURN(std::string segment, percent_decode(raw, false));
+    out.segments.push_back(std::move(segment));
+  }
   if (q == std::string_view::npos) return out;
   std::string_view rest = target.substr(q + 1);
   while (!rest.empty()) {
@@ -55,7 +64,9 @@ Result<Target> parse_target(std::string_view target) {
     LOCKBOX_ASSIGN_OR_RETURN(std::string value, eq == std::string_view::npos
                                                     ? Result<std::string>(std::string())
                                                     : percent_decode(pair.substr(eq + 1), true));
-    out.query[std::move(key)] = std::move(value);
+    if (!out.query.emplace(std::move(key), std::move(value)).second) {
+      return bad_input("a query parameter is given more than once");
+    }
   }
   return out;
 }

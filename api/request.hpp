@@ -21,11 +21,16 @@
 namespace lockbox::api {
 
 struct Target {
-  std::string path;                          // percent-decoded, without the query
-  std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the last
+  std::string path;  // as received (not decoded), without the query: for logs, never for routing
+  // The path's segments, split at '/' first and percent-decoded after, so "%2F" inside a
+  // segment is a character of that segment, never a separator; empty segments are skipped.
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;  // percent-decoded
 };
 
-// kBadInput for a bad percent escape, a NUL byte, or a path that does not start with '/'.
+// kBadInput for a bad percent escape, a NUL byte, a path that does not start with '/', or a
+// query key given twice ("a=1&a=2": which one a check saw and which one a handler used must
+// never differ).
 Result<Target> parse_target(std::string_view target);
 
 class JsonBody {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "api/routes.hpp"
@@ -23,22 +25,8 @@ struct Route {
   std::string name;   // {name}
 };
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const std::size_t slash = path.find('/');
-    parts.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return parts;
-}
-
-std::optional<Route> match_route(std::string_view path) {
-  const auto p = split_path(path);
+// Routes on the decoded segments (parse_target): "%2F" inside a name cannot reach another route.
+std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() == 1 && p[0] == "metrics") return Route{RouteId::kMetrics, "/metrics", {}};
   if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
   if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
@@ -77,12 +65,20 @@ RouteHandler handler_for(RouteId id, std::string_view method) {
 
 const char* allowed_methods(RouteId id) {
   switch (id) {
-    case RouteId::kSecrets: return "GET, POST";
-    case RouteId::kSecret: return "GET, PUT, DELETE";
+    case RouteId::kSecrets: return "GET, HEAD, POST";
+    case RouteId::kSecret: return "GET, HEAD, PUT, DELETE";
     case RouteId::kRollback:
     case RouteId::kResolve: return "POST";
-    default: return "GET";
+    default: return "GET, HEAD";  // HEAD reaches the handler as GET (HttpServer)
   }
+}
+
+// "Bearer <credentials>", the scheme in any case (RFC 9110 §11.1: "bearer" as "Bearer").
+bool is_bearer(std::string_view presented) {
+  return presented.size() > kBearer.size() &&
+         std::equal(kBearer.begin(), kBearer.end(), presented.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 bool is_json_content_type(std::string_view type) {
@@ -116,6 +112,56 @@ struct ApiService::Impl {
     }
     return store.get();
   }
+
+  // /api/v1/health and /metrics: no token.
+  HttpResponse open_route(RouteId route, const std::string& method) const {
+    if (method != "GET") {
+      HttpResponse r = error_response(405, "bad_request", "method not allowed");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    if (route == RouteId::kHealth) {
+      HttpResponse r;
+      r.body = SecretValue(R"({"status":"ok"})");
+      return r;
+    }
+    std::optional<double> key_age;
+    if (auto store = thread_store(); store.is_ok()) {
+      if (auto keys = (*store)->key_status(); keys.is_ok()) {
+        key_age = static_cast<double>(config.clock->now() - keys->active_created_at) / 1000.0;
+      }
+    }
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = SecretValue(config.metrics != nullptr ? config.metrics->render(key_age) : "lockbox_up 1\n");
+    return r;
+  }
+
+  // A failed authentication: 429 past a limit (unaudited), else an audited 401.
+  HttpResponse refuse(const HttpRequest& request, const char* route, bool has_bearer,
+                      const std::string& known_name, AuditBatcher& batcher) {
+    const UnixMillis now = config.clock->now();
+    if (config.metrics != nullptr) config.metrics->add_auth_failure();
+    if (const std::int64_t wait = limiter.blocked_for(request.peer, now); wait > 0) {
+      HttpResponse r = error_response(429, "too_many_requests", "too many failed authentications");
+      r.headers.emplace_back("Retry-After", std::to_string(wait));
+      return r;
+    }
+    const AuthLimiter::Effect effect = limiter.record_failure(request.peer, now);
+    const char* note = effect == AuthLimiter::Effect::kBlocksAddress   ? "; address blocked"
+                       : effect == AuthLimiter::Effect::kExhaustsBudget ? "; failure budget exhausted, all addresses blocked"
+                                                                        : "";
+    const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route, note);
+    store::AuditEvent event{"auth.failure", known_name.empty() ? "token:unknown" : "token:" + known_name,
+                            has_bearer ? "denied" : "missing", detail, "anonymous"};
+    if (Status st = batcher.append(std::move(event), true); !st.is_ok()) {
+      log::error("api: cannot write an auth.failure record: {}", st.message());
+    }
+    HttpResponse r = error_response(401, "unauthorized", has_bearer ? "invalid, expired or revoked token"
+                                                                    : "missing bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
 };
 
 ApiService::ApiService(ServiceConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -139,33 +185,14 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   Impl& impl = *impl_;
   auto target = parse_target(request.target);
   if (!target.is_ok()) return from_status(target.status());
-  const auto route = match_route(target->path);
+  const auto route = match_route(target->segments);
   if (!route) return error_response(404, "not_found", "no such route");
   auto finish = [&route](HttpResponse r) {
     r.route = route->templ;
     return r;
   };
   if (route->id == RouteId::kHealth || route->id == RouteId::kMetrics) {
-    if (request.method != "GET") {
-      HttpResponse r = error_response(405, "bad_request", "method not allowed");
-      r.headers.emplace_back("Allow", "GET");
-      return finish(std::move(r));
-    }
-    if (route->id == RouteId::kHealth) {
-      HttpResponse r;
-      r.body = SecretValue(R"({"status":"ok"})");
-      return finish(std::move(r));
-    }
-    std::optional<double> key_age;
-    if (auto store = impl.thread_store(); store.is_ok()) {
-      if (auto keys = (*store)->key_status(); keys.is_ok()) {
-        key_age = static_cast<double>(impl.config.clock->now() - keys->active_created_at) / 1000.0;
-      }
-    }
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = SecretValue(impl.config.metrics != nullptr ? impl.config.metrics->render(key_age) : "lockbox_up 1\n");
-    return finish(std::move(r));
+    return finish(impl.open_route(route->id, request.method));
   }
   const RouteHandler handler = handler_for(route->id, request.method);
   if (handler == nullptr) {
@@ -174,41 +201,24 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     return finish(std::move(r));
   }
 
-  // Authentication, and the per-address limit on failures: an address past the limit gets 429
+  // Authentication, and the limits on failures (per address, and the global budget across all
+  // addresses, AuthLimiter): an address past either gets 429
   // for every attempt that fails (unaudited, so a flood cannot grow the trail), while requests
   // with a valid token still pass, so a noisy neighbour behind the same address (a proxy,
   // localhost) cannot lock the runtimes out.
-  const UnixMillis now = impl.config.clock->now();
   auto store = impl.thread_store();
   if (!store.is_ok()) {
     log::error("api: cannot open the store: {}", store.status().message());
     return finish(error_response(503, "unavailable", "the store is unavailable"));
   }
   std::string_view presented = request.authorization;
-  const bool has_bearer = presented.size() > kBearer.size() && presented.substr(0, kBearer.size()) == kBearer;
+  const bool has_bearer = is_bearer(presented);
   std::string known_name;
   auto token = has_bearer ? (*store)->authenticate_token(presented.substr(kBearer.size()), &known_name)
                           : Result<store::TokenInfo>(denied("missing bearer token"));
   if (!token.is_ok()) {
     if (token.status().code() != StatusCode::kDenied) return finish(from_status(token.status()));
-    if (impl.config.metrics != nullptr) impl.config.metrics->add_auth_failure();
-    if (const std::int64_t wait = impl.limiter.blocked_for(request.peer, now); wait > 0) {
-      HttpResponse r = error_response(429, "too_many_requests", "too many failed authentications");
-      r.headers.emplace_back("Retry-After", std::to_string(wait));
-      return finish(std::move(r));
-    }
-    const bool blocks = impl.limiter.record_failure(request.peer, now);
-    const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route->templ,
-                                           blocks ? "; address blocked" : "");
-    store::AuditEvent event{"auth.failure", known_name.empty() ? "token:unknown" : "token:" + known_name,
-                            has_bearer ? "denied" : "missing", detail, "anonymous"};
-    if (Status st = batcher_->append(std::move(event), true); !st.is_ok()) {
-      log::error("api: cannot write an auth.failure record: {}", st.message());
-    }
-    HttpResponse r = error_response(401, "unauthorized", has_bearer ? "invalid, expired or revoked token"
-                                                                    : "missing bearer token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return finish(std::move(r));
+    return finish(impl.refuse(request, route->templ, has_bearer, known_name, *batcher_));
   }
   if ((request.method == "POST" || request.method == "PUT") &&
       !is_json_content_type(request.content_type)) {
@@ -221,7 +231,9 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   if (!call.name.empty()) {
     if (Status st = validate_name(call.name, "secret name"); !st.is_ok()) return finish(from_status(st));
   }
-  return finish(handler(call));
+  HttpResponse response = handler(call);
+  response.authenticated = true;
+  return finish(std::move(response));
 }
 
 }  // namespace lockbox::api

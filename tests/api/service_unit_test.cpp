@@ -58,10 +58,10 @@ TEST_CASE("AuditBatcher: a batch is durable when any record in it asks to be", "
 TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends", "[service]") {
   AuthLimiter limiter(3, 60'000);
   CHECK(limiter.blocked_for("10.0.0.1", 0) == 0);
-  CHECK_FALSE(limiter.record_failure("10.0.0.1", 0));
-  CHECK_FALSE(limiter.record_failure("10.0.0.1", 1000));
+  CHECK(limiter.record_failure("10.0.0.1", 0) == AuthLimiter::Effect::kNone);
+  CHECK(limiter.record_failure("10.0.0.1", 1000) == AuthLimiter::Effect::kNone);
   CHECK(limiter.blocked_for("10.0.0.1", 1000) == 0);
-  CHECK(limiter.record_failure("10.0.0.1", 2000));  // the one that starts the block
+  CHECK(limiter.record_failure("10.0.0.1", 2000) == AuthLimiter::Effect::kBlocksAddress);
   CHECK(limiter.blocked_for("10.0.0.1", 2000) == 58);
   CHECK(limiter.blocked_for("10.0.0.2", 2000) == 0);  // per address
   CHECK(limiter.blocked_for("10.0.0.1", 60'000) == 0);  // window over
@@ -73,10 +73,22 @@ TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends"
   CHECK(tiny.blocked_for("c", 30) > 0);
 }
 
+TEST_CASE("AuthLimiter: a global budget blocks every address once many addresses failed", "[service]") {
+  AuthLimiter limiter(10, 60'000, 65536, 5);
+  for (int i = 1; i <= 4; ++i) {
+    CHECK(limiter.record_failure("127.0.0." + std::to_string(i), 1000) == AuthLimiter::Effect::kNone);
+  }
+  CHECK(limiter.blocked_for("127.0.0.9", 1000) == 0);
+  CHECK(limiter.record_failure("127.0.0.5", 1000) == AuthLimiter::Effect::kExhaustsBudget);
+  CHECK(limiter.blocked_for("127.0.0.9", 1000) == 60);  // an address that never failed
+  CHECK(limiter.blocked_for("127.0.0.9", 61'000) == 0);  // the window began at the first failure
+  CHECK(limiter.record_failure("127.0.0.9", 61'000) == AuthLimiter::Effect::kNone);  // a new window
+}
+
 TEST_CASE("AuthLimiter: IPv6 addresses count per /64", "[service]") {
   AuthLimiter limiter(2, 60'000);
   limiter.record_failure("2001:db8:1:2::1", 0);
-  CHECK(limiter.record_failure("2001:db8:1:2:ffff::9", 0));  // same /64: blocked
+  CHECK(limiter.record_failure("2001:db8:1:2:ffff::9", 0) == AuthLimiter::Effect::kBlocksAddress);  // same /64
   CHECK(limiter.blocked_for("2001:db8:1:2::77", 0) > 0);
   CHECK(limiter.blocked_for("2001:db8:1:3::1", 0) == 0);     // another /64
 }
@@ -109,7 +121,8 @@ TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bo
 TEST_CASE("parse_target decodes the path and query", "[service]") {
   auto t = parse_target("/api/v1/admin/secrets/A%5FB?scope=namespace%3Aprod&limit=5&flag");
   REQUIRE(t.is_ok());
-  CHECK(t->path == "/api/v1/admin/secrets/A_B");
+  CHECK(t->path == "/api/v1/admin/secrets/A%5FB");
+  CHECK(t->segments == std::vector<std::string>{"api", "v1", "admin", "secrets", "A_B"});
   CHECK(t->query.at("scope") == "namespace:prod");
   CHECK(t->query.at("limit") == "5");
   CHECK(t->query.at("flag").empty());
@@ -117,6 +130,21 @@ TEST_CASE("parse_target decodes the path and query", "[service]") {
   CHECK_FALSE(parse_target("/x%00").is_ok());
   CHECK_FALSE(parse_target("/x%4").is_ok());
   CHECK_FALSE(parse_target("x").is_ok());
+}
+
+TEST_CASE("parse_target splits the path before decoding, so %2F stays inside its segment", "[service]") {
+  auto t = parse_target("/api/v1/admin/secrets/A%2Fvalue");
+  REQUIRE(t.is_ok());
+  CHECK(t->segments == std::vector<std::string>{"api", "v1", "admin", "secrets", "A/value"});
+}
+
+TEST_CASE("parse_target refuses a query key given twice", "[service]") {
+  auto t = parse_target("/api/v1/admin/secrets?scope=global&scope=namespace%3Aprod");
+  REQUIRE_FALSE(t.is_ok());
+  CHECK(t.status().code() == StatusCode::kBadInput);
+  CHECK(t.status().message().find("prod") == std::string::npos);
+  CHECK_FALSE(parse_target("/x?a=1&a").is_ok());
+  CHECK(parse_target("/x?a=1&b=1").is_ok());
 }
 
 TEST_CASE("JsonBody: types, unknown fields, null and malformed input", "[service]") {
