@@ -22,7 +22,8 @@ namespace lockbox::cli {
 struct GlobalOptions {
   std::string data_dir = "./.lockbox";  // --data-dir, LOCKBOX_DATA_DIR
   std::string store_url;                // --store, LOCKBOX_STORE
-  std::string policy_file;              // --policy, LOCKBOX_POLICY (kept for later)
+  std::string policy_file;              // --policy, LOCKBOX_POLICY
+  bool builtin_policy = false;          // ignore any policy file (doctor, after a broken one)
   std::string master_key_file;          // --master-key-file
   std::string busy_timeout = "10s";     // --busy-timeout
   bool json = false;                    // --json

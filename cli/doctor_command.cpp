@@ -222,7 +222,7 @@ void print_json(const Report& report) {
 // ---- the command ----
 
 // A broken policy file is a finding, not the end of the examination: the other checks run under
-// the built-in defaults (an empty file is the default policy).
+// the built-in default policy.
 Result<Context> doctor_context(const GlobalOptions& globals, Report& report) {
   auto ctx = Context::create(globals);
   if (ctx.is_ok()) return ctx;
@@ -231,7 +231,7 @@ Result<Context> doctor_context(const GlobalOptions& globals, Report& report) {
   report.action("policy", policy.status().message(),
                 "fix the policy file (lockbox policy check FILE lists the errors)");
   GlobalOptions defaults = globals;
-  defaults.policy_file = "/dev/null";
+  defaults.builtin_policy = true;
   return Context::create(defaults);
 }
 

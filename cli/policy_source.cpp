@@ -7,6 +7,7 @@
 namespace lockbox::cli {
 
 std::optional<std::filesystem::path> policy_path(const GlobalOptions& globals) {
+  if (globals.builtin_policy) return std::nullopt;
   if (!globals.policy_file.empty()) return std::filesystem::path(globals.policy_file);
   std::error_code ec;
   if (std::filesystem::exists("lockbox.yaml", ec)) return std::filesystem::path("lockbox.yaml");
