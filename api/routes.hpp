@@ -52,5 +52,6 @@ HttpResponse delete_secret(Call& call);
 HttpResponse secret_history(Call& call);
 HttpResponse rollback_secret(Call& call);
 HttpResponse resolve(Call& call);
+HttpResponse whoami(Call& call);  // GET /api/v1/whoami (session_whoami.cpp)
 
 }  // namespace lockbox::api

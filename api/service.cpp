@@ -17,7 +17,7 @@ constexpr std::string_view kBearer = "Bearer ";
 
 std::atomic<std::uint64_t> next_service_id{1};
 
-enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve };
+enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve, kWhoami };
 
 struct Route {
   RouteId id;
@@ -31,6 +31,7 @@ std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
   if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
   if (p.size() == 3 && p[2] == "resolve") return Route{RouteId::kResolve, "/api/v1/resolve", {}};
+  if (p.size() == 3 && p[2] == "whoami") return Route{RouteId::kWhoami, "/api/v1/whoami", {}};
   if (p.size() < 4 || p[2] != "admin" || p[3] != "secrets") return std::nullopt;
   if (p.size() == 4) return Route{RouteId::kSecrets, "/api/v1/admin/secrets", {}};
   const std::string name(p[4]);
@@ -59,6 +60,7 @@ RouteHandler handler_for(RouteId id, std::string_view method) {
     case RouteId::kHistory: return method == "GET" ? secret_history : nullptr;
     case RouteId::kRollback: return method == "POST" ? rollback_secret : nullptr;
     case RouteId::kResolve: return method == "POST" ? resolve : nullptr;
+    case RouteId::kWhoami: return method == "GET" ? whoami : nullptr;
     default: return nullptr;
   }
 }
