@@ -45,7 +45,11 @@ export async function call(method, path, body) {
   if (!response.ok) {
     const err = data && data.error ? data.error : {};
     const failure = new ApiError(response.status, err.code || '', err.message || '');
-    if (response.status === 401 && path !== '/api/v1/session') { csrf = null; onSignedOut(failure); }
+    if (response.status === 401 && path !== '/api/v1/session') {
+      failure.sessionEnded = true;
+      csrf = null;
+      onSignedOut(failure);
+    }
     throw failure;
   }
   return data;

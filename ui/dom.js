@@ -38,7 +38,7 @@ export async function busy(button, label, action) {
     return result;
   } catch (err) {
     say('');
-    fail(err);
+    if (!err || err.status !== 401 || !err.sessionEnded) fail(err);  // the sign-in page says why
     return undefined;
   } finally {
     if (button) button.disabled = false;

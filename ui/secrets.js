@@ -4,6 +4,7 @@ import { call } from './api.js';
 import { $, busy, el, fail, may, say } from './dom.js';
 
 const REVEAL_MS = 30_000;
+const MAX_ROWS = 20_000;
 let identity = null;
 let rows = [];          // the listed metadata (no values)
 let editing = null;     // the secret being edited, or null for a new one
@@ -36,12 +37,22 @@ async function load() {
   if (tag) params.set('tag', tag);
   const table = $('#secret-table');
   table.setAttribute('aria-busy', 'true');
-  const data = await busy(null, 'Loading secrets', () => call('GET', `/api/v1/admin/secrets?${params}`));
+  const all = await busy(null, 'Loading secrets', async () => {
+    const out = [];
+    let cursor = null;
+    do {  // every page, 1,000 at a time (at most MAX_ROWS)
+      if (cursor) params.set('cursor', cursor);
+      const data = await call('GET', `/api/v1/admin/secrets?${params}`);
+      out.push(...data.secrets);
+      cursor = data.next_cursor;
+    } while (cursor && out.length < MAX_ROWS);
+    return { secrets: out, more: !!cursor };
+  });
   table.removeAttribute('aria-busy');
-  if (!data) return;
-  rows = data.secrets;
+  if (!all) return;
+  rows = all.secrets;
   render();
-  if (data.next_cursor) say('Showing the first 1,000 secrets; narrow the filters to see the others.');
+  if (all.more) say(`Showing the first ${MAX_ROWS} secrets; narrow the filters to see the others.`);
 }
 
 function render() {
@@ -61,7 +72,9 @@ function row(s) {
   const value = el('span', { class: 'masked', text: '••••••••' });
   const actions = el('td', { class: 'actions', 'data-label': 'Actions' });
   const tr = el('tr', { 'data-name': s.name, 'data-scope': s.scope },
-    cell('Name', s.name, 'mono'), cell('Scope', s.scope, 'mono'), cell('Version', String(s.version)),
+    el('td', { 'data-label': 'Name' }, el('span', { class: 'mono', text: s.name }),
+      s.description ? el('div', { class: 'hint', text: s.description }) : null),
+    cell('Scope', s.scope, 'mono'), cell('Version', String(s.version)),
     cell('Fingerprint', s.fingerprint, 'mono'), cell('Tags', (s.tags || []).join(', ')),
     cell('Expires', when(s.expires_at)), el('td', { 'data-label': 'Value', class: 'mono' }, value), actions);
   if (may(identity, 'reveal', s.scope)) {
@@ -235,6 +248,7 @@ export function wireSecrets() {
   $('#new-secret').addEventListener('click', () => openEdit(null));
   $('#edit-form').addEventListener('submit', save);
   $('#e-cancel').addEventListener('click', () => { $('#e-value').value = ''; $('#edit-dialog').close(); });
+  $('#edit-dialog').addEventListener('close', () => { $('#e-value').value = ''; });  // Escape too
   $('#h-close').addEventListener('click', () => $('#history-dialog').close());
   $('#filters').addEventListener('submit', (e) => { e.preventDefault(); load().catch(fail); });
   $('#f-kind').addEventListener('change', render);
