@@ -192,6 +192,43 @@ await check('Delete removes the row and Restore brings it back', async () => {
   await rowOf(page, 'UI_SECRET').waitFor();
 });
 
+await check('Audit lists the reveal with filters and says the chain verifies', async () => {
+  await page.getByRole('button', { name: 'Audit', exact: true }).click();
+  await page.getByText('Chain verified').waitFor();
+  await page.getByLabel('Action', { exact: true }).fill('secret.reveal');
+  await page.getByRole('button', { name: 'Apply audit filters', exact: true }).click();
+  await page.locator('#audit-table tbody tr', { hasText: 'UI_SECRET' }).first().waitFor();
+  const actions = await page.locator('#audit-table tbody td:nth-child(4)').allInnerTexts();
+  assert(actions.length > 0 && actions.every((a) => a === 'secret.reveal'), `actions ${actions}`);
+  assert(!(await page.content()).includes('ui-value-one'), 'a value in the audit page');
+  await shot(page, 'audit');
+});
+
+await check('Keys shows the active key and an admin can rotate it', async () => {
+  await page.getByRole('button', { name: 'Keys', exact: true }).click();
+  await page.getByText('Active data key v1').waitFor();
+  await page.getByRole('button', { name: 'Rotate data key', exact: true }).click();
+  await page.getByText('Active data key v2').waitFor();
+  await shot(page, 'keys');
+});
+
+await check('Tokens: create shows the token once, revoke refuses it at once', async () => {
+  await page.getByRole('button', { name: 'Tokens', exact: true }).click();
+  await page.getByLabel('Token name', { exact: true }).fill('ui-temp');
+  await page.getByLabel('Role', { exact: true }).fill('reader');
+  await page.getByRole('button', { name: 'Create token', exact: true }).click();
+  const made = (await page.locator('#new-token code').innerText()).trim();
+  assert(made.startsWith('lbx_'), 'no token shown');
+  assert((await api('GET', '/api/v1/whoami', undefined, made)).status === 200, 'the new token does not work');
+  await shot(page, 'tokens');
+  await page.getByRole('button', { name: 'Hide token', exact: true }).click();
+  await page.locator('#tokens-table tr[data-name="ui-temp"]').getByRole('button', { name: 'Revoke', exact: true }).click();
+  await page.locator('#tokens-table tr[data-name="ui-temp"]', { hasText: 'revoked' }).waitFor();
+  assert((await api('GET', '/api/v1/whoami', undefined, made)).status === 401, 'the revoked token works');
+  await page.getByRole('button', { name: 'Secrets', exact: true }).click();
+  await rowOf(page, 'UI_SECRET').waitFor();
+});
+
 await check('a state-changing request without the CSRF header is refused 403', async () => {
   const status = await page.evaluate(async () => (await fetch('/api/v1/admin/secrets', { method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -230,12 +267,12 @@ await check('the page stores no token: no storage, no readable cookie', async ()
   assert(!cookie.value.includes(ADMIN.slice(4, 20)), 'the cookie carries the token');
 });
 
-await check('a read-only token sees no New secret, Reveal, Edit or Delete', async () => {
+await check('a read-only token sees no New secret, Reveal, Edit, Delete, Audit or Tokens', async () => {
   const r = await newPage();
   await r.page.goto(`${base}/ui/`);
   await signIn(r.page, READER);
   assert(await r.page.getByRole('button', { name: 'New secret' }).isHidden(), 'New secret shown');
-  for (const name of ['Reveal', 'Edit', 'Delete']) {
+  for (const name of ['Reveal', 'Edit', 'Delete', 'Audit', 'Tokens']) {
     assert(await r.page.getByRole('button', { name, exact: true }).count() === 0, `${name} shown`);
   }
   assert(await r.page.getByRole('button', { name: 'History', exact: true }).count() > 0, 'no History');
