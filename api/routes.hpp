@@ -59,5 +59,6 @@ HttpResponse keys_route(Call& call);          // GET /api/v1/admin/keys
 HttpResponse rotate_key_route(Call& call);    // POST /api/v1/admin/keys/rotate (admin)
 HttpResponse tokens_route(Call& call);        // GET, POST /api/v1/admin/tokens (admin)
 HttpResponse revoke_token_route(Call& call);  // DELETE /api/v1/admin/tokens/{name} (admin)
+HttpResponse resolve_preview(Call& call);     // POST /api/v1/resolve/preview (ui_preview_route.cpp)
 
 }  // namespace lockbox::api

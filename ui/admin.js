@@ -72,7 +72,26 @@ async function createToken(event) {
   await showTokens();
 }
 
+async function preview(event) {
+  event.preventDefault();
+  const body = {};
+  for (const [id, key] of [['#r-ns', 'namespace'], ['#r-fn', 'function'], ['#r-group', 'group'], ['#r-apikey', 'apikey']]) {
+    const v = $(id).value.trim();
+    if (v) body[key] = v;
+  }
+  const data = await busy(event.submitter || null, 'Resolving', () => call('POST', '/api/v1/resolve/preview', body));
+  if (!data) return;
+  let text = `Scopes in order: ${data.chain.join(' → ')}.`;
+  if (data.left_out.length) text += ` Left out (your role may not resolve them): ${data.left_out.join(', ')}.`;
+  if (data.warnings.length) text += ` Warnings: ${data.warnings.join('; ')}`;
+  $('#resolve-chain').textContent = text;
+  $('#resolve-table tbody').replaceChildren(...data.secrets.map((v) => el('tr', { 'data-name': v.name },
+    td(v.env, 'mono'), td(v.name, 'mono'), td(v.scope, 'mono'), td(v.version))));
+}
+
 export function forgetAdmin() {
+  $('#resolve-table tbody').replaceChildren();
+  $('#resolve-chain').textContent = '';
   $('#new-token').replaceChildren();
   $('#new-token').hidden = true;
   for (const id of ['#audit-table', '#keys-table', '#tokens-table']) $(`${id} tbody`).replaceChildren();
@@ -82,4 +101,5 @@ export function wireAdmin() {
   $('#audit-filters').addEventListener('submit', (e) => { e.preventDefault(); showAudit(); });
   $('#rotate-key').addEventListener('click', rotate);
   $('#token-form').addEventListener('submit', createToken);
+  $('#resolve-form').addEventListener('submit', preview);
 }

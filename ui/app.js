@@ -4,7 +4,7 @@ import { $, busy, clearError, fail, say } from './dom.js';
 import { forgetSecrets, showSecrets, wireSecrets } from './secrets.js';
 import { forgetAdmin, showAudit, showKeys, showTokens, wireAdmin } from './admin.js';
 
-const VIEWS = ['secrets', 'audit', 'keys', 'tokens'];
+const VIEWS = ['secrets', 'resolve', 'audit', 'keys', 'tokens'];
 let identity = null;
 
 function showView(view) {
@@ -15,6 +15,7 @@ function showView(view) {
     if (v === view) button.setAttribute('aria-current', 'page'); else button.removeAttribute('aria-current');
   }
   if (view === 'secrets') return showSecrets(identity);
+  if (view === 'resolve') return $('#r-ns').focus();
   if (view === 'audit') return showAudit();
   if (view === 'keys') return showKeys(identity);
   return showTokens();
@@ -47,6 +48,7 @@ async function onSignIn(event) {
   // Audit and tokens span every scope: admin only, as in the API.
   $('#nav-audit').hidden = !who.admin;
   $('#nav-tokens').hidden = !who.admin;
+  $('#nav-resolve').hidden = !(who.permissions.resolve || []).length;
   $('#who').textContent = `${who.token} (${who.role})`;
   await showView('secrets');
   window.lockboxReady = performance.now();

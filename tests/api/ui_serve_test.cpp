@@ -128,3 +128,24 @@ TEST_CASE("serve: the console's audit and token routes are admin only, keys stat
 }
 
 }  // namespace lockbox::testing
+
+namespace lockbox::testing {
+
+TEST_CASE("serve: the resolve preview names each winner's scope and carries no value", "[serve][ui]") {
+  Lockbox box;
+  box.init();
+  REQUIRE(box.run_stdin({"secrets", "set", "DB", "--scope", "global"}, "wide-value-1").exit_code == 0);
+  REQUIRE(box.run_stdin({"secrets", "set", "DB", "--scope", "namespace:production"}, "narrow-value-2").exit_code == 0);
+  const std::string admin = make_token(box, "adm", "admin");
+  Server server(box);
+  auto client = client_of(server);
+  const Reply r = call(*client, "POST", "/api/v1/resolve/preview", admin, R"({"namespace":"production"})");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("value") == std::string::npos);
+  const auto& winner = r.json.at("secrets").as_array().at(0).as_object();
+  CHECK(winner.at("name").as_string() == "DB");
+  CHECK(winner.at("scope").as_string() == "namespace:production");
+  CHECK(call(*client, "POST", "/api/v1/resolve/preview", admin, R"({"namespace":"bad/ns"})").status == 400);
+}
+
+}  // namespace lockbox::testing

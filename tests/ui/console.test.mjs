@@ -192,6 +192,20 @@ await check('Delete removes the row and Restore brings it back', async () => {
   await rowOf(page, 'UI_SECRET').waitFor();
 });
 
+await check('Resolve preview shows which scope wins each name, without values', async () => {
+  await api('POST', '/api/v1/admin/secrets', { name: 'SEED_0001', value: 'preview-value-9z', scope: 'function:production/api' });
+  await page.getByRole('button', { name: 'Resolve preview', exact: true }).click();
+  await page.getByLabel('Context namespace', { exact: true }).fill('production');
+  await page.getByLabel('Function', { exact: true }).fill('api');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  const row = page.locator('#resolve-table tr[data-name="SEED_0001"]');
+  await row.waitFor();
+  assert((await row.innerText()).includes('function:production/api'), 'the function scope did not win');
+  assert((await page.locator('#resolve-table tr[data-name="SEED_0000"]').innerText()).includes('global'), 'global');
+  assert(!(await page.content()).includes('preview-value-9z'), 'a value in the preview');
+  await shot(page, 'resolve');
+});
+
 await check('Audit lists the reveal with filters and says the chain verifies', async () => {
   await page.getByRole('button', { name: 'Audit', exact: true }).click();
   await page.getByText('Chain verified').waitFor();
