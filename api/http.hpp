@@ -23,6 +23,8 @@ struct HttpRequest {
   std::string target;         // the raw request target: "/api/v1/admin/secrets?scope=global"
   std::string authorization;  // the Authorization header's value, "" when absent
   std::string content_type;   // the Content-Type header's value, "" when absent
+  std::string cookie;         // the Cookie header's value (console sessions), "" when absent
+  std::string csrf;           // the X-Lockbox-CSRF header's value (console sessions)
   SecretValue body;           // the request body (at most the body limit)
   std::string peer;           // the client's IP address ("127.0.0.1"), never its port
 };

@@ -289,6 +289,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.target = internal::origin_form(to_string(message.target()));
     request.authorization = to_string(message[http::field::authorization]);
     request.content_type = to_string(message[http::field::content_type]);
+    request.cookie = to_string(message[http::field::cookie]);
+    request.csrf = to_string(message["X-Lockbox-CSRF"]);
     request.body = SecretValue(message.body());
     request.peer = peer_;
     discard_request();

@@ -52,5 +52,13 @@ HttpResponse delete_secret(Call& call);
 HttpResponse secret_history(Call& call);
 HttpResponse rollback_secret(Call& call);
 HttpResponse resolve(Call& call);
+HttpResponse whoami(Call& call);  // GET /api/v1/whoami (session_whoami.cpp)
+// The console's admin pages (ui_admin_routes.cpp).
+HttpResponse audit_route(Call& call);         // GET /api/v1/admin/audit (admin)
+HttpResponse keys_route(Call& call);          // GET /api/v1/admin/keys
+HttpResponse rotate_key_route(Call& call);    // POST /api/v1/admin/keys/rotate (admin)
+HttpResponse tokens_route(Call& call);        // GET, POST /api/v1/admin/tokens (admin)
+HttpResponse revoke_token_route(Call& call);  // DELETE /api/v1/admin/tokens/{name} (admin)
+HttpResponse resolve_preview(Call& call);     // POST /api/v1/resolve/preview (ui_preview_route.cpp)
 
 }  // namespace lockbox::api

@@ -17,7 +17,8 @@ constexpr std::string_view kBearer = "Bearer ";
 
 std::atomic<std::uint64_t> next_service_id{1};
 
-enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve };
+enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve, kWhoami,
+                     kAudit, kKeys, kRotate, kTokens, kToken, kPreview };
 
 struct Route {
   RouteId id;
@@ -31,6 +32,19 @@ std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
   if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
   if (p.size() == 3 && p[2] == "resolve") return Route{RouteId::kResolve, "/api/v1/resolve", {}};
+  if (p.size() == 4 && p[2] == "resolve" && p[3] == "preview") {
+    return Route{RouteId::kPreview, "/api/v1/resolve/preview", {}};
+  }
+  if (p.size() == 3 && p[2] == "whoami") return Route{RouteId::kWhoami, "/api/v1/whoami", {}};
+  if (p.size() == 4 && p[2] == "admin" && p[3] == "audit") return Route{RouteId::kAudit, "/api/v1/admin/audit", {}};
+  if (p.size() == 4 && p[2] == "admin" && p[3] == "keys") return Route{RouteId::kKeys, "/api/v1/admin/keys", {}};
+  if (p.size() == 5 && p[2] == "admin" && p[3] == "keys" && p[4] == "rotate") {
+    return Route{RouteId::kRotate, "/api/v1/admin/keys/rotate", {}};
+  }
+  if (p.size() == 4 && p[2] == "admin" && p[3] == "tokens") return Route{RouteId::kTokens, "/api/v1/admin/tokens", {}};
+  if (p.size() == 5 && p[2] == "admin" && p[3] == "tokens") {
+    return Route{RouteId::kToken, "/api/v1/admin/tokens/{name}", p[4]};
+  }
   if (p.size() < 4 || p[2] != "admin" || p[3] != "secrets") return std::nullopt;
   if (p.size() == 4) return Route{RouteId::kSecrets, "/api/v1/admin/secrets", {}};
   const std::string name(p[4]);
@@ -59,6 +73,13 @@ RouteHandler handler_for(RouteId id, std::string_view method) {
     case RouteId::kHistory: return method == "GET" ? secret_history : nullptr;
     case RouteId::kRollback: return method == "POST" ? rollback_secret : nullptr;
     case RouteId::kResolve: return method == "POST" ? resolve : nullptr;
+    case RouteId::kWhoami: return method == "GET" ? whoami : nullptr;
+    case RouteId::kAudit: return method == "GET" ? audit_route : nullptr;
+    case RouteId::kPreview: return method == "POST" ? resolve_preview : nullptr;
+    case RouteId::kKeys: return method == "GET" ? keys_route : nullptr;
+    case RouteId::kRotate: return method == "POST" ? rotate_key_route : nullptr;
+    case RouteId::kTokens: return method == "GET" || method == "POST" ? tokens_route : nullptr;
+    case RouteId::kToken: return method == "DELETE" ? revoke_token_route : nullptr;
     default: return nullptr;
   }
 }
@@ -68,7 +89,11 @@ const char* allowed_methods(RouteId id) {
     case RouteId::kSecrets: return "GET, HEAD, POST";
     case RouteId::kSecret: return "GET, HEAD, PUT, DELETE";
     case RouteId::kRollback:
+    case RouteId::kRotate:
+    case RouteId::kPreview:
     case RouteId::kResolve: return "POST";
+    case RouteId::kTokens: return "GET, HEAD, POST";
+    case RouteId::kToken: return "DELETE";
     default: return "GET, HEAD";  // HEAD reaches the handler as GET (HttpServer)
   }
 }

@@ -16,6 +16,7 @@
 #include "api/metrics.hpp"
 #include "api/scheduler.hpp"
 #include "api/service.hpp"
+#include "api/ui_console.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
 #include "cli/output.hpp"
@@ -33,6 +34,8 @@ struct ServeOptions {
   int threads = 0;  // 0: twice the cores, at least 4
   bool insecure_listen = false;
   std::string rotation_check = "1h";
+  bool no_ui = false;              // SPEC §14: --no-ui turns the console off
+  std::string session_idle = "30m";  // console sessions' idle expiry (api::kDefaultSessionIdleMs)
 };
 
 // "127.0.0.1:8790", "[::1]:8790", "0.0.0.0:80". The host must be an IP address.
@@ -137,6 +140,14 @@ Status serve(const GlobalOptions& globals, const ServeOptions& options) {
                              signal != 0 ? fmt::format("signal {}", signal) : "stop"));
   };
   api::Handler handler = [&service](api::HttpRequest& request) { return service->handle(request); };
+  auto idle = parse_duration(options.session_idle);
+  if (!idle.is_ok() || *idle < 1000) return bad_input("--session-idle must be a duration of at least 1s");
+  std::unique_ptr<api::ConsoleFront> console;
+  if (!options.no_ui) {
+    console = std::make_unique<api::ConsoleFront>(
+        api::ConsoleOptions{!options.tls_cert.empty(), *idle, api::kDefaultMaxSessions, &process_clock()}, handler);
+    handler = [&console](api::HttpRequest& request) { return console->handle(request); };
+  }
   LOCKBOX_ASSIGN_OR_RETURN(auto http, api::HttpServer::create(std::move(server), std::move(handler)));
 
   api::KeyScheduler scheduler({open_store, &process_clock(), ctx.policy().rotation.data_key_max_age_ms, *check});
@@ -160,6 +171,9 @@ void add_serve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlo
   cmd->add_option("--threads", options->threads, "Server threads (default: four per core, at least 8)");
   cmd->add_option("--rotation-check", options->rotation_check,
                   "How often to check whether the data key is due for rotation (default 1h)");
+  cmd->add_flag("--no-ui", options->no_ui, "Do not serve the web console (/ui/) or its sessions");
+  cmd->add_option("--session-idle", options->session_idle,
+                  "Idle expiry of web console sessions (default 30m)");
   cmd->callback([&globals, &slot, options] {
     slot.action = [&globals, options] { return serve(globals, *options); };
   });
