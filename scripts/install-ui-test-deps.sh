@@ -14,7 +14,12 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo apt-get install -y --no-install-recommends chromium || {
     $sudo apt-get update && $sudo apt-get install -y --no-install-recommends chromium; }
 fi
-command -v npm >/dev/null || { echo "install-ui-test-deps: npm is missing (apt-get install npm)" >&2; exit 1; }
+if ! command -v npm >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends nodejs npm || {
+    $sudo apt-get update && $sudo apt-get install -y --no-install-recommends nodejs npm; }
+fi
 
 mkdir -p "$dest"
 cp "$here/tests/ui/package.json" "$here/tests/ui/package-lock.json" "$dest/"

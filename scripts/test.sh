@@ -15,6 +15,8 @@ run_suite() {
   ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
 }
 
+# The console's browser test runs in the normal build only (in build-asan it reports SKIP).
+./scripts/install-ui-test-deps.sh build-test
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${LOCKBOX_SKIP_SANITIZERS:-0}" != "1" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
