@@ -53,26 +53,27 @@ SessionStore::SessionStore(const Clock& clock, std::int64_t idle_ms, std::size_t
 
 SessionStore::Issued SessionStore::open(const SecretValue& token) {
   Issued issued{random_hex(), random_hex()};
-  Entry entry{digest(issued.csrf), token.clone(), clock_.now()};
+  const UnixMillis now = clock_.now();
+  Entry entry{digest(issued.csrf), digest(token.reveal()), token.clone(), now, now};
   std::lock_guard lock(mu_);
-  evict_locked(entry.last_used);
+  evict_locked(now, entry.token_digest);
   sessions_.insert_or_assign(digest(issued.id), std::move(entry));
   return issued;
 }
 
-SessionStore::Check SessionStore::use(std::string_view id, const std::string* csrf, SecretValue& token) {
+SessionStore::Check SessionStore::use(std::string_view id, const std::string& csrf, SecretValue& token) {
   const std::string key = digest(id);
-  const std::string csrf_key = csrf != nullptr ? digest(*csrf) : std::string();
+  const std::string csrf_key = digest(csrf);
   const UnixMillis now = clock_.now();
   std::lock_guard lock(mu_);
   // The map is keyed by a digest, so its ordered lookup reveals nothing about the id itself.
   auto it = sessions_.find(key);
   if (it == sessions_.end() || !same_digest(it->first, key)) return Check::kNoSession;
-  if (now - it->second.last_used >= idle_ms_) {
+  if (expired(it->second, now)) {
     sessions_.erase(it);
     return Check::kNoSession;
   }
-  if (csrf != nullptr && !same_digest(it->second.csrf_digest, csrf_key)) return Check::kBadCsrf;
+  if (!same_digest(it->second.csrf_digest, csrf_key)) return Check::kBadCsrf;
   it->second.last_used = now;
   token = it->second.token.clone();
   return Check::kOk;
@@ -89,17 +90,32 @@ std::size_t SessionStore::size() const {
   return sessions_.size();
 }
 
-void SessionStore::evict_locked(UnixMillis now) {
+bool SessionStore::expired(const Entry& e, UnixMillis now) const {
+  return now - e.last_used >= idle_ms_ || now - e.created >= kSessionMaxAgeMs || now < e.created;
+}
+
+// Makes room for one more session of `token_digest`: drops expired sessions, then that token's
+// oldest while it holds kMaxSessionsPerToken, then the least recently used while the table is full.
+void SessionStore::evict_locked(UnixMillis now, const std::string& token_digest) {
+  std::size_t of_token = 0;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    it = now - it->second.last_used >= idle_ms_ ? sessions_.erase(it) : std::next(it);
-  }
-  while (sessions_.size() >= max_sessions_) {
-    auto oldest = sessions_.begin();
-    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-      if (it->second.last_used < oldest->second.last_used) oldest = it;
+    if (expired(it->second, now)) {
+      it = sessions_.erase(it);
+      continue;
     }
-    sessions_.erase(oldest);
+    of_token += it->second.token_digest == token_digest ? 1 : 0;
+    ++it;
   }
+  const auto drop_oldest = [this](bool same_token_only, const std::string& digest_of) {
+    auto oldest = sessions_.end();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (same_token_only && it->second.token_digest != digest_of) continue;
+      if (oldest == sessions_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    if (oldest != sessions_.end()) sessions_.erase(oldest);
+  };
+  for (; of_token >= kMaxSessionsPerToken; --of_token) drop_oldest(true, token_digest);
+  while (!sessions_.empty() && sessions_.size() >= max_sessions_) drop_oldest(false, token_digest);
 }
 
 }  // namespace lockbox::api

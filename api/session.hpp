@@ -7,8 +7,10 @@
 // of `serve` signs everybody out.
 //
 // Ids and CSRF tokens are 32 bytes from RAND_bytes, sent as 64 hex digits; digests are compared
-// with CRYPTO_memcmp. A session unused for `idle_ms` is gone. The table is bounded: when full, the
-// least recently used session goes.
+// with CRYPTO_memcmp. A session unused for `idle_ms` is gone, and so is one older than
+// kSessionMaxAgeMs however busy. One token holds at most kMaxSessionsPerToken sessions (its oldest
+// goes first), so a valid low-privilege token cannot evict everybody else's sessions; the table is
+// bounded too: when full, the least recently used session goes.
 // Thread-safety: every method may be called from any thread.
 
 #include <cstdint>
@@ -26,6 +28,8 @@ namespace lockbox::api {
 // The idle expiry of a console session when `serve --session-idle` does not say otherwise.
 inline constexpr std::int64_t kDefaultSessionIdleMs = 30LL * 60 * 1000;  // 30 minutes
 inline constexpr std::size_t kDefaultMaxSessions = 4096;
+inline constexpr std::int64_t kSessionMaxAgeMs = 12LL * 60 * 60 * 1000;  // 12 hours, however busy
+inline constexpr std::size_t kMaxSessionsPerToken = 8;
 
 class SessionStore {
  public:
@@ -41,9 +45,9 @@ class SessionStore {
   // Opens a session for `token` (already authenticated by the caller).
   Issued open(const SecretValue& token);
   // Looks the session up and, when it lives, refreshes its idle timer and copies its token into
-  // `token`. With `csrf` given, the CSRF token must match too (kBadCsrf otherwise, and the
-  // session is not refreshed). An expired session is removed (kNoSession).
-  Check use(std::string_view id, const std::string* csrf, SecretValue& token);
+  // `token`. The CSRF token must match too (kBadCsrf otherwise, and the session is not
+  // refreshed). An expired session is removed (kNoSession).
+  Check use(std::string_view id, const std::string& csrf, SecretValue& token);
   // Removes the session (sign-out, or its token was refused). False when there was none.
   bool close(std::string_view id);
   [[nodiscard]] std::size_t size() const;
@@ -51,10 +55,13 @@ class SessionStore {
  private:
   struct Entry {
     std::string csrf_digest;
+    std::string token_digest;  // which token opened it (for the per-token cap)
     SecretValue token;
+    UnixMillis created = 0;
     UnixMillis last_used = 0;
   };
-  void evict_locked(UnixMillis now);
+  [[nodiscard]] bool expired(const Entry& e, UnixMillis now) const;
+  void evict_locked(UnixMillis now, const std::string& token_digest);
 
   const Clock& clock_;
   std::int64_t idle_ms_;

@@ -55,15 +55,15 @@ ConsoleFront::ConsoleFront(ConsoleOptions options, Handler api)
                 options.max_sessions) {}
 
 std::string ConsoleFront::cookie(std::string_view value, bool expire) const {
-  return fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/{}{}", kSessionCookie, value,
+  return fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/{}{}", cookie_name(), value,
                      options_.tls ? "; Secure" : "", expire ? "; Max-Age=0" : "");
 }
 
 HttpResponse ConsoleFront::handle(HttpRequest& request) {
   if (is_ui_path(request.target)) return serve_ui(request);
-  const std::string id = cookie_value(request.cookie, kSessionCookie);
+  const std::string id = cookie_value(request.cookie, cookie_name());
   if (path_of(request.target) == kSessionRoute) {
-    if (request.method == "POST") return sign_in(request);
+    if (request.method == "POST") return sign_in(request, id);
     if (request.method == "DELETE") return sign_out(request, id);
     if (request.method != "GET") {
       HttpResponse r = session_error(405, "method not allowed");
@@ -80,7 +80,7 @@ HttpResponse ConsoleFront::handle(HttpRequest& request) {
   return api_(request);
 }
 
-HttpResponse ConsoleFront::sign_in(HttpRequest& request) {
+HttpResponse ConsoleFront::sign_in(HttpRequest& request, const std::string& old_id) {
   if (!is_json(request.content_type)) return session_error(415, "the body must be application/json");
   auto body = JsonBody::parse(request.body.reveal());
   if (!body.is_ok()) return session_error(400, body.status().message());
@@ -100,6 +100,7 @@ HttpResponse ConsoleFront::sign_in(HttpRequest& request) {
     who.route = std::string(kSessionRoute);
     return no_store(std::move(who));
   }
+  if (!old_id.empty()) sessions_.close(old_id);  // a reload lost its CSRF token: no orphan
   const SessionStore::Issued issued = sessions_.open(**token);
   JsonWriter json;
   json.begin_object();
@@ -124,7 +125,7 @@ HttpResponse ConsoleFront::sign_in(HttpRequest& request) {
 HttpResponse ConsoleFront::sign_out(const HttpRequest& request, const std::string& id) {
   if (id.empty()) return session_error(401, "not signed in");
   SecretValue token;
-  const auto check = sessions_.use(id, &request.csrf, token);
+  const auto check = sessions_.use(id, request.csrf, token);
   if (check == SessionStore::Check::kNoSession) return session_error(401, "the session has expired or was signed out");
   if (check == SessionStore::Check::kBadCsrf) return session_error(403, "missing or wrong CSRF token");
   sessions_.close(id);
@@ -136,10 +137,9 @@ HttpResponse ConsoleFront::sign_out(const HttpRequest& request, const std::strin
 }
 
 HttpResponse ConsoleFront::through_session(HttpRequest& request, const std::string& id) {
-  // HEAD arrives as GET; every other method changes state and needs the CSRF header.
-  const bool needs_csrf = request.method != "GET";
+  // Every method, GET and HEAD too, needs the CSRF header (see the header comment).
   SecretValue token;
-  const auto check = sessions_.use(id, needs_csrf ? &request.csrf : nullptr, token);
+  const auto check = sessions_.use(id, request.csrf, token);
   if (check == SessionStore::Check::kNoSession) {
     HttpResponse r = session_error(401, "the session has expired or was signed out; sign in again");
     r.route.clear();

@@ -31,7 +31,9 @@ export function signedIn() { return csrf !== null; }
 
 export async function call(method, path, body) {
   const headers = {};
-  if (method !== 'GET') headers['X-Lockbox-CSRF'] = csrf || '';
+  // Every request of a session carries the CSRF header, reads too: the cookie alone authorises
+  // nothing (browsers send it to every port of this host).
+  headers['X-Lockbox-CSRF'] = csrf || '';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {

@@ -64,6 +64,7 @@ async function onSignOut() {
 
 whenSignedOut(() => showSignIn(new Error('Your session has expired or was signed out. Sign in again.')));
 $('#signin-form').addEventListener('submit', onSignIn);
+$('#signin-submit').disabled = false;  // only now: a submit before this line would be a plain form post
 $('#sign-out').addEventListener('click', onSignOut);
 for (const v of VIEWS) $(`#nav-${v}`).addEventListener('click', () => showView(v));
 wireSecrets();

@@ -135,6 +135,8 @@ TEST_CASE("Console: under TLS the session cookie is Secure", "[ui][session]") {
   const HttpResponse r = front.handle(request);
   REQUIRE(r.status == 200);
   CHECK(header(r, "Set-Cookie").find("; Secure") != std::string::npos);
+  // __Host-: a sibling subdomain or a plain-http origin cannot plant a session cookie.
+  CHECK(header(r, "Set-Cookie").rfind("__Host-lockbox_session=", 0) == 0);
 }
 
 TEST_CASE("Console: a bad token at sign-in is the API's 401 and opens no session", "[ui][session]") {
@@ -147,13 +149,63 @@ TEST_CASE("Console: a bad token at sign-in is the API's 401 and opens no session
   CHECK(f.send("POST", "/api/v1/session", {}, {}, "{}").status == 400);
 }
 
-TEST_CASE("Console: a GET of a session passes with the session's token", "[ui][session]") {
+TEST_CASE("Console: a GET of a session passes with the session's token and its CSRF header", "[ui][session]") {
   Fixture f;
   const auto [cookie, csrf] = f.sign_in();
-  const HttpResponse r = f.send("GET", "/api/v1/admin/secrets", cookie);
+  const HttpResponse r = f.send("GET", "/api/v1/admin/secrets", cookie, csrf);
   CHECK(r.status == 200);
   CHECK(f.api.last_authorization == "Bearer " + kToken);
-  CHECK(f.send("GET", "/api/v1/session", cookie).status == 200);
+  CHECK(f.send("GET", "/api/v1/session", cookie, csrf).status == 200);
+}
+
+TEST_CASE("Console: the cookie alone reads nothing (another port of the host gets it too)", "[ui][session]") {
+  Fixture f;
+  const auto [cookie, csrf] = f.sign_in();
+  const int before = f.api.calls;
+  CHECK(f.send("GET", "/api/v1/admin/secrets/A/value?scope=global", cookie).status == 403);
+  CHECK(f.send("GET", "/api/v1/session", cookie).status == 403);
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, std::string(64, '0')).status == 403);
+  CHECK(f.api.calls == before);
+}
+
+TEST_CASE("Console: signing in again closes the session the browser still carries", "[ui][session]") {
+  Fixture f;
+  const auto [cookie, csrf] = f.sign_in();
+  const HttpResponse again = f.send("POST", "/api/v1/session", cookie, {}, R"({"token":")" + kToken + R"("})");
+  REQUIRE(again.status == 200);
+  CHECK(f.front.sessions().size() == 1);
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, csrf).status == 401);
+}
+
+TEST_CASE("Console: one token holds at most kMaxSessionsPerToken sessions and cannot evict another's", "[ui][session]") {
+  FakeClock clock(0);
+  SessionStore store(clock, 60'000, 16);
+  const SecretValue admin("admin-token");
+  const SecretValue reader("reader-token");
+  const auto kept = store.open(admin);
+  std::vector<SessionStore::Issued> mine;
+  for (int i = 0; i < 100; ++i) {
+    clock.advance(1);
+    mine.push_back(store.open(reader));
+  }
+  CHECK(store.size() == kMaxSessionsPerToken + 1);
+  SecretValue out;
+  CHECK(store.use(kept.id, kept.csrf, out) == SessionStore::Check::kOk);
+  CHECK(store.use(mine.front().id, mine.front().csrf, out) == SessionStore::Check::kNoSession);
+  CHECK(store.use(mine.back().id, mine.back().csrf, out) == SessionStore::Check::kOk);
+}
+
+TEST_CASE("Console: a session older than kSessionMaxAgeMs is gone however busy", "[ui][session]") {
+  FakeClock clock(0);
+  SessionStore store(clock, 60'000, 16);
+  const auto s = store.open(SecretValue("t"));
+  SecretValue out;
+  for (std::int64_t t = 0; t + 30'000 < kSessionMaxAgeMs; t += 30'000) {
+    clock.advance(30'000);
+    REQUIRE(store.use(s.id, s.csrf, out) == SessionStore::Check::kOk);
+  }
+  clock.advance(30'000);
+  CHECK(store.use(s.id, s.csrf, out) == SessionStore::Check::kNoSession);
 }
 
 TEST_CASE("Console: a state-changing request without the CSRF header is 403 and never reaches the API", "[ui][session]") {
@@ -174,11 +226,11 @@ TEST_CASE("Console: a session idle past its expiry is gone", "[ui][session]") {
   Fixture f;
   const auto [cookie, csrf] = f.sign_in();
   f.clock.advance(59'000);
-  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie).status == 200);  // refreshes
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, csrf).status == 200);  // refreshes
   f.clock.advance(59'000);
-  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie).status == 200);
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, csrf).status == 200);
   f.clock.advance(60'000);
-  const HttpResponse r = f.send("GET", "/api/v1/admin/secrets", cookie);
+  const HttpResponse r = f.send("GET", "/api/v1/admin/secrets", cookie, csrf);
   CHECK(r.status == 401);
   CHECK(header(r, "Set-Cookie").find("Max-Age=0") != std::string::npos);
   CHECK(f.front.sessions().size() == 0);
@@ -188,9 +240,9 @@ TEST_CASE("Console: revoking the token ends its sessions at their next request",
   Fixture f;
   const auto [cookie, csrf] = f.sign_in();
   f.api.revoked = true;
-  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie).status == 401);
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, csrf).status == 401);
   f.api.revoked = false;  // even a token that works again does not revive the session
-  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie).status == 401);
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, csrf).status == 401);
 }
 
 TEST_CASE("Console: sign-out needs the CSRF token, then the cookie is worthless", "[ui][session]") {
@@ -199,7 +251,7 @@ TEST_CASE("Console: sign-out needs the CSRF token, then the cookie is worthless"
   const HttpResponse out = f.send("DELETE", "/api/v1/session", cookie, csrf);
   CHECK(out.status == 200);
   CHECK(header(out, "Set-Cookie").find("Max-Age=0") != std::string::npos);
-  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie).status == 401);
+  CHECK(f.send("GET", "/api/v1/admin/secrets", cookie, csrf).status == 401);
   CHECK(f.send("GET", "/api/v1/admin/secrets", "lockbox_session=" + std::string(64, 'a')).status == 401);
 }
 
@@ -214,12 +266,12 @@ TEST_CASE("Console: session ids are random and the table is bounded", "[ui][sess
   CHECK(a.csrf != a.id);
   clock.advance(1);
   SecretValue out;
-  CHECK(store.use(b.id, nullptr, out) == SessionStore::Check::kOk);  // b is now the newer
+  CHECK(store.use(b.id, b.csrf, out) == SessionStore::Check::kOk);  // b is now the newer
   store.open(token);
   store.open(token);  // evicts the least recently used (a)
   CHECK(store.size() == 3);
-  CHECK(store.use(a.id, nullptr, out) == SessionStore::Check::kNoSession);
-  CHECK(store.use(b.id, &b.csrf, out) == SessionStore::Check::kOk);
+  CHECK(store.use(a.id, a.csrf, out) == SessionStore::Check::kNoSession);
+  CHECK(store.use(b.id, b.csrf, out) == SessionStore::Check::kOk);
   CHECK(out.reveal() == "t");
 }
 

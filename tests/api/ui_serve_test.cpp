@@ -83,14 +83,15 @@ TEST_CASE("serve: sign-in audits a bad token as auth.failure and a good one open
   CHECK(set.find("HttpOnly; SameSite=Strict; Path=/") != std::string::npos);
   CHECK(good.find(token) == std::string::npos);
   const std::string cookie = "Cookie: " + set.substr(0, set.find(';')) + "\r\n";
-  CHECK(status_of(raw_exchange(server, "GET /api/v1/admin/secrets HTTP/1.1\r\n" + cookie)) == 200);
+  CHECK(status_of(raw_exchange(server, "GET /api/v1/admin/secrets HTTP/1.1\r\n" + cookie)) == 403);
   const std::string body = R"({"name":"A","value":"v","scope":"global"})";
   CHECK(status_of(raw_exchange(server, "POST /api/v1/admin/secrets HTTP/1.1\r\n" + cookie, body)) == 403);
   const std::size_t at = good.find("\"csrf_token\":\"") + 14;
   const std::string csrf = "X-Lockbox-CSRF: " + good.substr(at, 64) + "\r\n";
+  CHECK(status_of(raw_exchange(server, "GET /api/v1/admin/secrets HTTP/1.1\r\n" + cookie + csrf)) == 200);
   CHECK(status_of(raw_exchange(server, "POST /api/v1/admin/secrets HTTP/1.1\r\n" + cookie + csrf, body)) == 201);
   REQUIRE(box.run({"tokens", "revoke", "console"}).exit_code == 0);
-  CHECK(status_of(raw_exchange(server, "GET /api/v1/admin/secrets HTTP/1.1\r\n" + cookie)) == 401);
+  CHECK(status_of(raw_exchange(server, "GET /api/v1/admin/secrets HTTP/1.1\r\n" + cookie + csrf)) == 401);
   server.stop();
   const auto audit = box.run({"audit", "list", "--no-pager", "--action", "auth.failure"});
   CHECK(audit.out.find("auth.failure") != std::string::npos);
