@@ -89,7 +89,7 @@ TEST_CASE("doctor with the key elsewhere finds no problem", "[doctor]") {
   CHECK(r.out == "doctor: no problems found\n");
 }
 
-TEST_CASE("doctor asks for chmod on a readable database or data dir", "[doctor]") {
+TEST_CASE("doctor asks for chmod on a readable database or data dir", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   SECTION("database file 0644") {
@@ -173,7 +173,7 @@ TEST_CASE("doctor warns about production namespaces open to host overrides", "[d
   CHECK(findings(r.out, "warning").size() == 4);  // three namespaces and the key placement
 }
 
-TEST_CASE("doctor without a master key: exit 1, and the file checks still run", "[doctor]") {
+TEST_CASE("doctor without a master key: exit 1, and the file checks still run", "[doctor][sqlite]") {
   Lockbox box;
   ProcessOptions with_key;
   with_key.env["LOCKBOX_MASTER_KEY"] = kKeyA;

@@ -226,7 +226,7 @@ TEST_CASE("runtime failures are exit 1", "[blackbox][exit1]") {
 }
 
 TEST_CASE("a store busy past --busy-timeout is exit 1, never 'database is locked'",
-          "[blackbox][exit1]") {
+          "[blackbox][exit1][sqlite]") {
   Lockbox box;
   box.init();
   box.set("B", "before");
