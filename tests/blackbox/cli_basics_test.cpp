@@ -53,7 +53,7 @@ TEST_CASE("an unexpected positional argument is not echoed", "[blackbox][cli]") 
   CHECK(box.snapshot() == "[]\n");
 }
 
-TEST_CASE("global options are accepted before and after the command", "[blackbox][cli]") {
+TEST_CASE("global options are accepted before and after the command", "[blackbox][cli][sqlite]") {
   Lockbox box;
   box.init();
   box.set("API_KEY", "v");
@@ -73,7 +73,7 @@ TEST_CASE("global options are accepted before and after the command", "[blackbox
   CHECK(before.out == after.out);
 }
 
-TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it", "[blackbox][cli]") {
+TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it", "[blackbox][cli][sqlite]") {
   Lockbox box;
   box.init();
   box.set("FROM_ENV", "e");

@@ -71,7 +71,6 @@ std::vector<BadInput> bad_inputs() {
        canary},
       {"bad --meta", {"secrets", "set", "OK", "--meta", "novalue"}, canary},
       {"unknown option", {"secrets", "set", "OK", "--bogus"}, canary},
-      {"postgresql URL", {"secrets", "set", "OK", "--store", "postgresql://localhost/x"}, canary},
       {"unknown store URL", {"secrets", "set", "OK", "--store", "mysql://x"}, canary},
       {"bad get name", {"secrets", "get", canary + "!"}, ""},
       {"bad export format", {"secrets", "export", "--format", "xml"}, ""},
