@@ -21,9 +21,7 @@ Status check_store_url(const std::string& url) {
     if (url == "sqlite:") return bad_input("--store sqlite: needs a path (sqlite:PATH)");
     return Status::ok();
   }
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return bad_input("backend not built: postgresql");
-  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return Status::ok();
   return bad_input("unsupported --store URL: expected sqlite:PATH or postgresql://...");
 }
 
@@ -68,8 +66,8 @@ Result<std::optional<store::MasterKey>> Context::load_master_key() const {
 Result<std::unique_ptr<store::Store>> Context::open_store() const {
   LOCKBOX_ASSIGN_OR_RETURN(std::optional<store::MasterKey> key, load_master_key());
   if (!key) return key_error(std::string(kNoMasterKey));
-  log::info("master key from {}; opening {} as {}", key->source,
-            store::Store::database_path(options_).string(), options_.actor);
+  log::info("master key from {}; opening {} as {}", key->source, store::Store::display_name(options_),
+            options_.actor);
   return store::Store::open(options_, std::move(*key));
 }
 

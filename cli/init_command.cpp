@@ -54,7 +54,7 @@ Status ensure_gitignore(const fs::path& dir) {
   return Status::ok();
 }
 
-void print_init_result(const Context& ctx, const fs::path& database,
+void print_init_result(const Context& ctx, const std::string& database,
                        const std::optional<fs::path>& new_key_file) {
   if (ctx.json()) {
     JsonWriter json;
@@ -62,7 +62,7 @@ void print_init_result(const Context& ctx, const fs::path& database,
     json.key("data_dir");
     json.string(ctx.data_dir().string());
     json.key("database");
-    json.string(database.string());
+    json.string(database);
     json.key("master_key_file");
     if (new_key_file) {
       json.string(new_key_file->string());
@@ -73,7 +73,7 @@ void print_init_result(const Context& ctx, const fs::path& database,
     emit_json(json);
     return;
   }
-  print_note("created store " + database.string());
+  print_note("created store " + database);
   if (new_key_file) {
     print_note("created master key " + new_key_file->string() +
                " (mode 0600): back it up now and keep it apart from the store; without it "
@@ -134,7 +134,7 @@ Status run_init(const GlobalOptions& globals) {
     if (new_key_file) fs::remove(*new_key_file, ec);  // leave no key without a store
     return created.status();
   }
-  print_init_result(ctx, database, new_key_file);
+  print_init_result(ctx, store::Store::display_name(ctx.store_options()), new_key_file);
   return Status::ok();
 }
 

@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libssl-dev libsqlite3-dev libyaml-cpp-dev catch2 libcli11-dev libfmt-dev sqlite3
   python3 wrk openssl
+  postgresql libpq-dev
 )
 
 missing=()

@@ -2,6 +2,9 @@
 # The whole test suite: installs what is missing, builds with warnings as errors and runs ctest,
 # then builds and runs everything again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Set LOCKBOX_SKIP_SANITIZERS=1 to run only the normal build (a quicker local loop).
+# The normal build's ctest also runs the store and black-box suites on PostgreSQL (the [pg] tests):
+# a throwaway cluster (scripts/pg-cluster.sh) is started for it and stopped on any exit. The ASan
+# build runs SQLite only, to keep CI within its time budget (the [pg] tests report SKIP there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -17,7 +20,13 @@ run_suite() {
 
 # The console's browser test runs in the normal build only (in build-asan it reports SKIP).
 ./scripts/install-ui-test-deps.sh build-test
+pg_dir="$(mktemp -d /tmp/lockbox-pg.XXXXXX)"
+chmod 755 "$pg_dir"
+trap './scripts/pg-cluster.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+LOCKBOX_TEST_PG_URL="$(./scripts/pg-cluster.sh start "$pg_dir")"
+export LOCKBOX_TEST_PG_URL
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+unset LOCKBOX_TEST_PG_URL
 if [ "${LOCKBOX_SKIP_SANITIZERS:-0}" != "1" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DLOCKBOX_SANITIZE=ON

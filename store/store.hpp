@@ -32,7 +32,7 @@ namespace lockbox::store {
 
 struct StoreOptions {
   std::filesystem::path data_dir;     // holds lockbox.db for sqlite
-  std::string url;                    // "" or "sqlite:PATH"; "postgresql://..." → kBadInput
+  std::string url;                    // "", "sqlite:PATH" or a libpq URI "postgresql://..."
   std::int64_t busy_timeout_ms = 10000;
   std::string actor;                  // recorded in versions and audit records
   const Clock* clock = nullptr;       // defaults to SystemClock
@@ -148,7 +148,11 @@ class Store {
   // anything is written. kRuntime "no store at PATH (run lockbox init)" when missing.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options, MasterKey master_key);
   // The path of the database file for these options (for messages and doctor).
+  // SQLite only: empty for a PostgreSQL URL.
   static std::filesystem::path database_path(const StoreOptions& options);
+  // The store as messages and logs name it: the SQLite path, or the PostgreSQL URL with any
+  // password replaced by *** (SPEC §11).
+  static std::string display_name(const StoreOptions& options);
 
   // Appends a version (secret.set). kUnchanged never happens here: set always writes.
   virtual Result<WriteResult> set(SetRequest request) = 0;

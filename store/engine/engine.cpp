@@ -10,6 +10,7 @@
 #include "store/crypto.hpp"
 #include "store/engine/options.hpp"
 #include "store/envelope.hpp"
+#include "store/internal/schema_rules.hpp"
 #include "store/key_schedule.hpp"
 #include "store/row_auth.hpp"
 
@@ -62,6 +63,9 @@ Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::un
                                             MasterKey master_key, const std::string& where) {
   LOCKBOX_ASSIGN_OR_RETURN(const int version, rows->schema_version());
   if (version == 0) return runtime_error("no store at " + where + " (run lockbox init)");
+  // A newer lockbox's schema has objects this one does not know: say so before calling them
+  // tampering. The same words on every backend.
+  if (version > rows->latest_schema_version()) return newer_schema_error(version, rows->latest_schema_version());
   // Before anything runs a write: a planted trigger would run with it.
   LOCKBOX_TRY(rows->verify_schema_objects());
   if (version != rows->latest_schema_version()) {

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "store/internal/schema_rules.hpp"
+
 namespace lockbox::store::sqlite {
 namespace {
 
@@ -152,8 +154,7 @@ Result<int> schema_version(Db& db) {
 Status migrate(Db& db) {
   LOCKBOX_ASSIGN_OR_RETURN(const int current, schema_version(db));
   if (current > kSchemaVersion) {
-    return runtime_error("store schema v" + std::to_string(current) +
-                         " is newer than this lockbox (v" + std::to_string(kSchemaVersion) + ")");
+    return newer_schema_error(current, kSchemaVersion);
   }
   for (int v = current; v < kSchemaVersion; ++v) {
     LOCKBOX_TRY(db.exec(kMigrations[v]).with_context("migrating store schema"));

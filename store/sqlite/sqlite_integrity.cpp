@@ -5,6 +5,7 @@
 #include <array>
 #include <string_view>
 
+#include "store/internal/schema_rules.hpp"
 #include "store/sqlite/sqlite_backend.hpp"
 
 namespace lockbox::store::sqlite {
@@ -52,9 +53,7 @@ Status SqliteBackend::verify_schema_objects() {
     const std::string type = st.text(0);
     const std::string name = st.text(1);
     if (!known(type, name, st.text(2))) {
-      return integrity_error(fmt::format("the store's schema holds a {} lockbox did not create ({}): the "
-                                         "database was tampered with; remove it or restore a backup",
-                                         type, name));
+      return unknown_schema_object_error(type, name);
     }
   }
 }

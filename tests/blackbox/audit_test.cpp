@@ -240,7 +240,7 @@ TEST_CASE("audit list prints an aligned table for people, unpaged when not a ter
 }
 
 TEST_CASE("audit list at a terminal goes through $PAGER, and a pager quitting early is no error",
-          "[blackbox][audit]") {
+          "[blackbox][audit][sqlite]") {
   Lockbox box;
   five_records(box);
   // 2,000 more rows of about 300 bytes, far more than a pipe holds: a pager that stops reading
@@ -294,7 +294,7 @@ TEST_CASE("audit verify exits 0 on an intact trail", "[blackbox][audit]") {
   CHECK(doc.at("problem").is_null());
 }
 
-TEST_CASE("audit verify exits 5 naming the first bad seq after tampering", "[blackbox][audit]") {
+TEST_CASE("audit verify exits 5 naming the first bad seq after tampering", "[blackbox][audit][sqlite]") {
   Lockbox box;
   five_records(box);
   REQUIRE(verify(box).exit_code == 0);
@@ -329,7 +329,7 @@ TEST_CASE("audit verify exits 5 naming the first bad seq after tampering", "[bla
 
 // ---- audit checkpoint ----
 
-TEST_CASE("a checkpoint catches a cut tail that plain verify cannot", "[blackbox][audit]") {
+TEST_CASE("a checkpoint catches a cut tail that plain verify cannot", "[blackbox][audit][sqlite]") {
   Lockbox box;
   five_records(box);
   ProcessResult r = box.run({"audit", "checkpoint"});
@@ -361,7 +361,7 @@ TEST_CASE("a checkpoint catches a cut tail that plain verify cannot", "[blackbox
   check_broken_at(box, 5, {"--checkpoint", checkpoint});
 }
 
-TEST_CASE("audit checkpoint refuses to vouch for a broken trail", "[blackbox][audit]") {
+TEST_CASE("audit checkpoint refuses to vouch for a broken trail", "[blackbox][audit][sqlite]") {
   Lockbox box;
   five_records(box);
   tamper(box, "UPDATE audit SET actor = 'someone-else' WHERE seq = 1");
@@ -411,7 +411,7 @@ TEST_CASE("audit commands without the master key are exit 4", "[blackbox][audit]
 // ---- fail closed ----
 
 TEST_CASE("a reveal or export whose audit record cannot be written shows nothing",
-          "[blackbox][audit]") {
+          "[blackbox][audit][sqlite]") {
   Lockbox box;
   box.init();
   box.set("X", kCanary);
@@ -477,7 +477,7 @@ TEST_CASE("each audited command leaves exactly one record of its action", "[blac
 }
 
 TEST_CASE("a launch writes two records: started before the spawn, the exit code after",
-          "[blackbox][audit]") {
+          "[blackbox][audit][sqlite]") {
   Lockbox box;
   box.init();
   box.set("K", "v", {"--namespace", "prod"});

@@ -5,6 +5,8 @@
 
 #include "tests/blackbox/blackbox.hpp"
 
+#include <tuple>
+
 namespace lockbox::testing {
 namespace {
 
@@ -51,7 +53,7 @@ TEST_CASE("an unexpected positional argument is not echoed", "[blackbox][cli]") 
   CHECK(box.snapshot() == "[]\n");
 }
 
-TEST_CASE("global options are accepted before and after the command", "[blackbox][cli]") {
+TEST_CASE("global options are accepted before and after the command", "[blackbox][cli][sqlite]") {
   Lockbox box;
   box.init();
   box.set("API_KEY", "v");
@@ -71,7 +73,7 @@ TEST_CASE("global options are accepted before and after the command", "[blackbox
   CHECK(before.out == after.out);
 }
 
-TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it", "[blackbox][cli]") {
+TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it", "[blackbox][cli][sqlite]") {
   Lockbox box;
   box.init();
   box.set("FROM_ENV", "e");
@@ -89,7 +91,7 @@ TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it", "
 }
 
 TEST_CASE("init creates a private data dir, a .gitignore and a 0600 master key",
-          "[blackbox][init]") {
+          "[blackbox][init][sqlite]") {
   Lockbox box;
   const ProcessResult r = box.run({"init"});
   INFO(r.err);
@@ -139,20 +141,121 @@ TEST_CASE("init on an existing store is exit 2 and changes nothing", "[blackbox]
   CHECK(box.reveal("KEEP") == "k");
 }
 
-TEST_CASE("a postgresql store URL is exit 2 backend not built", "[blackbox][cli]") {
-  Lockbox box;
-  box.init();
-  ProcessResult r = box.run({"secrets", "list", "--store", "postgresql://u:pw@db/lockbox"});
-  CHECK(r.exit_code == 2);
-  CHECK(r.err == "lockbox: backend not built: postgresql\n");
-  ProcessOptions options;
-  options.env["LOCKBOX_STORE"] = "postgresql://u:pw@db/lockbox";
-  r = box.run({"secrets", "list"}, options);
-  CHECK(r.exit_code == 2);
-  CHECK(r.err.find("pw@") == std::string::npos);
+// ---- PostgreSQL (SPEC §11): the [pg] pass only; the SQLite pass has no cluster to talk to ----
+
+namespace {
+
+struct PgUrl {
+  std::string user, password, host, port;
+};
+
+PgUrl split_base_url() {
+  const std::string base = pg_base_url();  // postgresql://user:password@host:port
+  const std::string rest = base.substr(std::string("postgresql://").size());
+  const auto colon = rest.find(':');
+  const auto at = rest.find('@');
+  const auto port = rest.rfind(':');
+  return {rest.substr(0, colon), rest.substr(colon + 1, at - colon - 1), rest.substr(at + 1, port - at - 1),
+          rest.substr(port + 1)};
 }
 
-TEST_CASE("a sqlite:PATH store URL puts the database at PATH", "[blackbox][cli]") {
+}  // namespace
+
+TEST_CASE("a postgresql store that cannot be reached is one line naming host, port and database, never the password",
+          "[blackbox][cli][pg]") {
+  if (!pg_backend()) return;  // runs in the [pg] pass
+  Lockbox box;
+  box.init();
+  const PgUrl u = split_base_url();
+  const std::string wrong_password = "postgresql://" + u.user + ":not-the-" + u.password + "@" + u.host + ":" + u.port +
+                                     "/" + box.pg_db();
+  const std::string missing_db = pg_base_url() + "/no_such_database";
+  const std::string closed_port = "postgres://" + u.user + ":" + u.password + "@127.0.0.1:1/" + box.pg_db();
+  for (const auto& [url, port, db] : {std::tuple{wrong_password, u.port, box.pg_db()},
+                                      std::tuple{missing_db, u.port, std::string("no_such_database")},
+                                      std::tuple{closed_port, std::string("1"), box.pg_db()}}) {
+    INFO(url);
+    ProcessResult r = box.run({"secrets", "list", "--store", url, "-v"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("host " + u.host + " port " + port + " database " + db) != std::string::npos);
+    CHECK(r.err.find(u.password) == std::string::npos);
+    CHECK(r.out.find(u.password) == std::string::npos);
+    CHECK(r.err.find("lockbox: cannot connect to the PostgreSQL store") != std::string::npos);
+    CHECK(r.err.find(":***@") != std::string::npos);  // the -v log names the store, redacted
+    r = box.run({"run", "--store", url, "--", "true"});
+    CHECK(r.exit_code == 125);
+    CHECK(line_count(r.err) == 1);
+    CHECK(r.err.find(u.password) == std::string::npos);
+    r = box.run({"doctor", "--store", url});
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find(u.password) == std::string::npos);
+    CHECK(r.out.find(u.password) == std::string::npos);
+  }
+}
+
+TEST_CASE("init on a postgresql database that already holds a lockbox schema is exit 2 and changes nothing",
+          "[blackbox][cli][pg]") {
+  if (!pg_backend()) return;
+  Lockbox box;
+  box.init();
+  box.set("KEEP", "k");
+  const ProcessResult r = box.run({"init"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("already exists at postgresql://" + split_base_url().user + ":***@") != std::string::npos);
+  CHECK(box.reveal("KEEP") == "k");
+}
+
+TEST_CASE("a postgresql schema from a newer lockbox is refused with the SQLite message", "[blackbox][cli][pg]") {
+  if (!pg_backend()) return;
+  Lockbox box;
+  box.init();
+  pg_sql(box.pg_db(), "UPDATE lockbox.schema_version SET version = 99");
+  const ProcessResult r = box.run({"secrets", "list"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "lockbox: store schema v99 is newer than this lockbox (v3)\n");
+}
+
+TEST_CASE("a trigger or rule added to the lockbox tables on postgresql is refused at open (exit 5)",
+          "[blackbox][cli][pg]") {
+  if (!pg_backend()) return;
+  Lockbox box;
+  box.init();
+  box.set("A", "a");
+  pg_sql(box.pg_db(), "CREATE FUNCTION public.keep() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; END$$; "
+                      "CREATE TRIGGER sticky BEFORE UPDATE ON lockbox.secrets FOR EACH ROW EXECUTE FUNCTION public.keep()");
+  ProcessResult r = box.run({"secrets", "list"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("trigger lockbox did not create (sticky)") != std::string::npos);
+  pg_sql(box.pg_db(), "DROP TRIGGER sticky ON lockbox.secrets; CREATE RULE hide AS ON UPDATE TO lockbox.versions DO INSTEAD NOTHING");
+  r = box.run({"secrets", "list"});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("rule lockbox did not create (hide)") != std::string::npos);
+  pg_sql(box.pg_db(), "DROP RULE hide ON lockbox.versions");
+  CHECK(box.reveal("A") == "a");
+}
+
+TEST_CASE("a postgresql connection dropped in the middle of a write is one line and writes nothing",
+          "[blackbox][cli][pg]") {
+  if (!pg_backend()) return;
+  Lockbox box;
+  box.init();
+  box.set("A", "old");
+  const std::string before = box.snapshot();
+  const std::string audit_rows = pg_sql(box.pg_db(), "SELECT count(*) FROM lockbox.audit");
+  ProcessOptions options;
+  options.env["LOCKBOX_TEST_PG_DROP_BEFORE_COMMIT"] = "1";
+  const ProcessResult r = box.run_stdin({"secrets", "set", "A"}, "new", options);
+  CHECK(r.exit_code == 1);
+  CHECK(line_count(r.err) == 1);
+  CHECK(r.err.find("lost the connection to the PostgreSQL store at host") != std::string::npos);
+  CHECK(box.snapshot() == before);
+  CHECK(box.reveal("A") == "old");
+  CHECK(box.run({"audit", "verify"}).exit_code == 0);
+  CHECK(pg_sql(box.pg_db(), "SELECT count(*) FROM lockbox.audit") ==
+        std::to_string(std::stoi(audit_rows) + 1));  // + the reveal above
+}
+
+TEST_CASE("a sqlite:PATH store URL puts the database at PATH", "[blackbox][cli][sqlite]") {
   Lockbox box;
   const std::string url = "sqlite:" + (box.root() / "elsewhere.db").string();
   ProcessResult r = box.run({"init", "--store", url, "--json"});
@@ -171,7 +274,7 @@ TEST_CASE("a sqlite:PATH store URL puts the database at PATH", "[blackbox][cli]"
 }
 
 TEST_CASE("a value piped to set reads back verbatim and is stored nowhere in plaintext",
-          "[blackbox][done]") {
+          "[blackbox][done][sqlite]") {
   Lockbox box;
   box.init();
   ProcessResult r = box.run_stdin({"secrets", "set", "X"}, "v");

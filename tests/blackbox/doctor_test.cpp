@@ -62,7 +62,7 @@ ProcessResult doctor(const Lockbox& box, std::vector<std::string> extra = {},
   return r;
 }
 
-TEST_CASE("doctor on a fresh store: exit 0 with the key-next-to-the-database warning", "[doctor]") {
+TEST_CASE("doctor on a fresh store: exit 0 with the key-next-to-the-database warning", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   box.set("API", kCanary);
@@ -89,7 +89,7 @@ TEST_CASE("doctor with the key elsewhere finds no problem", "[doctor]") {
   CHECK(r.out == "doctor: no problems found\n");
 }
 
-TEST_CASE("doctor asks for chmod on a readable database or data dir", "[doctor]") {
+TEST_CASE("doctor asks for chmod on a readable database or data dir", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   SECTION("database file 0644") {
@@ -115,7 +115,7 @@ TEST_CASE("doctor asks for chmod on a readable database or data dir", "[doctor]"
   }
 }
 
-TEST_CASE("doctor: an expired secret needs action, an expiring one is a warning", "[doctor]") {
+TEST_CASE("doctor: an expired secret needs action, an expiring one is a warning", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   box.set("OLD", kCanary, {"--expires", "2d", "--namespace", "staging"});
@@ -147,7 +147,7 @@ TEST_CASE("doctor: a secret not rotated within secret_max_age needs action", "[d
   CHECK(has_finding(r, "error", "lockbox secrets set DB_URL --scope global"));
 }
 
-TEST_CASE("doctor warns about production namespaces open to host overrides", "[doctor]") {
+TEST_CASE("doctor warns about production namespaces open to host overrides", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   box.set("LIVE_ONLY", kCanary, {"--namespace", "live"});
@@ -173,7 +173,7 @@ TEST_CASE("doctor warns about production namespaces open to host overrides", "[d
   CHECK(findings(r.out, "warning").size() == 4);  // three namespaces and the key placement
 }
 
-TEST_CASE("doctor without a master key: exit 1, and the file checks still run", "[doctor]") {
+TEST_CASE("doctor without a master key: exit 1, and the file checks still run", "[doctor][sqlite]") {
   Lockbox box;
   ProcessOptions with_key;
   with_key.env["LOCKBOX_MASTER_KEY"] = kKeyA;
@@ -193,7 +193,7 @@ TEST_CASE("doctor without a master key: exit 1, and the file checks still run", 
   CHECK(findings(ok.out, "warning").empty());
 }
 
-TEST_CASE("doctor names a wrong key, a refused key file and a missing store", "[doctor]") {
+TEST_CASE("doctor names a wrong key, a refused key file and a missing store", "[doctor][sqlite]") {
   Lockbox box;
   SECTION("missing store") {
     const ProcessResult r = doctor(box);
@@ -226,7 +226,7 @@ TEST_CASE("doctor names a wrong key, a refused key file and a missing store", "[
   }
 }
 
-TEST_CASE("doctor reports a broken policy file and still runs the other checks", "[doctor]") {
+TEST_CASE("doctor reports a broken policy file and still runs the other checks", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   const fs::path policy = box.root() / "bad.yaml";
@@ -238,7 +238,7 @@ TEST_CASE("doctor reports a broken policy file and still runs the other checks",
   CHECK(has_finding(r, "warning", "master.key"));
 }
 
-TEST_CASE("doctor --json: {ok, findings: [{severity, check, message, fix}]}", "[doctor]") {
+TEST_CASE("doctor --json: {ok, findings: [{severity, check, message, fix}]}", "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   box.set("OLD", kCanary, {"--expires", "1d"});

@@ -135,7 +135,7 @@ TEST_CASE("a value dotenv cannot represent is exit 2 naming the secret", "[black
   CHECK(box.run({"secrets", "export", "--format", "json"}).exit_code == 0);
 }
 
-TEST_CASE("importing 100,000 lines takes seconds", "[blackbox][import][slow]") {
+TEST_CASE("importing 100,000 lines takes seconds", "[blackbox][import][slow][pg-slow]") {
   Lockbox box;
   box.init();
   std::string content;

@@ -16,7 +16,7 @@ ProcessOptions with_passphrase(const std::string& passphrase) {
 }
 
 TEST_CASE("a new store needs a passphrase of at least 12 characters and nothing is created otherwise",
-          "[blackbox][limits]") {
+          "[blackbox][limits][sqlite]") {
   // 11 characters, 22 bytes: characters count, not bytes.
   for (const std::string& short_one : {std::string("Q"), std::string("Zq8vXk3RwT9"),
                                        std::string("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"

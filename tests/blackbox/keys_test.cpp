@@ -218,7 +218,7 @@ bool killed_by_sigkill(int status) {
 
 }  // namespace
 
-TEST_CASE("keys status --json has exactly the SPEC fields, states and quarantine", "[keys]") {
+TEST_CASE("keys status --json has exactly the SPEC fields, states and quarantine", "[keys][sqlite]") {
   Lockbox box;
   box.init();
   box.set("A", "alpha");
@@ -344,7 +344,7 @@ TEST_CASE("keys rotate --if-due follows the key's age and the policy's data_key_
 }
 
 TEST_CASE("keys rewrap moves the keyring to a new master key and the old key becomes stale",
-          "[keys]") {
+          "[keys][sqlite]") {
   Lockbox box;
   box.init();
   box.set("A", "alpha");
@@ -378,7 +378,7 @@ TEST_CASE("keys rewrap moves the keyring to a new master key and the old key bec
 }
 
 TEST_CASE("keys rewrap refuses the current key, a loose or missing file and a wrong old key",
-          "[keys]") {
+          "[keys][sqlite]") {
   Lockbox box;
   box.init();
   box.set("A", "alpha");
@@ -421,7 +421,7 @@ struct Fault {
 }  // namespace
 
 TEST_CASE("a kill at every fault point leaves one master key, one active data key, every value",
-          "[keys][fault]") {
+          "[keys][fault][sqlite]") {
   const Fault fault = GENERATE(values<Fault>({
       {"rotate.after-demote", "rotate", false, "1:active:30"},
       {"rotate.after-insert", "rotate", false, "1:active:30"},
@@ -484,7 +484,7 @@ TEST_CASE("a kill at every fault point leaves one master key, one active data ke
 }
 
 TEST_CASE("kill -9 during a 20,000-version reencrypt keeps its progress and the rerun finishes",
-          "[keys][fault]") {
+          "[keys][fault][sqlite]") {
   constexpr int kSecrets = 20'000;
   constexpr int kBatch = 200;
   Lockbox box;

@@ -9,7 +9,7 @@
 
 namespace lockbox::testing {
 
-TEST_CASE("tokens create --json prints {token, name, role, expires_at} once", "[tokens]") {
+TEST_CASE("tokens create --json prints {token, name, role, expires_at} once", "[tokens][sqlite]") {
   Lockbox box;
   box.init();
   const ProcessResult r = box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl",
@@ -82,7 +82,7 @@ TEST_CASE("tokens create checks the role, the name and the ttl, and changes noth
 }
 
 TEST_CASE("tokens list marks a token whose row was edited as tampered and exits 5 naming it",
-          "[tokens][integrity]") {
+          "[tokens][integrity][sqlite]") {
   Lockbox box;
   box.init();
   REQUIRE(box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "1d"}).exit_code == 0);
