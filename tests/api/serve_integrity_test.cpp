@@ -4,6 +4,11 @@
 #include <openssl/sha.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
+#include "api/resolve_cache.hpp"
+
 #include "tests/api/serve_fixture.hpp"
 
 namespace lockbox::testing {
@@ -21,6 +26,26 @@ void raw_sql(const Lockbox& box, const std::string& sql) {
   sqlite3_free(error);
   sqlite3_close(db);
   REQUIRE(rc == SQLITE_OK);
+}
+
+std::string hex(const unsigned char* bytes, std::size_t n);
+
+// SQL that puts the store's change counter and its MAC back as they are now.
+std::string counter_pair(const Lockbox& box) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(box.db_path().c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key = 'change_counter'), "
+                                 "(SELECT value FROM meta WHERE key = 'change_counter_mac')",
+                             -1, &s, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  const std::string value = std::to_string(sqlite3_column_int64(s, 0));
+  const std::string mac = hex(static_cast<const unsigned char*>(sqlite3_column_blob(s, 1)),
+                              static_cast<std::size_t>(sqlite3_column_bytes(s, 1)));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return "UPDATE meta SET value = " + value + " WHERE key = 'change_counter'; UPDATE meta SET value = x'" + mac +
+         "' WHERE key = 'change_counter_mac'";
 }
 
 std::string hex(const unsigned char* bytes, std::size_t n) {
@@ -79,6 +104,37 @@ TEST_CASE("serve answers 401 to a token row inserted or raised in the raw databa
   const ProcessResult listed = box.run({"--policy", policy.string(), "tokens", "list"});
   CHECK(listed.exit_code == 5);
   CHECK(listed.err.find(id) != std::string::npos);
+}
+
+TEST_CASE("a replayed change counter pins serve's resolve cache for at most its max age, then the rows decide",
+          "[serve][integrity]") {
+  Lockbox box;
+  box.init();
+  box.set("A", "old-value", {"--namespace", "prod"});
+  const std::string admin = make_token(box, "ci", "admin");
+  Server server(box);
+  auto client = client_of(server);
+  const std::string body = R"({"namespace":"prod"})";
+  Reply r = call(*client, "POST", "/api/v1/resolve", admin, body);
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body.find("old-value") != std::string::npos);
+  // A write, then the older counter and its (valid) MAC copied back: the counter now matches the
+  // cached answer's, and this server never saw the newer one.
+  const std::string saved = counter_pair(box);
+  box.set("A", "new-value", {"--namespace", "prod"});
+  REQUIRE(counter_pair(box) != saved);
+  raw_sql(box, saved);
+  // Past the max age the answer is recomputed from the rows, whose scope row carries the newer
+  // counter: never the old value again. (The thread that recomputed refuses the replayed counter
+  // from then on, 500; another io thread's store may still answer from the rows.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(api::ResolveCache::kMaxAgeMs + 100));
+  for (int i = 0; i < 4; ++i) {
+    r = call(*client, "POST", "/api/v1/resolve", admin, body);
+    INFO(r.body);
+    CHECK(r.body.find("old-value") == std::string::npos);
+    CHECK((r.status == 500 || (r.status == 200 && r.body.find("new-value") != std::string::npos)));
+  }
+  CHECK(server.stop() == 0);
 }
 
 }  // namespace lockbox::testing
