@@ -271,9 +271,17 @@ Result<int> run_doctor(const GlobalOptions& globals) {
     store = open_checked_store(ctx, std::move(*key), report);
   std::vector<store::SecretMeta> secrets;
   if (store) {
-    auto listed = store->list(store::ListFilter{});
+    store::ListFilter filter;
+    filter.keep_damaged = true;
+    auto listed = store->list(filter);
     if (listed.is_ok()) {
       secrets = std::move(listed).value();
+      std::erase_if(secrets, [&](const store::SecretMeta& meta) {
+        if (meta.damaged.empty()) return false;
+        report.action("secrets", meta.damaged, "restore the store from a backup, or overwrite the secret "
+                                               "(lockbox secrets set " + secret_flags(meta) + ")");
+        return true;
+      });
     } else {
       report.action("secrets", "cannot list the secrets: " + listed.status().message(),
                     "run lockbox secrets list for details");
