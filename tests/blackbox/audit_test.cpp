@@ -374,53 +374,6 @@ TEST_CASE("audit checkpoint refuses to vouch for a broken trail", "[blackbox][au
   CHECK(r.err.find("seq 1") != std::string::npos);
 }
 
-// The store file with its WAL, copied aside and put back (as an attacker's older snapshot).
-void copy_store(const fs::path& from_db, const fs::path& to_db) {
-  for (const std::string suffix : {"", "-wal"}) {
-    const fs::path from = from_db.string() + suffix;
-    const fs::path to = to_db.string() + suffix;
-    fs::remove(to);
-    if (fs::exists(from)) fs::copy_file(from, to);
-  }
-  fs::remove(to_db.string() + "-shm");
-}
-
-TEST_CASE("a checkpoint's change counter catches rows rolled back to an older copy", "[blackbox][audit]") {
-  Lockbox box;
-  five_records(box);
-  const fs::path old_copy = box.root() / "old.db";
-  copy_store(box.db_path(), old_copy);
-  box.set("B", "b-new", {"--namespace", "prod"});  // a write after the copy
-  const ProcessResult cp = box.run({"audit", "checkpoint"});
-  REQUIRE(cp.exit_code == 0);
-  const std::string checkpoint = cp.out.substr(0, cp.out.find('\n'));
-  REQUIRE(verify(box, {"--checkpoint", checkpoint}).exit_code == 0);
-
-  SECTION("the rows put back, the audit trail kept") {
-    tamper(box, "ATTACH '" + old_copy.string() + "' AS old; "
-                "DELETE FROM versions; INSERT INTO versions SELECT * FROM old.versions; "
-                "DELETE FROM secrets; INSERT INTO secrets SELECT * FROM old.secrets; "
-                "DELETE FROM scopes; INSERT INTO scopes SELECT * FROM old.scopes; "
-                "UPDATE meta SET value = (SELECT value FROM old.meta o WHERE o.key = meta.key) "
-                "WHERE key IN ('change_counter', 'change_counter_mac');");
-    // Rolled-back rows verify on their own (a snapshot rollback, SPEC §0): only the checkpoint
-    // tells.
-    CHECK(box.reveal("B", {"--namespace", "prod"}) == "b");
-    CHECK(verify(box).exit_code == 0);
-    check_broken_at(box, 6, {"--checkpoint", checkpoint});
-    const ProcessResult r = verify(box, {"--checkpoint", checkpoint});
-    CHECK(r.err.find("the store was rolled back to an older copy") != std::string::npos);
-    CHECK(r.err.find("b-new") == std::string::npos);
-    const ProcessResult j = verify(box, {"--checkpoint", checkpoint, "--json"});
-    CHECK(j.exit_code == 5);
-    CHECK(parse_json(j.out).as_object().at("ok").as_bool() == false);
-  }
-  SECTION("the whole file put back") {
-    copy_store(old_copy, box.db_path());
-    check_broken_at(box, 6, {"--checkpoint", checkpoint});
-  }
-}
-
 TEST_CASE("a malformed --checkpoint is exit 2 and is not echoed", "[blackbox][audit]") {
   Lockbox box;
   five_records(box);
