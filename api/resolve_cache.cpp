@@ -8,14 +8,15 @@ std::optional<ResolveCache::Entry> ResolveCache::find(const std::string& key, st
   auto it = slots_.find(key);
   if (it == slots_.end()) return std::nullopt;
   const Entry& e = it->second.entry;
-  if (e.counter != counter || (e.valid_until && *e.valid_until <= now)) {
+  const bool too_old = now < e.computed_at || now - e.computed_at >= kMaxAgeMs;
+  if (e.counter != counter || (e.valid_until && *e.valid_until <= now) || too_old) {
     bytes_ -= e.body.size();
     lru_.erase(it->second.position);
     slots_.erase(it);
     return std::nullopt;
   }
   lru_.splice(lru_.begin(), lru_, it->second.position);
-  return Entry{e.counter, e.valid_until, e.body.clone(), e.audit_detail, e.secrets};
+  return Entry{e.counter, e.valid_until, e.body.clone(), e.audit_detail, e.secrets, e.computed_at};
 }
 
 void ResolveCache::put(const std::string& key, Entry entry) {

@@ -148,10 +148,17 @@ HttpResponse resolve(Call& call) {
     return error_response(403, "forbidden", "the token's role grants resolve on none of the context's scopes");
   }
   // The counter is read before resolving: a write that lands meanwhile makes the entry stale.
+  // One that fails authentication or went back (SPEC §17) means rows were rolled back outside
+  // lockbox: fail closed rather than answer from them.
+  const UnixMillis now = call.clock.now();
   const auto counter = call.store.change_counter();
+  if (!counter.is_ok() && counter.status().code() == StatusCode::kIntegrity) {
+    log::error("api: {}", counter.status().message());
+    return from_status(counter.status());
+  }
   const std::string key = cache_key(*context, function, permitted);
   std::optional<ResolveCache::Entry> entry;
-  if (counter.is_ok() && call.resolve_cache != nullptr) entry = call.resolve_cache->find(key, *counter, call.clock.now());
+  if (counter.is_ok() && call.resolve_cache != nullptr) entry = call.resolve_cache->find(key, *counter, now);
   if (!entry) {
     auto computed = compute(call, *context, function, permitted);
     if (!computed.is_ok()) return from_status(computed.status());
@@ -159,7 +166,7 @@ HttpResponse resolve(Call& call) {
     if (counter.is_ok() && call.resolve_cache != nullptr) {
       entry->counter = *counter;
       call.resolve_cache->put(key, ResolveCache::Entry{*counter, entry->valid_until, entry->body.clone(),
-                                                       entry->audit_detail, entry->secrets});
+                                                       entry->audit_detail, entry->secrets, now});
     }
   }
   const std::string target = context->function ? Scope::function(context->ns, *context->function).address()

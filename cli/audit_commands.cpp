@@ -1,7 +1,7 @@
 // `audit list | verify | checkpoint` (SPEC §7): the read side of the HMAC-chained audit trail.
 // list prints records for people (a table, paged at a terminal) or scripts (--json); verify
-// recomputes the chain and exits 5 naming the first bad seq; checkpoint prints `SEQ:MAC`, to be
-// kept outside the store so that a cut tail can be detected later.
+// recomputes the chain and exits 5 naming the first bad seq; checkpoint prints `SEQ:MAC:COUNTER`,
+// to be kept outside the store so that a cut tail or rolled-back rows can be detected later.
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -35,14 +35,14 @@ extern char** environ;
 namespace lockbox::cli {
 namespace {
 
-// SPEC §7 (exact), and the two records of row authentication (SPEC §17): store.create, the
-// first record of every store, and store.migrate, when an older store gains it.
-constexpr std::array<std::string_view, 18> kActions = {
+// SPEC §7 (exact), and the record of row authentication's one-time migration (SPEC §17):
+// store.migrate, when an older store gains the row MACs.
+constexpr std::array<std::string_view, 17> kActions = {
     "secret.set",    "secret.delete", "secret.purge",  "secret.rollback",
     "secret.import", "secret.reveal", "secret.export", "launch",
     "job",           "resolve",       "key.rotate",    "key.reencrypt",
     "key.rewrap",    "token.create",  "token.revoke",  "auth.failure",
-    "store.create",  "store.migrate"};
+    "store.migrate"};
 
 // The pager when $PAGER is unset: quit at once when the text fits on a screen (-F), pass colours
 // through (-R), leave the text on the screen afterwards (-X).
@@ -224,33 +224,66 @@ Status run_list(const GlobalOptions& globals, const ListOptions& options) {
 
 // ---- audit verify / checkpoint ----
 
-std::string format_checkpoint(const store::AuditCheckpoint& checkpoint) {
-  return fmt::format("{}:{}", checkpoint.seq, store::to_hex(checkpoint.mac));
+// A checkpoint: the newest record's seq and MAC, and the store's change counter when it was taken
+// (SEQ:MAC:COUNTER). The counter catches a rollback of the rows behind an intact audit trail: it
+// is authenticated and only grows, so a store whose counter is below a checkpoint's was replaced
+// (wholly or in part) by an older copy. SEQ:MAC, the form before the counter, is still accepted.
+struct Checkpoint {
+  store::AuditCheckpoint audit;
+  std::optional<std::int64_t> change_counter;
+};
+
+std::string format_checkpoint(const store::AuditCheckpoint& checkpoint, std::int64_t counter) {
+  return fmt::format("{}:{}:{}", checkpoint.seq, store::to_hex(checkpoint.mac), counter);
 }
 
-// SEQ:MAC exactly as `audit checkpoint` prints it: decimal digits, a colon, 64 lower-case hex.
-// The text is not echoed in the error (it could be anything a user pasted).
-Result<store::AuditCheckpoint> parse_checkpoint(std::string_view text) {
+bool parse_digits(std::string_view digits, std::int64_t& out) {
+  if (digits.empty() || digits.size() > kMaxSeqDigits ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return false;
+  }
+  (void)std::from_chars(digits.data(), digits.data() + digits.size(), out);  // <= 18 digits
+  return true;
+}
+
+// SEQ:MAC[:COUNTER] exactly as `audit checkpoint` prints it: decimal digits, a colon, 64
+// lower-case hex, and a colon and decimal digits. The text is not echoed in the error (it could
+// be anything a user pasted).
+Result<Checkpoint> parse_checkpoint(std::string_view text) {
   const Status malformed = bad_input(
-      "malformed --checkpoint: expected SEQ:MAC as printed by `lockbox audit checkpoint` "
-      "(a record number, a colon, 64 lower-case hex digits)");
+      "malformed --checkpoint: expected SEQ:MAC:COUNTER (or SEQ:MAC) as printed by `lockbox audit "
+      "checkpoint` (a record number, a colon, 64 lower-case hex digits, a colon, a counter)");
   const std::size_t colon = text.find(':');
   if (colon == std::string_view::npos) return malformed;
-  const std::string_view seq = text.substr(0, colon);
-  const std::string_view mac = text.substr(colon + 1);
-  if (seq.empty() || seq.size() > kMaxSeqDigits ||
-      seq.find_first_not_of("0123456789") != std::string_view::npos) {
-    return malformed;
+  Checkpoint checkpoint;
+  if (!parse_digits(text.substr(0, colon), checkpoint.audit.seq)) return malformed;
+  std::string_view mac = text.substr(colon + 1);
+  if (const std::size_t second = mac.find(':'); second != std::string_view::npos) {
+    std::int64_t counter = 0;
+    if (!parse_digits(mac.substr(second + 1), counter)) return malformed;
+    checkpoint.change_counter = counter;
+    mac = mac.substr(0, second);
   }
-  store::AuditCheckpoint checkpoint;
-  (void)std::from_chars(seq.data(), seq.data() + seq.size(), checkpoint.seq);  // <= 18 digits
   store::Bytes bytes;
-  if (mac.size() != checkpoint.mac.size() * 2 || !store::is_lower_hex(mac) ||
-      !store::from_hex(mac, bytes) || bytes.size() != checkpoint.mac.size()) {
+  if (mac.size() != checkpoint.audit.mac.size() * 2 || !store::is_lower_hex(mac) ||
+      !store::from_hex(mac, bytes) || bytes.size() != checkpoint.audit.mac.size()) {
     return malformed;
   }
-  std::copy(bytes.begin(), bytes.end(), checkpoint.mac.begin());
+  std::copy(bytes.begin(), bytes.end(), checkpoint.audit.mac.begin());
   return checkpoint;
+}
+
+// A chain that verifies is also checked against the checkpoint's change counter.
+Status check_counter(store::Store& store, const Checkpoint& checkpoint, store::AuditVerifyResult& result) {
+  if (result.first_bad_seq || !checkpoint.change_counter) return Status::ok();
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, store.change_counter());
+  if (counter >= *checkpoint.change_counter) return Status::ok();
+  result.first_bad_seq = checkpoint.audit.seq;
+  result.problem = fmt::format(
+      "the store was rolled back to an older copy: its change counter is {}, the checkpoint's {} "
+      "(restore the store from a backup)",
+      counter, *checkpoint.change_counter);
+  return Status::ok();
 }
 
 Status broken_status(const store::AuditVerifyResult& result) {
@@ -282,12 +315,14 @@ void write_verify_json(const store::AuditVerifyResult& result) {
 
 Status run_verify(const GlobalOptions& globals, const VerifyOptions& options) {
   LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
-  std::optional<store::AuditCheckpoint> checkpoint;
+  std::optional<Checkpoint> checkpoint;
   if (options.checkpoint) {
     LOCKBOX_ASSIGN_OR_RETURN(checkpoint, parse_checkpoint(*options.checkpoint));
   }
   LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
-  LOCKBOX_ASSIGN_OR_RETURN(const store::AuditVerifyResult result, store->verify_audit(checkpoint));
+  LOCKBOX_ASSIGN_OR_RETURN(store::AuditVerifyResult result,
+                           store->verify_audit(checkpoint ? std::optional(checkpoint->audit) : std::nullopt));
+  if (checkpoint) LOCKBOX_TRY(check_counter(*store, *checkpoint, result));
   if (ctx.json()) {
     write_verify_json(result);
   } else if (!result.first_bad_seq) {
@@ -306,7 +341,9 @@ Status run_checkpoint(const GlobalOptions& globals) {
   LOCKBOX_ASSIGN_OR_RETURN(const store::AuditCheckpoint checkpoint, store->audit_checkpoint());
   LOCKBOX_ASSIGN_OR_RETURN(const store::AuditVerifyResult result, store->verify_audit(checkpoint));
   if (result.first_bad_seq) return broken_status(result);
-  const std::string text = format_checkpoint(checkpoint);
+  // Read after the record: a write in between only makes the checkpoint stricter than its seq.
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, store->change_counter());
+  const std::string text = format_checkpoint(checkpoint, counter);
   if (!ctx.json()) {
     write_stdout(text + "\n");
     return Status::ok();
@@ -317,6 +354,8 @@ Status run_checkpoint(const GlobalOptions& globals) {
   json.string(text);
   json.key("seq");
   json.integer(checkpoint.seq);
+  json.key("change_counter");
+  json.integer(counter);
   json.end_object();
   emit_json(json);
   return Status::ok();
@@ -339,12 +378,12 @@ void add_audit_commands(CLI::App& parent, const GlobalOptions& globals, ActionSl
   auto verify = std::make_shared<VerifyOptions>();
   cmd = audit->add_subcommand("verify", "Recompute the audit chain (exit 5 when it is broken)");
   cmd->add_option("--checkpoint", verify->checkpoint,
-                  "SEQ:MAC from `audit checkpoint`: also detect a cut tail");
+                  "SEQ:MAC:COUNTER from `audit checkpoint`: also detect a cut tail or rolled-back rows");
   cmd->callback(
       [&, verify] { slot.action = [&globals, verify] { return run_verify(globals, *verify); }; });
 
   cmd =
-      audit->add_subcommand("checkpoint", "Print SEQ:MAC of the newest record, to keep elsewhere");
+      audit->add_subcommand("checkpoint", "Print SEQ:MAC:COUNTER (newest record, change counter), to keep elsewhere");
   cmd->callback([&] { slot.action = [&globals] { return run_checkpoint(globals); }; });
 }
 

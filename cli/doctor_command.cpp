@@ -1,7 +1,8 @@
 // `lockbox doctor [--json]` (SPEC §5): checks what an operator should fix before it bites —
 // permissions of the data dir, database and key file, where the master key lives, production
-// namespaces open to host overrides, expired, expiring and stale secrets, keys due for rotation and
-// quarantined rows. Each finding is an action (exit 1) or a warning (exit 0), with what to do.
+// namespaces open to host overrides, expired, expiring and stale secrets, keys due for rotation,
+// quarantined rows and token rows that fail authentication. Each finding is an action (exit 1) or
+// a warning (exit 0), with what to do.
 // Never a value: findings name secrets by reference only. docs/DOCTOR.md is the user's guide.
 
 #include <fmt/format.h>
@@ -172,6 +173,29 @@ void check_keys(store::Store& store, UnixMillis now, const policies::RotationPol
   }
 }
 
+// ---- tokens ----
+
+// A token row that fails authentication (SPEC §17) was made or edited without the master key:
+// serve refuses it, and it names an attacker's way in until it is revoked.
+void check_tokens(store::Store& store, Report& report) {
+  auto tokens = store.list_tokens();
+  if (!tokens.is_ok()) {
+    report.action("tokens", "cannot list the API tokens: " + tokens.status().message(),
+                  "run lockbox tokens list for details");
+    return;
+  }
+  for (const store::TokenInfo& t : tokens.value()) {
+    if (t.authentic) continue;
+    report.action("tokens",
+                  fmt::format("token {} (id {}) fails authentication: its row was made or edited "
+                              "outside lockbox, and serve refuses it",
+                              t.name, t.id),
+                  fmt::format("revoke it (lockbox tokens revoke {}) and find out who can write "
+                              "the store",
+                              t.name));
+  }
+}
+
 // ---- output ----
 
 std::string summary(const Report& report) {
@@ -247,9 +271,17 @@ Result<int> run_doctor(const GlobalOptions& globals) {
     store = open_checked_store(ctx, std::move(*key), report);
   std::vector<store::SecretMeta> secrets;
   if (store) {
-    auto listed = store->list(store::ListFilter{});
+    store::ListFilter filter;
+    filter.keep_damaged = true;
+    auto listed = store->list(filter);
     if (listed.is_ok()) {
       secrets = std::move(listed).value();
+      std::erase_if(secrets, [&](const store::SecretMeta& meta) {
+        if (meta.damaged.empty()) return false;
+        report.action("secrets", meta.damaged, "restore the store from a backup, or overwrite the secret "
+                                               "(lockbox secrets set " + secret_flags(meta) + ")");
+        return true;
+      });
     } else {
       report.action("secrets", "cannot list the secrets: " + listed.status().message(),
                     "run lockbox secrets list for details");
@@ -258,6 +290,7 @@ Result<int> run_doctor(const GlobalOptions& globals) {
   check_policy(ctx.policy(), secrets, report);
   for (const auto& meta : secrets) check_secret(meta, now, rotation, report);
   if (store) check_keys(*store, now, rotation, report);
+  if (store) check_tokens(*store, report);
   if (ctx.json()) {
     print_json(report);
   } else {

@@ -165,17 +165,28 @@ Status run_list(const GlobalOptions& globals, const ListOptions& options) {
   LOCKBOX_ASSIGN_OR_RETURN(Context ctx, Context::create(globals));
   LOCKBOX_ASSIGN_OR_RETURN(store::ListFilter filter, list_filter(options));
   LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
+  filter.keep_damaged = true;
   LOCKBOX_ASSIGN_OR_RETURN(std::vector<store::SecretMeta> secrets, store->list(filter));
+  // A damaged row names its secret on stderr; the others are listed; exit 5 at the end (SPEC §10).
+  std::size_t damaged = 0;
+  std::erase_if(secrets, [&](const store::SecretMeta& meta) {
+    if (meta.damaged.empty()) return false;
+    write_stderr("lockbox: " + single_line(meta.damaged) + "\n");
+    ++damaged;
+    return true;
+  });
   if (!ctx.json()) {
     print_list_table(secrets, ctx.policy().rotation);
-    return Status::ok();
+  } else {
+    JsonWriter json;
+    json.begin_array();
+    for (const auto& meta : secrets) write_meta_json(json, meta);
+    json.end_array();
+    emit_json(json);
   }
-  JsonWriter json;
-  json.begin_array();
-  for (const auto& meta : secrets) write_meta_json(json, meta);
-  json.end_array();
-  emit_json(json);
-  return Status::ok();
+  if (damaged == 0) return Status::ok();
+  return integrity_error(fmt::format("{} secret{} could not be listed (named above); restore {} from a backup",
+                                     damaged, damaged == 1 ? "" : "s", damaged == 1 ? "it" : "them"));
 }
 
 void write_history_json(const std::vector<store::SecretMeta>& versions) {

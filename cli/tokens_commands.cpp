@@ -7,6 +7,7 @@
 
 #include "cli/command.hpp"
 #include "cli/context.hpp"
+#include "cli/expiry.hpp"
 #include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/secret_output.hpp"
@@ -58,6 +59,7 @@ Status tokens_create(const GlobalOptions& globals, const CreateOptions& options)
     auto ttl = parse_duration(*options.ttl);
     if (!ttl.is_ok()) return ttl.status().with_context("--ttl");
     expires_at = process_clock().now() + *ttl;
+    LOCKBOX_TRY(check_expiry_cap(*expires_at, "--ttl"));  // 9999-12-31T23:59:59Z, as for secrets
   }
   LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
   LOCKBOX_ASSIGN_OR_RETURN(const store::NewToken created,

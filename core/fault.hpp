@@ -5,7 +5,8 @@
 //
 // LOCKBOX_FAULT=NAME kills at the first time the point NAME is reached; LOCKBOX_FAULT=NAME:N at
 // the N-th time. Unset (the normal case), a point costs one branch on a cached value.
-// Only test builds (-DLOCKBOX_TEST_SEAMS=ON, the default with LOCKBOX_TESTS) compile it in.
+// Only builds configured with -DLOCKBOX_TEST_SEAMS=ON (off by default, even with LOCKBOX_TESTS;
+// scripts/test.sh asks for it) honour LOCKBOX_FAULT; elsewhere a point does nothing.
 // Thread-safety: points may be hit from any thread; the hit counter is atomic.
 
 #include <string_view>

@@ -238,8 +238,8 @@ class Store {
   virtual Result<std::vector<TokenInfo>> list_tokens() = 0;
   // Revokes the live token `name` (token.revoke). kNotFound when there is none.
   virtual Result<TokenInfo> revoke_token(const std::string& name) = 0;
-  // The live token that `token` presents: looked up by id, its secret compared by SHA-256 in
-  // constant time. kDenied (without saying why, in the message callers pass on) for a malformed,
+  // The live token that `token` presents: looked up by id, its secret's keyed hash compared in
+  // constant time, its row MAC checked (SPEC §17). kDenied (without saying why, in the message callers pass on) for a malformed,
   // unknown, wrong, expired or revoked token. Not audited here: the server records failures.
   // `known_name`, when given, receives the name of the token whose id was presented (even when
   // refused), or "" when the id is unknown, for the auth.failure record.

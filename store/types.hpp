@@ -36,6 +36,9 @@ struct SecretMeta {
   bool tombstone = false;
   std::uint32_t key_id = 0;          // DEK that encrypts this version (0 for a tombstone)
   std::int64_t row_rev = 0;          // compare-and-swap revision of the version row
+  // Only with ListFilter::keep_damaged: why this secret's head version is damaged or fails
+  // authentication (a one-line message naming it); scope and name are set, nothing else is.
+  std::string damaged;
 };
 
 struct SecretAddress {
@@ -66,6 +69,10 @@ struct ListFilter {
   std::optional<std::string> ns;        // namespace:NS and function:NS/* scopes
   std::optional<std::string> tag;
   bool include_deleted = false;
+  // A secret whose head version is damaged or fails authentication comes back with
+  // SecretMeta::damaged set instead of failing the whole list (the CLI's `secrets list` names it
+  // and lists the others, SPEC §10). A scope that fails still fails the list.
+  bool keep_damaged = false;
 };
 
 struct ImportEntry {

@@ -31,7 +31,7 @@ bool scope_in_namespace(const Scope& scope, const std::string& ns) {
 SecretMeta to_meta(const SecretAddress& address, const SecretRow& secret, const VersionRow& v) {
   return SecretMeta{address.scope, address.name, v.version,    v.fingerprint, v.description,
                     v.tags,        v.metadata,   v.expires_at, secret.created_at, v.created_at,
-                    v.actor,       v.tombstone,  v.key_id,     v.row_rev};
+                    v.actor,       v.tombstone,  v.key_id,     v.row_rev, {}};
 }
 
 }  // namespace
@@ -231,7 +231,7 @@ Result<RevealedSecret> Engine::reveal(const SecretAddress& address) {
 }
 
 Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& exact_scope,
-                                                    bool include_deleted) {
+                                                    bool include_deleted, bool keep_damaged) {
   LOCKBOX_ASSIGN_OR_RETURN(auto rows, rows_->heads(exact_scope ? std::optional(exact_scope->address())
                                                                : std::nullopt));
   // Membership first: a deleted or rolled-back row is a scope failure before any secret is used.
@@ -248,7 +248,15 @@ Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& 
   for (const SecretVersionRow& r : rows) {
     LOCKBOX_ASSIGN_OR_RETURN(Scope scope, Scope::parse(r.secret.scope));
     const SecretAddress address{std::move(scope), r.secret.name};
-    LOCKBOX_TRY(check_version(address, r.secret.uid, r.version));
+    if (Status st = check_version(address, r.secret.uid, r.version); !st.is_ok()) {
+      if (!keep_damaged) return st;
+      SecretMeta bad;
+      bad.scope = address.scope;
+      bad.name = address.name;
+      bad.damaged = st.message();
+      out.push_back(std::move(bad));
+      continue;
+    }
     SecretMeta m = to_meta(address, r.secret, r.version);
     if (m.tombstone && !include_deleted) continue;
     out.push_back(std::move(m));
@@ -257,11 +265,13 @@ Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& 
 }
 
 Result<std::vector<SecretMeta>> Engine::list(const ListFilter& filter) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto heads, query_heads(filter.scope, filter.include_deleted));
+  LOCKBOX_ASSIGN_OR_RETURN(auto heads, query_heads(filter.scope, filter.include_deleted, filter.keep_damaged));
   std::erase_if(heads, [&](const SecretMeta& m) {
     if (filter.kind && m.scope.kind() != *filter.kind) return true;
     if (filter.ns && !scope_in_namespace(m.scope, *filter.ns)) return true;
-    if (filter.tag && std::find(m.tags.begin(), m.tags.end(), *filter.tag) == m.tags.end()) return true;
+    if (filter.tag && m.damaged.empty() && std::find(m.tags.begin(), m.tags.end(), *filter.tag) == m.tags.end()) {
+      return true;
+    }
     return false;
   });
   return heads;

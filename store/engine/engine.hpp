@@ -121,7 +121,7 @@ class Engine final : public Store {
                                   std::int64_t version);
   // Heads of every secret, or of one scope, as metadata (damaged rows: see list()).
   Result<std::vector<SecretMeta>> query_heads(const std::optional<Scope>& exact_scope,
-                                              bool include_deleted);
+                                              bool include_deleted, bool keep_damaged = false);
   Result<const SecureKey*> data_key(std::uint32_t key_id);
   Result<SecretValue> decrypt_version(const SecretAddress& address, const SecretRow& row,
                                       std::int64_t version);

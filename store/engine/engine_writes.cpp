@@ -131,7 +131,7 @@ Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::opti
   }
   SecretMeta m{address.scope, address.name, row->head_version + 1, {}, nv.description, nv.tags,
                nv.metadata, nv.expires_at, row->created_at, now, options_.actor, nv.value == nullptr,
-               0, 1};
+               0, 1, {}};
   VersionRow v;
   if (nv.value != nullptr) {
     LOCKBOX_ASSIGN_OR_RETURN(m.key_id, reserve_encryption());

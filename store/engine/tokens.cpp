@@ -1,7 +1,11 @@
 // Engine: API tokens (SPEC §5, §8). A token is `lbx_<id>_<secret>`: 16 hex characters of
 // random id (the lookup key, safe to log) and 64 hex characters of random secret. The store keeps
-// only SHA-256(secret): a copy of the database cannot be used to call the API. The secret has
-// 256 bits of entropy, so a plain digest (no salt, no stretching) is enough.
+// only a keyed hash of the secret, token_secret_hash (HMAC-SHA256 under the row key, bound to the
+// store and the token id, store/row_auth.hpp): a copy of the database can neither call the API nor
+// check a guess, and without the master key nobody can make a row that verifies. The secret has
+// 256 bits of entropy, so no salt or stretching is needed. Each row also carries a MAC over its
+// identity, role, hash, expiry and revocation (SPEC §17). Tokens made before row authentication
+// keep their SHA-256 digest (hash_scheme 1), but only under a row MAC the migration gave them.
 #include <fmt/format.h>
 
 #include "core/scope.hpp"

@@ -45,13 +45,31 @@ Result<ScopeRow> read_scope(const Statement& st) {
 
 }  // namespace
 
+// The schema version that created each of lockbox's own tables (kTables' first nine).
+constexpr std::array<int, 9> kSinceVersion = {1, 1, 1, 1, 1, 1, 1, 2, 3};
+
+// A table lockbox created that is gone (dropped outside lockbox): exit 5, not a bare SQL error.
+Status missing_table(const std::array<bool, 9>& seen, int version) {
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    if (!seen[i] && version >= kSinceVersion[i]) {
+      return integrity_error(fmt::format("the store's table {} is missing: the database was tampered with; "
+                                         "restore a backup",
+                                         kTables[i]));
+    }
+  }
+  return Status::ok();
+}
+
 Status SqliteBackend::verify_schema_objects() {
+  LOCKBOX_ASSIGN_OR_RETURN(const int version, schema_version());
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT type, name, tbl_name FROM sqlite_schema"));
+  std::array<bool, 9> seen{};
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st.step());
-    if (!row) return Status::ok();
+    if (!row) return missing_table(seen, version);
     const std::string type = st.text(0);
     const std::string name = st.text(1);
+    for (std::size_t i = 0; i < seen.size(); ++i) seen[i] = seen[i] || (type == "table" && name == kTables[i]);
     if (!known(type, name, st.text(2))) {
       return unknown_schema_object_error(type, name);
     }

@@ -118,6 +118,18 @@ TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bo
   CHECK_FALSE(cache.find("d", 1, 0).has_value());
 }
 
+TEST_CASE("ResolveCache: an entry is reused for at most kMaxAgeMs, whatever the counter says", "[service]") {
+  ResolveCache cache;
+  const UnixMillis t0 = 1'000'000;
+  cache.put("a", ResolveCache::Entry{7, std::nullopt, SecretValue(std::string("body")), "detail", 1, t0});
+  CHECK(cache.find("a", 7, t0).has_value());
+  CHECK(cache.find("a", 7, t0 + ResolveCache::kMaxAgeMs - 1).has_value());
+  CHECK_FALSE(cache.find("a", 7, t0 + ResolveCache::kMaxAgeMs).has_value());  // too old: dropped
+  CHECK_FALSE(cache.find("a", 7, t0).has_value());
+  cache.put("b", ResolveCache::Entry{7, std::nullopt, SecretValue(std::string("body")), "detail", 1, t0});
+  CHECK_FALSE(cache.find("b", 7, t0 - 1).has_value());  // the clock went back: not trusted
+}
+
 TEST_CASE("parse_target decodes the path and query", "[service]") {
   auto t = parse_target("/api/v1/admin/secrets/A%5FB?scope=namespace%3Aprod&limit=5&flag");
   REQUIRE(t.is_ok());

@@ -335,15 +335,18 @@ TEST_CASE("a checkpoint catches a cut tail that plain verify cannot", "[blackbox
   ProcessResult r = box.run({"audit", "checkpoint"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  REQUIRE(std::regex_match(r.out, std::regex("5:[0-9a-f]{64}\n")));
+  REQUIRE(std::regex_match(r.out, std::regex("5:[0-9a-f]{64}:[0-9]+\n")));
   const std::string checkpoint = r.out.substr(0, r.out.size() - 1);
 
   r = box.run({"audit", "checkpoint", "--json"});
   REQUIRE(r.exit_code == 0);
   const json::object doc = parse_json(r.out).as_object();
-  CHECK(keys_of(doc) == std::vector<std::string>{"checkpoint", "seq"});
+  CHECK(keys_of(doc) == std::vector<std::string>{"change_counter", "checkpoint", "seq"});
   CHECK(doc.at("checkpoint").as_string() == checkpoint);
   CHECK(doc.at("seq").as_int64() == 5);
+  CHECK(checkpoint.ends_with(":" + std::to_string(doc.at("change_counter").as_int64())));
+  // The form before the counter is still accepted.
+  CHECK(verify(box, {"--checkpoint", checkpoint.substr(0, checkpoint.rfind(':'))}).exit_code == 0);
 
   CHECK(verify(box, {"--checkpoint", checkpoint}).exit_code == 0);
   tamper(box, "DELETE FROM audit WHERE seq >= 4");
@@ -378,7 +381,8 @@ TEST_CASE("a malformed --checkpoint is exit 2 and is not echoed", "[blackbox][au
   for (const std::string& bad : std::vector<std::string>{
            "5", "5:", ":" + hex, "5:" + hex.substr(1), "5:" + hex + "a", "x:" + hex, "-1:" + hex,
            "+5:" + hex, "5:" + std::string(64, 'A'), "5:" + std::string(64, 'g'), " 5:" + hex,
-           "5 :" + hex, "1234567890123456789:" + hex, std::string(kCanary) + ":" + hex}) {
+           "5 :" + hex, "1234567890123456789:" + hex, std::string(kCanary) + ":" + hex, "5:" + hex + ":",
+           "5:" + hex + ":x", "5:" + hex + ":-1", "5:" + hex + ":1:2", "5:" + hex + ":1234567890123456789"}) {
     const ProcessResult r = verify(box, {"--checkpoint", bad});
     INFO(bad << ": " << r.err);
     CHECK(r.exit_code == 2);

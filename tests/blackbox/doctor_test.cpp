@@ -305,5 +305,51 @@ TEST_CASE("doctor names a quarantined version after keys reencrypt", "[doctor][k
   CHECK_FALSE(has_finding(r, "error", "BYSTANDER"));
 }
 
+TEST_CASE("doctor names a token whose row was edited outside lockbox, as an error", "[doctor][tokens]") {
+  Lockbox box;
+  box.init();
+  REQUIRE(box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "1h"}).exit_code == 0);
+  REQUIRE(box.run({"tokens", "create", "--name", "ops", "--role", "admin"}).exit_code == 0);
+  ProcessResult r = doctor(box);
+  CHECK_FALSE(contains(r.out, "tokens"));
+  const ProcessResult listed = box.run({"tokens", "list", "--json"});
+  REQUIRE(listed.exit_code == 0);
+  std::string ci_id;
+  const boost::json::value listed_json = parse_json(listed.out);
+  for (const auto& t : listed_json.as_array()) {
+    if (t.as_object().at("name").as_string() == "ci") ci_id = t.as_object().at("id").as_string().c_str();
+  }
+  REQUIRE(ci_id.size() == 16);
+
+  // Un-expiring the token: a cell that decides access, edited without the master key.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(box.db_path().c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE tokens SET expires_at = NULL WHERE name = 'ci'", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  r = doctor(box);
+  INFO(r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(has_finding(r, "error", "token ci (id " + ci_id + ") fails authentication"));
+  CHECK(has_finding(r, "error", "lockbox tokens revoke ci"));
+  CHECK_FALSE(has_finding(r, "error", "token ops"));
+  r = doctor(box, {"--json"});
+  CHECK(r.exit_code == 1);
+  bool json_names_it = false;
+  const boost::json::value report = parse_json(r.out);
+  for (const auto& f : report.as_object().at("findings").as_array()) {
+    const auto& o = f.as_object();
+    if (o.at("check").as_string() == "tokens" && o.at("severity").as_string() == "action" &&
+        contains(o.at("message").as_string().c_str(), ci_id)) {
+      json_names_it = true;
+    }
+  }
+  CHECK(json_names_it);
+
+  // Revoking it re-signs the row: doctor is quiet again.
+  REQUIRE(box.run({"tokens", "revoke", "ci"}).exit_code == 0);
+  CHECK(doctor(box).exit_code == 0);
+}
+
 }  // namespace
 }  // namespace lockbox::testing

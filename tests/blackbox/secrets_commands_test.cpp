@@ -1,6 +1,7 @@
 // Black-box: set/get/list/history/diff/delete/rollback as a script sees them (SPEC §5, the exact
 // JSON fields) and as a person does (tables, masked values).
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <regex>
@@ -258,6 +259,52 @@ TEST_CASE("purge without a terminal needs --yes and then destroys every version"
   CHECK(box.run({"secrets", "history", "GONE"}).exit_code == 3);
   CHECK(box.snapshot() == "[]\n");
   CHECK(box.run({"secrets", "delete", "GONE", "--purge", "--yes"}).exit_code == 3);
+}
+
+void edit_raw(const Lockbox& box, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(box.db_path().c_str(), &db) == SQLITE_OK);
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+TEST_CASE("secrets list names a secret with a malformed tags or metadata cell, lists the others, exits 5",
+          "[blackbox][secrets]") {
+  Lockbox box;
+  box.init();
+  box.set("BAD", kCanary, {"--tag", "t"});
+  box.set("GOOD", "fine", {"--tag", "t"});
+  const std::string column = GENERATE(std::string("tags"), std::string("metadata"));
+  edit_raw(box, "UPDATE versions SET " + column + " = x'ff' WHERE secret_id = (SELECT id FROM secrets WHERE "
+                "name = 'BAD')");
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"secrets", "list"}, {"secrets", "list", "--json"}, {"secrets", "list", "--tag", "t"}}) {
+    const ProcessResult r = box.run(args);
+    INFO(column << ": " << r.err);
+    CHECK(r.exit_code == 5);
+    CHECK(r.err.find("global/BAD@v1") != std::string::npos);
+    CHECK(line_count(r.err) == 2);  // the secret, then the summary
+    CHECK(r.out.find("GOOD") != std::string::npos);
+    CHECK(r.out.find("BAD") == std::string::npos);
+    CHECK(r.err.find(kCanary) == std::string::npos);
+  }
+  CHECK(box.reveal("GOOD") == "fine");
+}
+
+TEST_CASE("a table dropped from the store is exit 5 naming it, for every command", "[blackbox][secrets]") {
+  Lockbox box;
+  box.init();
+  box.set("A", "a");
+  const std::string table = GENERATE(std::string("versions"), std::string("tokens"), std::string("scopes"));
+  edit_raw(box, "DROP TABLE " + table);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"secrets", "list"}, {"secrets", "get", "A"}, {"tokens", "list"}}) {
+    const ProcessResult r = box.run(args);
+    INFO(table << ": " << r.err);
+    CHECK(r.exit_code == 5);
+    CHECK(r.err.find("table " + table + " is missing") != std::string::npos);
+  }
 }
 
 }  // namespace

@@ -96,4 +96,19 @@ TEST_CASE("tokens list marks a token whose row was edited as tampered and exits 
   CHECK(listed.err.find("ci (") != std::string::npos);
 }
 
+TEST_CASE("tokens create --ttl refuses an expiry after 9999-12-31T23:59:59Z and creates nothing", "[tokens]") {
+  Lockbox box;
+  box.init();
+  const ProcessResult r = box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "9999999y"});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(line_count(r.err) == 1);
+  CHECK(r.err.find("--ttl") != std::string::npos);
+  CHECK(r.out.find("lbx_") == std::string::npos);
+  const ProcessResult listed = box.run({"tokens", "list", "--json"});
+  CHECK(listed.exit_code == 0);
+  CHECK(parse_json(listed.out).as_array().empty());
+  CHECK(box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "7000y"}).exit_code == 0);
+}
+
 }  // namespace lockbox::testing
