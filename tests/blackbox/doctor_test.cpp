@@ -305,7 +305,7 @@ TEST_CASE("doctor names a quarantined version after keys reencrypt", "[doctor][k
   CHECK_FALSE(has_finding(r, "error", "BYSTANDER"));
 }
 
-TEST_CASE("doctor names a token whose row was edited outside lockbox, as an error", "[doctor][tokens]") {
+TEST_CASE("doctor names a token whose row was edited outside lockbox, as an error", "[sqlite][doctor][tokens]") {
   Lockbox box;
   box.init();
   REQUIRE(box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "1h"}).exit_code == 0);

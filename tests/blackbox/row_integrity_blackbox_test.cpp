@@ -65,7 +65,7 @@ void copy_store(const fs::path& from_db, const fs::path& to_db) {
 
 }  // namespace
 
-TEST_CASE("a checkpoint's change counter catches rows rolled back to an older copy", "[blackbox][audit][integrity]") {
+TEST_CASE("a checkpoint's change counter catches rows rolled back to an older copy", "[sqlite][blackbox][audit][integrity]") {
   Lockbox box;
   box.init();
   box.set("A", "a", {"--namespace", "prod"});
@@ -104,7 +104,7 @@ TEST_CASE("a checkpoint's change counter catches rows rolled back to an older co
 }
 
 TEST_CASE("a deleted narrow-scope secret row stops run with 125 naming the scope, never the broader value",
-          "[blackbox][integrity]") {
+          "[sqlite][blackbox][integrity]") {
   Lockbox box;
   box.init();
   box.set("DB", "global-value");
@@ -138,7 +138,7 @@ TEST_CASE("a deleted narrow-scope secret row stops run with 125 naming the scope
 }
 
 TEST_CASE("an edited head, tombstone or expiry is exit 5 for that secret; the others stay readable",
-          "[blackbox][integrity]") {
+          "[sqlite][blackbox][integrity]") {
   Lockbox box;
   box.init();
   box.set("OTHER", "other-value", {"--namespace", "prod"});

@@ -270,7 +270,7 @@ void edit_raw(const Lockbox& box, const std::string& sql) {
 }
 
 TEST_CASE("secrets list names a secret with a malformed tags or metadata cell, lists the others, exits 5",
-          "[blackbox][secrets]") {
+          "[sqlite][blackbox][secrets]") {
   Lockbox box;
   box.init();
   box.set("BAD", kCanary, {"--tag", "t"});
@@ -292,7 +292,7 @@ TEST_CASE("secrets list names a secret with a malformed tags or metadata cell, l
   CHECK(box.reveal("GOOD") == "fine");
 }
 
-TEST_CASE("a table dropped from the store is exit 5 naming it, for every command", "[blackbox][secrets]") {
+TEST_CASE("a table dropped from the store is exit 5 naming it, for every command", "[sqlite][blackbox][secrets]") {
   Lockbox box;
   box.init();
   box.set("A", "a");

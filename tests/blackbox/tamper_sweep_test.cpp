@@ -221,7 +221,7 @@ void seed(const Lockbox& box) {
 }  // namespace
 
 TEST_CASE("tamper sweep: no edit, deletion or duplicate of any row serves a stale value or a refused token",
-          "[blackbox][integrity][sweep]") {
+          "[sqlite][blackbox][integrity][sweep]") {
   Lockbox box;
   seed(box);
   const ProcessResult baseline = launch(box);
