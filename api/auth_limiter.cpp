@@ -8,7 +8,8 @@
 namespace lockbox::api {
 std::string address_key(const std::string& address) {
   in6_addr v6{};
-  if (address.find(':') == std::string::npos || ::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return address;
+  if (address.find(':') == std::string::npos || ::inet_pton(AF_INET6, address.c_str(), &v6) != 1)
+    return address;
   if (IN6_IS_ADDR_V4MAPPED(&v6)) return address;
   std::fill(v6.s6_addr + 8, v6.s6_addr + 16, std::uint8_t{0});
   char text[INET6_ADDRSTRLEN] = {};
@@ -25,11 +26,14 @@ AuthLimiter::AuthLimiter(int max_failures, std::int64_t window_ms, std::size_t m
 
 std::int64_t AuthLimiter::blocked_for(const std::string& peer, UnixMillis now) {
   const std::string address = address_key(peer);
-  const auto seconds_until = [now](UnixMillis end) { return std::max<std::int64_t>(1, (end - now + 999) / 1000); };
+  const auto seconds_until = [now](UnixMillis end) {
+    return std::max<std::int64_t>(1, (end - now + 999) / 1000);
+  };
   std::lock_guard lock(mu_);
   std::int64_t wait = 0;
   const UnixMillis global_end = global_.window_start + window_ms_;
-  if (global_.failures >= global_max_failures_ && now < global_end) wait = seconds_until(global_end);
+  if (global_.failures >= global_max_failures_ && now < global_end)
+    wait = seconds_until(global_end);
   auto it = entries_.find(address);
   if (it == entries_.end()) return wait;
   const UnixMillis end = it->second.window_start + window_ms_;
@@ -61,11 +65,12 @@ AuthLimiter::Effect AuthLimiter::record_failure(const std::string& peer, UnixMil
 }
 
 void AuthLimiter::evict(UnixMillis now) {
-  std::erase_if(entries_, [&](const auto& kv) { return now >= kv.second.window_start + window_ms_; });
+  std::erase_if(entries_,
+                [&](const auto& kv) { return now >= kv.second.window_start + window_ms_; });
   if (entries_.size() < max_addresses_) return;
-  auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-    return a.second.window_start < b.second.window_start;
-  });
+  auto oldest = std::min_element(
+      entries_.begin(), entries_.end(),
+      [](const auto& a, const auto& b) { return a.second.window_start < b.second.window_start; });
   entries_.erase(oldest);
 }
 

@@ -91,7 +91,6 @@ std::string endpoint_text(const std::string& address, std::uint16_t port) {
                                                 : fmt::format("[{}]:{}", address, port);
 }
 
-
 // An error Beast's parser reports for a malformed request, as opposed to a peer that went away.
 bool is_parse_error(const error_code& ec) {
   if (ec.category() != http::make_error_code(http::error::bad_target).category()) return false;

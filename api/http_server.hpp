@@ -49,8 +49,8 @@ struct RequestRecord {
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 8790;        // 0: an ephemeral port (tests); see on_listening
-  int threads = 2;                  // io threads running handlers
+  std::uint16_t port = 8790;  // 0: an ephemeral port (tests); see on_listening
+  int threads = 2;            // io threads running handlers
   std::optional<std::filesystem::path> tls_cert, tls_key;  // both or neither
   std::size_t body_limit = 1024 * 1024;
   std::chrono::milliseconds header_timeout{10'000};

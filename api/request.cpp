@@ -1,7 +1,8 @@
 #include "api/request.hpp"
 
-#include <boost/json/parser.hpp>
 #include <fmt/format.h>
+
+#include <boost/json/parser.hpp>
 
 #include "api/http.hpp"
 
@@ -42,7 +43,8 @@ Result<Target> parse_target(std::string_view target) {
   const std::size_t q = target.find('?');
   Target out;
   out.path = std::string(target.substr(0, q));
-  if (out.path.empty() || out.path.front() != '/') return bad_input("the request target must be a path");
+  if (out.path.empty() || out.path.front() != '/')
+    return bad_input("the request target must be a path");
   std::string_view path = out.path;
   while (!path.empty()) {
     const std::size_t slash = path.find('/');
@@ -118,7 +120,9 @@ Status JsonBody::check_fields(std::initializer_list<std::string_view> known) con
   return Status::ok();
 }
 
-bool JsonBody::has(std::string_view key) const { return find(key) != nullptr; }
+bool JsonBody::has(std::string_view key) const {
+  return find(key) != nullptr;
+}
 
 bool JsonBody::is_null(std::string_view key) const {
   const auto& object = root_.get_object();
@@ -137,7 +141,8 @@ Result<std::optional<SecretValue>> JsonBody::secret(std::string_view key) const 
   const auto* v = find(key);
   if (v == nullptr) return std::optional<SecretValue>();
   if (!v->is_string()) return bad_input(fmt::format("{} must be a string", key));
-  return std::optional<SecretValue>(SecretValue(std::string_view(v->get_string().data(), v->get_string().size())));
+  return std::optional<SecretValue>(
+      SecretValue(std::string_view(v->get_string().data(), v->get_string().size())));
 }
 
 Result<std::optional<std::int64_t>> JsonBody::integer(std::string_view key) const {
@@ -162,13 +167,15 @@ Result<std::optional<std::vector<std::string>>> JsonBody::string_list(std::strin
   return std::optional<std::vector<std::string>>(std::move(out));
 }
 
-Result<std::optional<std::map<std::string, std::string>>> JsonBody::string_map(std::string_view key) const {
+Result<std::optional<std::map<std::string, std::string>>> JsonBody::string_map(
+    std::string_view key) const {
   const auto* v = find(key);
   if (v == nullptr) return std::optional<std::map<std::string, std::string>>();
   if (!v->is_object()) return bad_input(fmt::format("{} must be an object of strings", key));
   std::map<std::string, std::string> out;
   for (const auto& kv : v->get_object()) {
-    if (!kv.value().is_string()) return bad_input(fmt::format("{} must be an object of strings", key));
+    if (!kv.value().is_string())
+      return bad_input(fmt::format("{} must be an object of strings", key));
     out.emplace(std::string(kv.key().data(), kv.key().size()),
                 std::string(kv.value().get_string().data(), kv.value().get_string().size()));
   }

@@ -27,7 +27,8 @@ void ResolveCache::put(const std::string& key, Entry entry) {
     lru_.erase(it->second.position);
     slots_.erase(it);
   }
-  while (!slots_.empty() && (slots_.size() >= max_entries_ || bytes_ + entry.body.size() > max_bytes_)) {
+  while (!slots_.empty() &&
+         (slots_.size() >= max_entries_ || bytes_ + entry.body.size() > max_bytes_)) {
     evict_one();
   }
   bytes_ += entry.body.size();

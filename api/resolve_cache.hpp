@@ -41,13 +41,13 @@ class ResolveCache {
   static constexpr std::int64_t kMaxAgeMs = 1000;
 
   struct Entry {
-    std::int64_t counter = 0;                 // the store's change counter when computed
-    std::optional<UnixMillis> valid_until;    // the earliest expiry among the answer's secrets
-    SecretValue body;                         // the JSON answer
-    std::string audit_detail;                 // what was injected: names, scopes, versions (no
-                                              // values); never the request's own left_out scopes
+    std::int64_t counter = 0;               // the store's change counter when computed
+    std::optional<UnixMillis> valid_until;  // the earliest expiry among the answer's secrets
+    SecretValue body;                       // the JSON answer
+    std::string audit_detail;               // what was injected: names, scopes, versions (no
+                                            // values); never the request's own left_out scopes
     std::size_t secrets = 0;
-    UnixMillis computed_at = 0;               // when the answer was computed
+    UnixMillis computed_at = 0;  // when the answer was computed
   };
 
   explicit ResolveCache(std::size_t max_entries = 1024, std::size_t max_bytes = 16 * 1024 * 1024)

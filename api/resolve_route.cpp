@@ -13,28 +13,6 @@
 namespace lockbox::api {
 namespace {
 
-Result<resolver::LaunchContext> read_context(const JsonBody& body, const policies::Policy& policy,
-                                             const policies::FunctionPolicy*& function) {
-  LOCKBOX_TRY(body.check_fields({"namespace", "function", "group", "apikey"}));
-  resolver::LaunchContext context;
-  LOCKBOX_ASSIGN_OR_RETURN(auto ns, body.string("namespace"));
-  LOCKBOX_ASSIGN_OR_RETURN(context.function, body.string("function"));
-  LOCKBOX_ASSIGN_OR_RETURN(context.group, body.string("group"));
-  LOCKBOX_ASSIGN_OR_RETURN(context.apikey, body.string("apikey"));
-  function = nullptr;
-  if (context.function) {
-    auto it = policy.functions.find(*context.function);
-    if (it != policy.functions.end()) function = &it->second;
-  }
-  // As `run`: the namespace given, else the policy function's, else default.
-  context.ns = ns ? *ns : (function != nullptr && function->ns ? *function->ns : "default");
-  for (const auto* id : {&context.ns, context.function ? &*context.function : nullptr,
-                         context.group ? &*context.group : nullptr, context.apikey ? &*context.apikey : nullptr}) {
-    if (id != nullptr) LOCKBOX_TRY(validate_name(*id, "context identifier"));
-  }
-  return context;
-}
-
 // The cacheable part of a resolve record: what was injected (names, scopes, versions; no values).
 std::string injected_detail(const resolver::Resolution& resolution) {
   std::string out = "injected=";
@@ -92,7 +70,8 @@ SecretValue answer_body(const resolver::Resolution& resolution) {
     json.key("version");
     json.integer(v.origin.version);
     json.key("expires_at");
-    json.optional_string(v.expires_at ? std::optional<std::string>(format_rfc3339(*v.expires_at)) : std::nullopt);
+    json.optional_string(v.expires_at ? std::optional<std::string>(format_rfc3339(*v.expires_at))
+                                      : std::nullopt);
     json.key("value");
     json.string(v.value.reveal());
     json.end_object();
@@ -108,7 +87,8 @@ SecretValue answer_body(const resolver::Resolution& resolution) {
 
 // Resolves from the store: heads of the permitted scopes, the resolver, the winners decrypted.
 Result<ResolveCache::Entry> compute(Call& call, const resolver::LaunchContext& context,
-                                    const policies::FunctionPolicy* function, const std::vector<Scope>& permitted) {
+                                    const policies::FunctionPolicy* function,
+                                    const std::vector<Scope>& permitted) {
   resolver::ResolveInput input;
   input.policy = &call.policy;
   input.context = context;
@@ -120,11 +100,13 @@ Result<ResolveCache::Entry> compute(Call& call, const resolver::LaunchContext& c
   for (auto& v : resolution.variables) {
     auto value = call.store.decrypt({v.origin.scope, v.name}, v.origin.version);
     if (!value.is_ok()) {
-      if (value.status().code() == StatusCode::kIntegrity && call.metrics != nullptr) call.metrics->add_decrypt_failure();
+      if (value.status().code() == StatusCode::kIntegrity && call.metrics != nullptr)
+        call.metrics->add_decrypt_failure();
       return value.status();
     }
     v.value = std::move(value).value();
-    if (v.expires_at && (!entry.valid_until || *v.expires_at < *entry.valid_until)) entry.valid_until = v.expires_at;
+    if (v.expires_at && (!entry.valid_until || *v.expires_at < *entry.valid_until))
+      entry.valid_until = v.expires_at;
   }
   entry.body = answer_body(resolution);
   entry.audit_detail = injected_detail(resolution);
@@ -134,18 +116,44 @@ Result<ResolveCache::Entry> compute(Call& call, const resolver::LaunchContext& c
 
 }  // namespace
 
+Result<resolver::LaunchContext> read_launch_context(const JsonBody& body,
+                                                    const policies::Policy& policy,
+                                                    const policies::FunctionPolicy*& function) {
+  LOCKBOX_TRY(body.check_fields({"namespace", "function", "group", "apikey"}));
+  resolver::LaunchContext context;
+  LOCKBOX_ASSIGN_OR_RETURN(auto ns, body.string("namespace"));
+  LOCKBOX_ASSIGN_OR_RETURN(context.function, body.string("function"));
+  LOCKBOX_ASSIGN_OR_RETURN(context.group, body.string("group"));
+  LOCKBOX_ASSIGN_OR_RETURN(context.apikey, body.string("apikey"));
+  function = nullptr;
+  if (context.function) {
+    auto it = policy.functions.find(*context.function);
+    if (it != policy.functions.end()) function = &it->second;
+  }
+  // As `run`: the namespace given, else the policy function's, else default.
+  context.ns = ns ? *ns : (function != nullptr && function->ns ? *function->ns : "default");
+  for (const auto* id :
+       {&context.ns, context.function ? &*context.function : nullptr,
+        context.group ? &*context.group : nullptr, context.apikey ? &*context.apikey : nullptr}) {
+    if (id != nullptr) LOCKBOX_TRY(validate_name(*id, "context identifier"));
+  }
+  return context;
+}
+
 HttpResponse resolve(Call& call) {
   auto body = JsonBody::parse(call.request.body.reveal());
   if (!body.is_ok()) return from_status(body.status());
   const policies::FunctionPolicy* function = nullptr;
-  auto context = read_context(**body, call.policy, function);
+  auto context = read_launch_context(**body, call.policy, function);
   if (!context.is_ok()) return from_status(context.status());
   std::vector<Scope> permitted, left_out;
   for (auto& scope : resolver::scope_chain(call.policy, *context)) {
-    (allowed(call.who, Permission::kResolve, scope) ? permitted : left_out).push_back(std::move(scope));
+    (allowed(call.who, Permission::kResolve, scope) ? permitted : left_out)
+        .push_back(std::move(scope));
   }
   if (permitted.empty()) {
-    return error_response(403, "forbidden", "the token's role grants resolve on none of the context's scopes");
+    return error_response(403, "forbidden",
+                          "the token's role grants resolve on none of the context's scopes");
   }
   // The counter is read before resolving: a write that lands meanwhile makes the entry stale.
   // One that fails authentication or went back (SPEC §17) means rows were rolled back outside
@@ -158,25 +166,29 @@ HttpResponse resolve(Call& call) {
   }
   const std::string key = cache_key(*context, function, permitted);
   std::optional<ResolveCache::Entry> entry;
-  if (counter.is_ok() && call.resolve_cache != nullptr) entry = call.resolve_cache->find(key, *counter, now);
+  if (counter.is_ok() && call.resolve_cache != nullptr)
+    entry = call.resolve_cache->find(key, *counter, now);
   if (!entry) {
     auto computed = compute(call, *context, function, permitted);
     if (!computed.is_ok()) return from_status(computed.status());
     entry = std::move(computed).value();
     if (counter.is_ok() && call.resolve_cache != nullptr) {
       entry->counter = *counter;
-      call.resolve_cache->put(key, ResolveCache::Entry{*counter, entry->valid_until, entry->body.clone(),
-                                                       entry->audit_detail, entry->secrets, now});
+      call.resolve_cache->put(key,
+                              ResolveCache::Entry{*counter, entry->valid_until, entry->body.clone(),
+                                                  entry->audit_detail, entry->secrets, now});
     }
   }
-  const std::string target = context->function ? Scope::function(context->ns, *context->function).address()
-                                               : Scope::ns(context->ns).address();
+  const std::string target = context->function
+                                 ? Scope::function(context->ns, *context->function).address()
+                                 : Scope::ns(context->ns).address();
   // Resolve records may use synchronous=NORMAL (SPEC §6), as launch records do.
   const std::string detail = entry->audit_detail + request_detail(left_out);
   if (Status st = call.batcher.append({"resolve", target, "ok", detail, call.who.actor()}, false);
       !st.is_ok()) {
     log::error("api: cannot write the resolve record: {}", st.message());
-    return error_response(503, "unavailable", "the audit record could not be written; nothing resolved");
+    return error_response(503, "unavailable",
+                          "the audit record could not be written; nothing resolved");
   }
   if (call.metrics != nullptr) call.metrics->add_resolve(entry->secrets);
   HttpResponse response;
@@ -201,15 +213,17 @@ HttpResponse from_status(const Status& status) {
       // Key and integrity failures are for the operator's log (with the secret named), not the
       // caller.
       log::error("api: {}", status.message());
-      return error_response(500, "internal", status.code() == StatusCode::kIntegrity
-                                                 ? "a stored row failed its integrity check"
-                                                 : "internal error");
+      return error_response(500, "internal",
+                            status.code() == StatusCode::kIntegrity
+                                ? "a stored row failed its integrity check"
+                                : "internal error");
   }
 }
 
 HttpResponse forbidden(Permission permission, const Scope& scope) {
-  return error_response(403, "forbidden", fmt::format("the token's role does not grant {} on {}",
-                                                      to_string(permission), scope.address()));
+  return error_response(403, "forbidden",
+                        fmt::format("the token's role does not grant {} on {}",
+                                    to_string(permission), scope.address()));
 }
 
 HttpResponse json_response(int status, const JsonWriter& json) {

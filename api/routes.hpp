@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/json_writer.hpp"
 #include "policies/policy.hpp"
+#include "resolver/resolver.hpp"
 #include "store/store.hpp"
 
 namespace lockbox::api {
@@ -28,7 +29,7 @@ struct Call {
   Metrics* metrics;
   AuditBatcher& batcher;
   ResolveCache* resolve_cache;  // null: no caching
-  std::string name;  // the {name} of /api/v1/admin/secrets/{name}, "" elsewhere
+  std::string name;             // the {name} of /api/v1/admin/secrets/{name}, "" elsewhere
 };
 
 // The response of a failed operation: kBadInput 400 ("version conflict" 409), kNotFound 404,
@@ -52,6 +53,12 @@ HttpResponse delete_secret(Call& call);
 HttpResponse secret_history(Call& call);
 HttpResponse rollback_secret(Call& call);
 HttpResponse resolve(Call& call);
+// The launch context of a resolve body {namespace, function, group, apikey}, as `run` reads it:
+// the namespace given, else the policy function's, else default; `function` is set to the
+// policy's entry for the function, or null. Shared by /resolve and /resolve/preview.
+Result<resolver::LaunchContext> read_launch_context(const JsonBody& body,
+                                                    const policies::Policy& policy,
+                                                    const policies::FunctionPolicy*& function);
 HttpResponse whoami(Call& call);  // GET /api/v1/whoami (session_whoami.cpp)
 // The console's admin pages (ui_admin_routes.cpp).
 HttpResponse audit_route(Call& call);         // GET /api/v1/admin/audit (admin)

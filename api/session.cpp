@@ -61,7 +61,8 @@ SessionStore::Issued SessionStore::open(const SecretValue& token) {
   return issued;
 }
 
-SessionStore::Check SessionStore::use(std::string_view id, const std::string& csrf, SecretValue& token) {
+SessionStore::Check SessionStore::use(std::string_view id, const std::string& csrf,
+                                      SecretValue& token) {
   const std::string key = digest(id);
   const std::string csrf_key = digest(csrf);
   const UnixMillis now = clock_.now();

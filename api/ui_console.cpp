@@ -11,7 +11,9 @@ namespace {
 
 constexpr std::string_view kSessionRoute = "/api/v1/session";
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find_first_of("?#")); }
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find_first_of("?#"));
+}
 
 HttpResponse no_store(HttpResponse response) {
   bool has = false;
@@ -29,7 +31,8 @@ HttpResponse session_error(int status, std::string_view message) {
 bool is_json(std::string_view type) {
   type = type.substr(0, type.find(';'));
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type.size() == 16 && std::equal(type.begin(), type.end(), "application/json", [](char a, char b) {
+  return type.size() == 16 &&
+         std::equal(type.begin(), type.end(), "application/json", [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
          });
 }
@@ -43,7 +46,8 @@ std::string cookie_value(std::string_view header, std::string_view name) {
     header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
     const std::size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name)
+      return std::string(pair.substr(eq + 1));
   }
   return {};
 }
@@ -51,8 +55,8 @@ std::string cookie_value(std::string_view header, std::string_view name) {
 ConsoleFront::ConsoleFront(ConsoleOptions options, Handler api)
     : options_(options),
       api_(std::move(api)),
-      sessions_(options.clock != nullptr ? *options.clock : process_clock(), options.session_idle_ms,
-                options.max_sessions) {}
+      sessions_(options.clock != nullptr ? *options.clock : process_clock(),
+                options.session_idle_ms, options.max_sessions) {}
 
 std::string ConsoleFront::cookie(std::string_view value, bool expire) const {
   return fmt::format("{}={}; HttpOnly; SameSite=Strict; Path=/{}{}", cookie_name(), value,
@@ -81,10 +85,12 @@ HttpResponse ConsoleFront::handle(HttpRequest& request) {
 }
 
 HttpResponse ConsoleFront::sign_in(HttpRequest& request, const std::string& old_id) {
-  if (!is_json(request.content_type)) return session_error(415, "the body must be application/json");
+  if (!is_json(request.content_type))
+    return session_error(415, "the body must be application/json");
   auto body = JsonBody::parse(request.body.reveal());
   if (!body.is_ok()) return session_error(400, body.status().message());
-  if (Status st = (*body)->check_fields({"token"}); !st.is_ok()) return session_error(400, st.message());
+  if (Status st = (*body)->check_fields({"token"}); !st.is_ok())
+    return session_error(400, st.message());
   auto token = (*body)->secret("token");
   if (!token.is_ok()) return session_error(400, token.status().message());
   if (!token->has_value() || (*token)->empty()) return session_error(400, "token is required");
@@ -126,8 +132,10 @@ HttpResponse ConsoleFront::sign_out(const HttpRequest& request, const std::strin
   if (id.empty()) return session_error(401, "not signed in");
   SecretValue token;
   const auto check = sessions_.use(id, request.csrf, token);
-  if (check == SessionStore::Check::kNoSession) return session_error(401, "the session has expired or was signed out");
-  if (check == SessionStore::Check::kBadCsrf) return session_error(403, "missing or wrong CSRF token");
+  if (check == SessionStore::Check::kNoSession)
+    return session_error(401, "the session has expired or was signed out");
+  if (check == SessionStore::Check::kBadCsrf)
+    return session_error(403, "missing or wrong CSRF token");
   sessions_.close(id);
   HttpResponse r;
   r.body = SecretValue(R"({"signed_out":true})");

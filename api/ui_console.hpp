@@ -46,7 +46,9 @@ class ConsoleFront {
   HttpResponse sign_out(const HttpRequest& request, const std::string& id);
   HttpResponse through_session(HttpRequest& request, const std::string& id);
   [[nodiscard]] std::string cookie(std::string_view value, bool expire) const;
-  [[nodiscard]] std::string_view cookie_name() const { return options_.tls ? kTlsSessionCookie : kSessionCookie; }
+  [[nodiscard]] std::string_view cookie_name() const {
+    return options_.tls ? kTlsSessionCookie : kSessionCookie;
+  }
 
   ConsoleOptions options_;
   Handler api_;

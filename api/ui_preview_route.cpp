@@ -9,30 +9,6 @@
 namespace lockbox::api {
 namespace {
 
-Result<resolver::LaunchContext> preview_context(const JsonBody& body, const policies::Policy& policy,
-                                                const policies::FunctionPolicy*& function) {
-  LOCKBOX_TRY(body.check_fields({"namespace", "function", "group", "apikey"}));
-  resolver::LaunchContext context;
-  LOCKBOX_ASSIGN_OR_RETURN(auto ns, body.string("namespace"));
-  LOCKBOX_ASSIGN_OR_RETURN(context.function, body.string("function"));
-  LOCKBOX_ASSIGN_OR_RETURN(context.group, body.string("group"));
-  LOCKBOX_ASSIGN_OR_RETURN(context.apikey, body.string("apikey"));
-  for (auto* field : {&ns, &context.function, &context.group, &context.apikey}) {
-    if (*field && (*field)->empty()) field->reset();  // an empty form field is "not given"
-  }
-  function = nullptr;
-  if (context.function) {
-    auto it = policy.functions.find(*context.function);
-    if (it != policy.functions.end()) function = &it->second;
-  }
-  context.ns = ns ? *ns : (function != nullptr && function->ns ? *function->ns : "default");
-  for (const auto* id : {&context.ns, context.function ? &*context.function : nullptr,
-                         context.group ? &*context.group : nullptr, context.apikey ? &*context.apikey : nullptr}) {
-    if (id != nullptr) LOCKBOX_TRY(validate_name(*id, "context identifier"));
-  }
-  return context;
-}
-
 void string_list(JsonWriter& json, std::string_view key, const std::vector<std::string>& items) {
   json.key(key);
   json.begin_array();
@@ -46,17 +22,20 @@ HttpResponse resolve_preview(Call& call) {
   auto body = JsonBody::parse(call.request.body.reveal());
   if (!body.is_ok()) return from_status(body.status());
   const policies::FunctionPolicy* function = nullptr;
-  auto context = preview_context(**body, call.policy, function);
+  auto context = read_launch_context(**body, call.policy, function);
   if (!context.is_ok()) return from_status(context.status());
   std::vector<Scope> permitted;
   std::vector<std::string> chain, left_out;
   for (auto& scope : resolver::scope_chain(call.policy, *context)) {
     chain.push_back(scope.address());
-    if (allowed(call.who, Permission::kResolve, scope)) permitted.push_back(std::move(scope));
-    else left_out.push_back(scope.address());
+    if (allowed(call.who, Permission::kResolve, scope))
+      permitted.push_back(std::move(scope));
+    else
+      left_out.push_back(scope.address());
   }
   if (permitted.empty()) {
-    return error_response(403, "forbidden", "the token's role grants resolve on none of the context's scopes");
+    return error_response(403, "forbidden",
+                          "the token's role grants resolve on none of the context's scopes");
   }
   resolver::ResolveInput input;
   input.policy = &call.policy;

@@ -13,10 +13,10 @@ namespace lockbox::api::internal {
 
 // What the transport saw of a request's header, counted field by field.
 struct HeaderFacts {
-  unsigned version = 11;             // 10 or 11
-  std::size_t host = 0;              // Host fields
-  std::size_t authorization = 0;     // Authorization fields
-  std::size_t transfer_encoding = 0; // Transfer-Encoding fields
+  unsigned version = 11;                // 10 or 11
+  std::size_t host = 0;                 // Host fields
+  std::size_t authorization = 0;        // Authorization fields
+  std::size_t transfer_encoding = 0;    // Transfer-Encoding fields
   std::string transfer_encoding_value;  // the (first) Transfer-Encoding value
 };
 
