@@ -6,10 +6,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/fault.hpp"
+#include "store/engine/engine.hpp"
 #include "store/internal/backend.hpp"
 #include "store/sqlite/sqlite_backend.hpp"
 
@@ -195,6 +199,24 @@ Status Backend::scan_versions(const VersionVisitor& visit) {
 Status Backend::set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved) {
   LOCKBOX_ASSIGN_OR_RETURN(const bool moved, reserve_encryptions(key_id, 0, std::max(encryptions, reserved)));
   return moved ? Status::ok() : runtime_error(fmt::format("cannot copy the nonce budget of key {}", key_id));
+}
+
+Result<bool> Backend::wait_for_notification(std::int64_t timeout_ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::max<std::int64_t>(timeout_ms, 0)));
+  return false;
+}
+
+// Change push (SPEC §11): wait on the backend's signal in slices of at most 100 ms, reading the
+// MACed counter after each, so a lost or absent signal costs at most one slice.
+Result<std::int64_t> Engine::wait_for_change(std::int64_t seen, std::int64_t timeout_ms) {
+  constexpr std::int64_t kSliceMs = 100;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t now_counter, change_counter());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (now_counter != seen || left.count() <= 0) return now_counter;
+    LOCKBOX_TRY(rows_->wait_for_notification(std::min<std::int64_t>(left.count(), kSliceMs)).status());
+  }
 }
 
 std::string display_url(std::string_view url) {

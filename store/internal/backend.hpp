@@ -286,6 +286,12 @@ class Backend {
     (void)counter;
     return Status::ok();
   }
+  // Outside a transaction: blocks up to `timeout_ms` or until another process may have committed
+  // a change (PostgreSQL: a lockbox_changes notification arrived on this connection's LISTEN).
+  // Returns whether a signal arrived; false means "look again" (a spurious wake-up is harmless:
+  // the engine re-reads the MACed counter either way). The default sleeps the whole timeout, so
+  // a backend without signals (SQLite) is polled (store/engine/copy.cpp).
+  virtual Result<bool> wait_for_notification(std::int64_t timeout_ms);
 };
 
 }  // namespace lockbox::store
