@@ -116,6 +116,7 @@ void add_commands(CLI::App& app, const GlobalOptions& globals, ActionSlot& slot,
   add_doctor_command(app, globals, slot);
   add_tokens_commands(app, globals, slot);
   add_serve_command(app, globals, slot);
+  add_store_commands(app, globals, slot);
   CLI::App* secrets = app.add_subcommand("secrets", "Manage secrets");
   secrets->require_subcommand(1);
   add_secrets_read_commands(*secrets, globals, slot);

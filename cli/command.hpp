@@ -59,6 +59,8 @@ void add_audit_commands(CLI::App& parent, const GlobalOptions& globals, ActionSl
 void add_tokens_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 // serve (SPEC §8): the REST API and scheduled key rotation.
 void add_serve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
+// store copy --to URL (SPEC §11).
+void add_store_commands(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 // doctor (SPEC §5).
 void add_doctor_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 

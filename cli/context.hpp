@@ -17,8 +17,8 @@ namespace lockbox::cli {
 
 class Context {
  public:
-  // Validates the global options: --busy-timeout is a SPEC duration, --store is empty or
-  // sqlite:PATH ("postgresql://..." is kBadInput "backend not built: postgresql"). The URL is
+  // Validates the global options: --busy-timeout is a SPEC duration, --store is empty,
+  // sqlite:PATH or postgresql://... (anything else is kBadInput). The URL is
   // never echoed (it may carry a password).
   static Result<Context> create(const GlobalOptions& globals);
 

@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/log.hpp"
@@ -134,7 +135,13 @@ ChildSpec child_spec(const Session& s, const LaunchPlan& plan, const CommandLook
   spec.timeout_ms = plan.timeout_ms;
   spec.kill_grace_ms = s.options.kill_grace_ms;
   spec.watch_changed = watch_changed;
-  if (s.options.watch_interval_ms) spec.watch_interval_ms = *s.options.watch_interval_ms;
+  // A source with a change counter is polled at least every second (one query; the store's push
+  // wakes nothing here, but a second bounds how stale --watch is); re-resolving a source without
+  // one (remote mode) keeps the --watch interval (launch loop below).
+  if (s.options.watch_interval_ms) {
+    spec.watch_interval_ms = *s.options.watch_interval_ms;
+    if (s.source.change_counter()) spec.watch_interval_ms = std::min<std::int64_t>(spec.watch_interval_ms, 1000);
+  }
   spec.on_spawned = [&env](pid_t) {
     timing::mark("spawn");
     env.clear();
@@ -249,6 +256,7 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
     std::optional<std::int64_t> last_counter = s.source.change_counter();
     std::optional<LaunchPlan> next;
     std::function<bool()> watch;
+    auto last_resolve = std::chrono::steady_clock::now();
     if (options.watch_interval_ms) {
       watch = [&]() -> bool {
         // A source without a change counter (remote mode) is asked again every interval.
@@ -258,6 +266,11 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
           expired = expired || (v.expires_at && *v.expires_at <= deps.clock->now());
         }
         if (!expired && counter && counter == last_counter) return false;
+        const auto now = std::chrono::steady_clock::now();
+        if (!expired && !counter && now - last_resolve < std::chrono::milliseconds(*options.watch_interval_ms)) {
+          return false;
+        }
+        last_resolve = now;
         last_counter = counter;
         auto fresh = make_plan(s);
         if (!fresh.is_ok() || plan_fingerprint(*fresh) == plan_fingerprint(*plan)) return false;

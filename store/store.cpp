@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "store/copy.hpp"
 #include "store/engine/engine.hpp"
 #include "store/postgres/pg_backend.hpp"
 #include "store/postgres/pg_conn.hpp"
@@ -45,6 +46,16 @@ Result<std::unique_ptr<Backend>> open_backend(const Location& location, const St
 }
 
 }  // namespace
+
+Result<std::unique_ptr<Backend>> open_backend_rows(const StoreOptions& options, bool create) {
+  LOCKBOX_ASSIGN_OR_RETURN(const Location location, parse_location(options));
+  return open_backend(location, options, create);
+}
+
+std::string display_url(std::string_view url) {
+  // Any scheme://user:password@... is masked, not only PostgreSQL's: a mistyped URL must not leak.
+  return url.starts_with("sqlite:") ? std::string(url) : postgres::redact_url(url);
+}
 
 std::filesystem::path Store::database_path(const StoreOptions& options) {
   auto location = parse_location(options);

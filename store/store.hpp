@@ -190,6 +190,11 @@ class Store {
 
   // A counter that increases with every committed secret write (set/delete/purge/rollback/import).
   virtual Result<std::int64_t> change_counter() = 0;
+  // Blocks until change_counter() differs from `seen` or `timeout_ms` passed, and returns the
+  // counter then. PostgreSQL wakes on NOTIFY lockbox_changes; SQLite polls every 100 ms (a change
+  // is seen within that, and within a second in every case). The push is an optimisation:
+  // callers that must never serve stale data keep comparing change_counter() per request.
+  virtual Result<std::int64_t> wait_for_change(std::int64_t seen, std::int64_t timeout_ms) = 0;
   // Appends one audit record in its own transaction. `durable=false` allows synchronous=NORMAL
   // (launch and resolve records, SPEC §6).
   virtual Status append_audit(const AuditEvent& event, bool durable = true) = 0;

@@ -66,6 +66,7 @@ class Engine final : public Store {
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
   // The counter after its MAC and monotonicity checks (integrity.cpp).
   Result<std::int64_t> change_counter() override;
+  Result<std::int64_t> wait_for_change(std::int64_t seen, std::int64_t timeout_ms) override;  // copy.cpp
   Status append_audit(const AuditEvent& event, bool durable) override;
   Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) override;
   Status maintenance() override { return rows_->maintenance(); }

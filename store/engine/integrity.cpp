@@ -168,7 +168,9 @@ Result<std::int64_t> Engine::next_change_counter() {
 }
 
 Status Engine::store_change_counter(std::int64_t value) {
-  return rows_->set_change_counter(value, to_bytes(change_counter_mac(row_auth_key_, store_id_, value)));
+  LOCKBOX_TRY(rows_->set_change_counter(value, to_bytes(change_counter_mac(row_auth_key_, store_id_, value))));
+  // Push (SPEC §11): queued in this transaction, delivered to listeners by its commit.
+  return rows_->notify_change(value);
 }
 
 Result<std::int64_t> Engine::change_counter() {

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -268,6 +269,34 @@ class Backend {
   virtual Status set_token_revoked(std::string_view id, UnixMillis at, ByteView row_mac) = 0;
   virtual Status set_token_mac(std::string_view id, ByteView row_mac) = 0;
   virtual Result<std::vector<TokenRow>> tokens() = 0;
+
+  // ---- store copy (store/copy.hpp) and change notification ----
+  // Every version row of every secret, with its envelope, ordered by secret id then version, in
+  // the caller's transaction. The default walks heads() and versions(); backends override it
+  // with one query (store/sqlite/sqlite_copy.cpp).
+  using VersionVisitor = std::function<Status(std::int64_t secret_id, const VersionRow&)>;
+  virtual Status scan_versions(const VersionVisitor& visit);
+  // Sets a keyring row's nonce-budget counts as copied from another store (insert_key() starts
+  // them at 0). The default raises `reserved` only (reserved bounds what a key may still
+  // encrypt; `encryptions` is informational).
+  virtual Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved);
+  // Called by the engine inside every write transaction that stored a new change counter, just
+  // before its commit: a backend that can signal other processes queues the signal here, to be
+  // delivered by the commit (PostgreSQL: NOTIFY lockbox_changes, 'COUNTER'). Default: nothing.
+  virtual Status notify_change(std::int64_t counter) {
+    (void)counter;
+    return Status::ok();
+  }
+  // Outside a transaction: blocks up to `timeout_ms` or until another process may have committed
+  // a change (PostgreSQL: a lockbox_changes notification arrived on this connection's LISTEN).
+  // Returns whether a signal arrived; false means "look again" (a spurious wake-up is harmless:
+  // the engine re-reads the MACed counter either way). The default sleeps the whole timeout, so
+  // a backend without signals (SQLite) is polled (store/engine/copy.cpp).
+  virtual Result<bool> wait_for_notification(std::int64_t timeout_ms);
 };
+
+// The Backend a StoreOptions names (store/store.cpp): SQLite by path or sqlite: URL, PostgreSQL by
+// postgresql:// URL. For row-level tools above the engine (store copy); everyone else opens a Store.
+Result<std::unique_ptr<Backend>> open_backend_rows(const StoreOptions& options, bool create);
 
 }  // namespace lockbox::store

@@ -28,7 +28,9 @@ bool resolve_all(void* lib, LibPq& pq) {
          resolve(lib, "PQconninfoParse", pq.conninfo_parse) &&
          resolve(lib, "PQconninfoFree", pq.conninfo_free) &&
          resolve(lib, "PQsetNoticeProcessor", pq.set_notice_processor) &&
-         resolve(lib, "PQtransactionStatus", pq.transaction_status) && resolve(lib, "PQfreemem", pq.freemem);
+         resolve(lib, "PQtransactionStatus", pq.transaction_status) && resolve(lib, "PQfreemem", pq.freemem) &&
+         resolve(lib, "PQsocket", pq.socket) && resolve(lib, "PQconsumeInput", pq.consume_input) &&
+         resolve(lib, "PQnotifies", pq.notifies);
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct LibPq {
   decltype(&::PQsetNoticeProcessor) set_notice_processor;
   decltype(&::PQtransactionStatus) transaction_status;
   decltype(&::PQfreemem) freemem;
+  decltype(&::PQsocket) socket;
+  decltype(&::PQconsumeInput) consume_input;
+  decltype(&::PQnotifies) notifies;
 };
 
 // The loaded library, or kRuntime naming the package to install.

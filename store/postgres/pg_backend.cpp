@@ -92,6 +92,18 @@ Status PgBackend::begin(TxMode mode) {
   return Status::ok();
 }
 
+Status PgBackend::notify_change(std::int64_t counter) {
+  return db_->run("SELECT pg_notify('lockbox_changes', $1)", Params().text(std::to_string(counter))).status();
+}
+
+Result<bool> PgBackend::wait_for_notification(std::int64_t timeout_ms) {
+  if (!listening_) {
+    LOCKBOX_TRY(db_->exec("LISTEN lockbox_changes"));
+    listening_ = true;
+  }
+  return db_->wait_notification(timeout_ms);
+}
+
 Status PgBackend::commit() {
 #ifdef LOCKBOX_TEST_SEAMS
   // Test seam: the server drops this connection after the transaction's writes, before COMMIT.
@@ -230,6 +242,12 @@ Status PgBackend::set_key_wrapping(std::uint32_t key_id, std::uint32_t generatio
   return db_->run("UPDATE lockbox.keyring SET wrapped = $1, kek_generation = $2, row_rev = row_rev + 1 "
                   "WHERE key_id = $3",
                   Params().bytes(wrapped).i64(generation).i64(key_id))
+      .status();
+}
+
+Status PgBackend::set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved) {
+  return db_->run("UPDATE lockbox.keyring SET encryptions = $1, reserved = $2 WHERE key_id = $3",
+                  Params().i64(encryptions).i64(reserved).i64(key_id))
       .status();
 }
 

@@ -53,6 +53,8 @@ class PgBackend final : public Backend {
   Status set_key_state(std::uint32_t key_id, std::string_view state) override;
   Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation, ByteView wrapped) override;
   Status destroy_key(std::uint32_t key_id) override;
+  Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved) override;
+  Status scan_versions(const VersionVisitor& visit) override;
   Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                    std::int64_t granted) override;
   Status count_encryption(std::uint32_t key_id) override;
@@ -95,6 +97,9 @@ class PgBackend final : public Backend {
   Status set_token_revoked(std::string_view id, UnixMillis at, ByteView row_mac) override;
   Status set_token_mac(std::string_view id, ByteView row_mac) override;
   Result<std::vector<TokenRow>> tokens() override;
+  // NOTIFY lockbox_changes, 'COUNTER', delivered by the commit; LISTEN on first wait.
+  Status notify_change(std::int64_t counter) override;
+  Result<bool> wait_for_notification(std::int64_t timeout_ms) override;
 
  private:
   explicit PgBackend(std::unique_ptr<Conn> conn);
@@ -103,6 +108,7 @@ class PgBackend final : public Backend {
   std::unique_ptr<Conn> db_;
   TxMode mode_ = TxMode::kRead;
   bool in_tx_ = false;
+  bool listening_ = false;
   std::function<void()> rollback_hook_;
 };
 

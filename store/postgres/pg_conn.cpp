@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -220,6 +223,29 @@ Status Conn::exec(const std::string& sql) {
   LOCKBOX_TRY(check(result, "exec"));
   pq_->clear(result);
   return Status::ok();
+}
+
+bool Conn::take_notifications() {
+  bool any = false;
+  while (pgNotify* n = pq_->notifies(conn_)) {
+    any = true;
+    pq_->freemem(n);
+  }
+  return any;
+}
+
+Result<bool> Conn::wait_notification(std::int64_t timeout_ms) {
+  // Notifications that came in with earlier query results are already buffered.
+  if (take_notifications()) return true;
+  pollfd fd{pq_->socket(conn_), POLLIN, 0};
+  if (fd.fd < 0) return runtime_error(fmt::format("lost the connection to the PostgreSQL store at {}", where_));
+  const int ready = ::poll(&fd, 1, static_cast<int>(std::clamp<std::int64_t>(timeout_ms, 0, 60'000)));
+  if (ready <= 0) return false;  // timeout, or EINTR: the caller looks again either way
+  if (pq_->consume_input(conn_) == 0 || !alive()) {
+    return runtime_error(fmt::format("lost the connection to the PostgreSQL store at {} ({})", where_,
+                                     one_line_reason(pq_->error_message(conn_))));
+  }
+  return take_notifications();
 }
 
 }  // namespace lockbox::store::postgres

@@ -99,11 +99,15 @@ class Conn {
   [[nodiscard]] const std::string& where() const { return where_; }
   // True while the connection is usable.
   [[nodiscard]] bool alive() const;
+  // Outside a transaction, after LISTEN: waits up to `timeout_ms` for a notification on this
+  // connection (buffered ones count); true when one or more arrived (they are consumed).
+  Result<bool> wait_notification(std::int64_t timeout_ms);
   // True inside a transaction in which a statement failed (only ROLLBACK is possible).
   [[nodiscard]] bool failed_transaction() const;
 
  private:
   Conn(const LibPq* pq, pg_conn* conn, std::int64_t busy_timeout_ms);
+  bool take_notifications();
   Status check(pg_result* result, std::string_view context);
   const LibPq* pq_;
   pg_conn* conn_;

@@ -93,6 +93,10 @@ class SqliteBackend final : public Backend {
   Status set_token_mac(std::string_view id, ByteView row_mac) override;
   Result<std::vector<TokenRow>> tokens() override;
 
+  // store copy (sqlite_copy.cpp).
+  Status scan_versions(const VersionVisitor& visit) override;
+  Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved) override;
+
  private:
   explicit SqliteBackend(Db db);
 

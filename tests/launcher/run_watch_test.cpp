@@ -56,3 +56,21 @@ TEST_CASE("run --watch below one second is refused before anything runs", "[run]
   CHECK(result.exit_code == 125);
   CHECK_FALSE(std::filesystem::exists(marker));
 }
+
+TEST_CASE("run --watch with a long interval still restarts within a few seconds of a store write",
+          "[run][watch]") {
+  RunBox box;
+  box.set("TOKEN", "first-value");
+  auto lockbox = box.spawn_launch({"--watch=60s", "--kill-grace", "2s"},
+                                  {"print-env", "FLUXBASE_SECRET_TOKEN", "sleep", "30000"});
+  auto out = [&] { return lockbox->out(); };
+  REQUIRE(eventually_contains(out, "FLUXBASE_SECRET_TOKEN=first-value"));
+  const auto written = std::chrono::steady_clock::now();
+  box.set("TOKEN", "second-value");
+  REQUIRE(eventually_contains(out, "FLUXBASE_SECRET_TOKEN=second-value"));
+  // The store's counter is polled every second whatever the interval (kill grace not reached:
+  // the test child exits on SIGTERM).
+  CHECK(std::chrono::steady_clock::now() - written < std::chrono::seconds(10));
+  ::kill(lockbox->pid(), SIGTERM);
+  REQUIRE(lockbox->wait(15000).has_value());
+}

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/internal/backend.hpp"
 #include "tests/store/sqlite/store_fixture.hpp"
 
 using namespace lockbox;
@@ -213,3 +214,30 @@ TEST_CASE("a flipped byte in any cell of the postgresql rows never yields a wron
   REQUIRE(s.is_ok());
   CHECK((*s)->reveal({kProd, "A"})->value.reveal() == "value-a-2");
 }
+
+namespace {
+
+TEST_CASE("a committed write notifies a listening PostgreSQL connection, and wait_for_change wakes on it") {
+  PgFixture f;
+  auto rows = store::open_backend_rows(f.options, false);
+  REQUIRE(rows.is_ok());
+  store::Backend& listener = **rows;
+  // The first wait subscribes (LISTEN); nothing has been written since, so nothing arrives.
+  auto first = listener.wait_for_notification(0);
+  REQUIRE(first.is_ok());
+  CHECK_FALSE(*first);
+  const std::int64_t seen = f.store->change_counter().value();
+  REQUIRE(f.store->set(set_request(Scope::global(), "A", "v")).is_ok());
+  // The notification was delivered at commit: the wait returns it without polling to its timeout
+  // (the polling fallback of a backend without signals returns false).
+  auto woke = listener.wait_for_notification(20'000);
+  REQUIRE(woke.is_ok());
+  CHECK(*woke);
+  auto waiter = f.open();
+  REQUIRE(waiter.is_ok());
+  auto counter = (*waiter)->wait_for_change(seen, 20'000);
+  REQUIRE(counter.is_ok());
+  CHECK(*counter == seen + 1);
+}
+
+}  // namespace
