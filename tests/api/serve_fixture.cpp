@@ -1,5 +1,6 @@
 #include "tests/api/serve_fixture.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,6 +35,10 @@ Server::Server(const Lockbox& box, std::vector<std::string> extra, std::map<std:
     envs.push_back(entry);
   }
   for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  // The [pg] pass: the box's database, unless the test names a store itself.
+  const bool own_store = env.count("LOCKBOX_STORE") != 0 ||
+                         std::find(extra.begin(), extra.end(), "--store") != extra.end();
+  if (!box.store_url().empty() && !own_store) envs.push_back("LOCKBOX_STORE=" + box.store_url());
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   std::vector<char*> cargv, cenv;

@@ -60,7 +60,7 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("serve answers 401 to a token row inserted or raised in the raw database", "[serve][integrity]") {
+TEST_CASE("serve answers 401 to a token row inserted or raised in the raw database", "[serve][integrity][sqlite]") {
   Lockbox box;
   box.init();
   box.set("DB", kCanary, {"--namespace", "prod"});
@@ -107,7 +107,7 @@ TEST_CASE("serve answers 401 to a token row inserted or raised in the raw databa
 }
 
 TEST_CASE("a replayed change counter pins serve's resolve cache for at most its max age, then the rows decide",
-          "[serve][integrity]") {
+          "[serve][integrity][sqlite]") {
   Lockbox box;
   box.init();
   box.set("A", "old-value", {"--namespace", "prod"});
