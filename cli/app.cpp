@@ -146,10 +146,12 @@ int run(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   add_global_options(app, globals);
-  app.set_version_flag("--version", version_line(), "Print the version and the git commit, then exit");
+  app.set_version_flag("--version", version_line(),
+                       "Print the version and the git commit, then exit");
   // `lockbox __complete WORDS...` (the completion scripts' helper) reads the tree, never parses.
   const bool completing = argc > 1 && std::string_view(argv[1]) == kCompleteCommand;
-  const std::vector<std::string> trailing = completing ? std::vector<std::string>{} : split_trailing(argc, argv);
+  const std::vector<std::string> trailing =
+      completing ? std::vector<std::string>{} : split_trailing(argc, argv);
   add_commands(app, globals, slot, trailing);
   add_global_footer(app);
   if (completing) {

@@ -2,7 +2,6 @@
 #include "cli/completion.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -34,8 +33,9 @@ ValueSpec option_values(const std::string& name) {
       {"--data-dir", {ValueKind::kDirs, {}}},
   };
   static const std::vector<std::string> kFiles = {
-      "--policy",  "--env-file", "--master-key-file", "--new-master-key-file", "--from-file",
-      "--payload", "--token-file", "--tls-cert", "--tls-key", "--out", "--checkpoint"};
+      "--policy",    "--env-file", "--master-key-file", "--new-master-key-file",
+      "--from-file", "--payload",  "--token-file",      "--tls-cert",
+      "--tls-key",   "--out",      "--checkpoint"};
   if (auto it = kByName.find(name); it != kByName.end()) return it->second;
   if (std::find(kFiles.begin(), kFiles.end(), name) != kFiles.end()) return {ValueKind::kFiles, {}};
   return {};
@@ -47,11 +47,14 @@ ValueSpec positional_values(const Chain& chain, const std::string& name) {
   if (name == "FILE") return {ValueKind::kFiles, {}};
   if (name == "FUNCTION") return {ValueKind::kFunctions, {}};
   if (name == "NAME" && command == "run" && parent == "job") return {ValueKind::kJobs, {}};
-  if (name == "SHELL" && command == "completion") return {ValueKind::kWords, {"bash", "zsh", "fish"}};
+  if (name == "SHELL" && command == "completion")
+    return {ValueKind::kWords, {"bash", "zsh", "fish"}};
   return {};
 }
 
-bool visible(const CLI::Option* opt) { return !opt->get_group().empty() && opt->nonpositional(); }
+bool visible(const CLI::Option* opt) {
+  return !opt->get_group().empty() && opt->nonpositional();
+}
 
 std::vector<std::string> option_names(const CLI::Option* opt) {
   std::vector<std::string> names;
@@ -80,7 +83,8 @@ const CLI::App* find_subcommand(const CLI::App& app, const std::string& name) {
 }
 
 std::vector<const CLI::Option*> positionals(const CLI::App& app) {
-  return app.get_options([](const CLI::Option* o) { return o->get_positional() && !o->nonpositional(); });
+  return app.get_options(
+      [](const CLI::Option* o) { return o->get_positional() && !o->nonpositional(); });
 }
 
 // bash splits "--policy=FILE" into "--policy" "=" "FILE": join them back.
@@ -207,7 +211,8 @@ std::string complete_words(const CLI::App& root, std::vector<std::string> words)
   const Walk w = walk(root, words);
   std::string current = words.back();
   if (w.after_separator) return w.separator_command ? ":commands\n" : ":files\n";
-  if (!w.value_of && current.size() > 1 && current[0] == '-' && current.find('=') != std::string::npos) {
+  if (!w.value_of && current.size() > 1 && current[0] == '-' &&
+      current.find('=') != std::string::npos) {
     // "--opt=partial": the shells replace only what follows the "=".
     Walk inner = w;
     inner.value_of = current.substr(0, current.find('='));
@@ -237,7 +242,8 @@ std::string complete_words(const CLI::App& root, std::vector<std::string> words)
 }
 
 void add_completion_command(CLI::App& root, const GlobalOptions& /*globals*/, ActionSlot& slot) {
-  CLI::App* cmd = root.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
+  CLI::App* cmd =
+      root.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
   auto shell = std::make_shared<std::string>();
   cmd->add_option("SHELL", *shell, "bash, zsh or fish")
       ->required()

@@ -4,7 +4,9 @@
 
 namespace lockbox::cli {
 
-std::string_view project_version() { return kProjectVersion; }
+std::string_view project_version() {
+  return kProjectVersion;
+}
 
 std::string version_line() {
   std::string line = "lockbox ";

@@ -13,6 +13,7 @@ failures=0 ran=0
 export LOCKBOX_POLICY="$samples/lockbox.yaml"
 cd "$(mktemp -d)" || exit 1
 trap 'rm -rf "$PWD"' EXIT
+touch my-policy.yaml  # for the FILE positional of `policy check`
 
 expect() {  # SHELL LINE OUTPUT WANTED...
   local shell=$1 line=$2 out=$3 want
@@ -47,6 +48,9 @@ if command -v bash >/dev/null; then
   expect bash "lockbox --data-dir x keys st" "$(bash_complete --data-dir x keys st)" status
   expect bash "lockbox secrets list --js" "$(bash_complete secrets list --js)" --json
   expect bash "lockbox completion " "$(bash_complete completion '')" bash zsh fish
+  expect bash "lockbox policy check my" "$(bash_complete policy check my)" my-policy.yaml
+  expect bash "lockbox --policy=my" "$(bash_complete --policy = my)" my-policy.yaml
+  expect bash "lockbox run -- bas" "$(bash_complete run -- bas)" bash
 else
   echo "SKIP bash: not installed"
 fi
@@ -63,6 +67,8 @@ if command -v fish >/dev/null; then
   expect fish "lockbox run " "$(fish_complete 'lockbox run ')" send-email read-files
   expect fish "lockbox job run " "$(fish_complete 'lockbox job run ')" sync-data
   expect fish "lockbox tokens --js" "$(fish_complete 'lockbox tokens --js')" --json
+  expect fish "lockbox policy check my" "$(fish_complete 'lockbox policy check my')" my-policy.yaml
+  expect fish "lockbox run --deliver=f" "$(fish_complete 'lockbox run --deliver=f')" --deliver=file
 else
   echo "SKIP fish: not installed"
 fi
