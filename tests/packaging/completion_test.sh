@@ -9,6 +9,7 @@ set -uo pipefail
 lockbox=$(realpath "$1")
 samples=$(realpath "$2")
 bindir=$(dirname "$lockbox")
+here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 failures=0 ran=0
 export LOCKBOX_POLICY="$samples/lockbox.yaml"
 cd "$(mktemp -d)" || exit 1
@@ -73,28 +74,19 @@ else
   echo "SKIP fish: not installed"
 fi
 
-# zsh: the script is loaded into a real compinit (it must register _lockbox for lockbox), then the
-# registered function runs with the words and CURRENT of a command line; _describe, the one
-# completion-system call that needs a live ZLE widget, is replaced by a stub printing its list.
-zsh_complete() {  # WORDS... (the last one is the word being completed)
-  zsh -f -c '
-    autoload -Uz compinit && compinit -u -d "$PWD/zcompdump" || exit 1
-    source <("$1" completion zsh) || exit 1
-    fn=$_comps[lockbox]
-    [[ -n $fn ]] || { print "no compdef for lockbox"; exit 1; }
-    _describe() { local name=${@[-1]}; print -l -- "${(@)${(@P)name}%%:*}"; }
-    compset() { : }
-    shift; words=("$@"); CURRENT=$#
-    $fn' _ "$lockbox" "$lockbox" "$@"
-}
+# zsh: a real interactive zsh on a pseudo-terminal (zsh_complete.zsh) types each line and presses
+# TAB; the line ZLE is left with shows the completion (each case has one match, so it is inserted).
 if command -v zsh >/dev/null; then
   ran=$((ran + 1))
-  expect zsh "lockbox secr" "$(zsh_complete secr)" secrets
-  expect zsh "lockbox secrets se" "$(zsh_complete secrets se)" set
-  expect zsh "lockbox run --deliver " "$(zsh_complete run --deliver '')" env file
-  expect zsh "lockbox run " "$(zsh_complete run '')" send-email hello-node
-  expect zsh "lockbox job run " "$(zsh_complete job run '')" sync-data
-  expect zsh "lockbox audit --js" "$(zsh_complete audit --js)" --json
+  mapfile -t got < <(timeout 60 zsh -f "$here/zsh_complete.zsh" "$bindir" "lockbox secr" "lockbox secrets se" \
+    "lockbox run --deliver f" "lockbox run send" "lockbox job run sy" "lockbox audit --js" "lockbox policy check my-" | sed 's/ *$//')
+  expect zsh "lockbox secr" "${got[0]:-}" "lockbox secrets"
+  expect zsh "lockbox secrets se" "${got[1]:-}" "lockbox secrets set"
+  expect zsh "lockbox run --deliver f" "${got[2]:-}" "lockbox run --deliver file"
+  expect zsh "lockbox run send" "${got[3]:-}" "lockbox run send-email"
+  expect zsh "lockbox job run sy" "${got[4]:-}" "lockbox job run sync-data"
+  expect zsh "lockbox audit --js" "${got[5]:-}" "lockbox audit --json"
+  expect zsh "lockbox policy check my-" "${got[6]:-}" "lockbox policy check my-policy.yaml"
 else
   echo "SKIP zsh: not installed"
 fi
