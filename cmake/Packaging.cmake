@@ -11,6 +11,11 @@ add_custom_command(OUTPUT ${LOCKBOX_GEN_DIR}/lockbox.1
           > ${LOCKBOX_GEN_DIR}/lockbox.1
   DEPENDS ${PROJECT_SOURCE_DIR}/scripts/gen-man.sh ${PROJECT_SOURCE_DIR}/docs/CLI.md
   COMMENT "Generating lockbox.1 from docs/CLI.md" VERBATIM)
+# Installed compressed, as Debian policy asks (-n: no name or time stamp, so it is reproducible).
+find_program(LOCKBOX_GZIP gzip REQUIRED)
+add_custom_command(OUTPUT ${LOCKBOX_GEN_DIR}/lockbox.1.gz
+  COMMAND ${LOCKBOX_GZIP} -9nc ${LOCKBOX_GEN_DIR}/lockbox.1 > ${LOCKBOX_GEN_DIR}/lockbox.1.gz
+  DEPENDS ${LOCKBOX_GEN_DIR}/lockbox.1 VERBATIM)
 set(LOCKBOX_COMPLETIONS ${LOCKBOX_GEN_DIR}/lockbox.bash ${LOCKBOX_GEN_DIR}/_lockbox
                         ${LOCKBOX_GEN_DIR}/lockbox.fish)
 add_custom_command(OUTPUT ${LOCKBOX_COMPLETIONS}
@@ -19,10 +24,10 @@ add_custom_command(OUTPUT ${LOCKBOX_COMPLETIONS}
   COMMAND $<TARGET_FILE:lockbox> completion zsh > ${LOCKBOX_GEN_DIR}/_lockbox
   COMMAND $<TARGET_FILE:lockbox> completion fish > ${LOCKBOX_GEN_DIR}/lockbox.fish
   DEPENDS lockbox COMMENT "Generating the shell completions" VERBATIM)
-add_custom_target(lockbox_man ALL DEPENDS ${LOCKBOX_GEN_DIR}/lockbox.1 ${LOCKBOX_COMPLETIONS})
+add_custom_target(lockbox_man ALL DEPENDS ${LOCKBOX_GEN_DIR}/lockbox.1.gz ${LOCKBOX_COMPLETIONS})
 
 install(TARGETS lockbox RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES ${LOCKBOX_GEN_DIR}/lockbox.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${LOCKBOX_GEN_DIR}/lockbox.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${LOCKBOX_GEN_DIR}/lockbox.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME lockbox)
 install(FILES ${LOCKBOX_GEN_DIR}/_lockbox DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)

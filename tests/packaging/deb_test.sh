@@ -25,7 +25,7 @@ grep -q "^ Version: $version\$" <<<"$info" || fail "control: Version is not $ver
 
 root="$work/root"
 dpkg-deb -x "$deb" "$root" || { echo "FAIL: dpkg-deb -x"; exit 1; }
-for f in usr/bin/lockbox usr/share/man/man1/lockbox.1 \
+for f in usr/bin/lockbox usr/share/man/man1/lockbox.1.gz \
          usr/share/bash-completion/completions/lockbox usr/share/zsh/vendor-completions/_lockbox \
          usr/share/fish/vendor_completions.d/lockbox.fish \
          usr/lib/systemd/system/lockbox-serve.service usr/lib/systemd/user/lockbox-agent.service \
@@ -41,7 +41,7 @@ cmp -s "$root/usr/share/bash-completion/completions/lockbox" <("$root/usr/bin/lo
 stray=$(cd "$root" && find . -type f | grep -v -E '^\./usr/(bin|share|lib/systemd)/' || true)
 [ -z "$stray" ] || fail "files outside /usr/bin, /usr/share, /usr/lib/systemd: $stray"
 if command -v man >/dev/null; then
-  MANWIDTH=80 man -l "$root/usr/share/man/man1/lockbox.1" 2>/dev/null | grep -q '^LOCKBOX(1)' ||
+  MANWIDTH=80 man -l "$root/usr/share/man/man1/lockbox.1.gz" 2>/dev/null | grep -q '^LOCKBOX(1)' ||
     fail "the packaged man page does not render"
 fi
 

@@ -110,6 +110,6 @@ def get_required(name):
     return _default.get_required(name)
 
 
-def all():  # noqa: A001 - the SDK's name for it (SPEC §16)
+def all():  # noqa: A001 - the name the SDK contract gives it
     """Every injected secret, as {NAME: value}."""
     return _default.all()
