@@ -7,7 +7,9 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "cli/completion.hpp"
 #include "cli/output.hpp"
+#include "cli/version.hpp"
 #include "core/log.hpp"
 
 namespace lockbox::cli {
@@ -117,6 +119,7 @@ void add_commands(CLI::App& app, const GlobalOptions& globals, ActionSlot& slot,
   add_tokens_commands(app, globals, slot);
   add_serve_command(app, globals, slot);
   add_store_commands(app, globals, slot);
+  add_completion_command(app, globals, slot);
   CLI::App* secrets = app.add_subcommand("secrets", "Manage secrets");
   secrets->require_subcommand(1);
   add_secrets_read_commands(*secrets, globals, slot);
@@ -144,9 +147,18 @@ int run(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   add_global_options(app, globals);
-  const std::vector<std::string> trailing = split_trailing(argc, argv);
+  app.set_version_flag("--version", version_line(),
+                       "Print the version and the git commit, then exit");
+  // `lockbox __complete WORDS...` (the completion scripts' helper) reads the tree, never parses.
+  const bool completing = argc > 1 && std::string_view(argv[1]) == kCompleteCommand;
+  const std::vector<std::string> trailing =
+      completing ? std::vector<std::string>{} : split_trailing(argc, argv);
   add_commands(app, globals, slot, trailing);
   add_global_footer(app);
+  if (completing) {
+    write_stdout(complete_words(app, std::vector<std::string>(argv + 2, argv + argc)));
+    return 0;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -9,6 +9,8 @@ packages=(
   libssl-dev libsqlite3-dev libyaml-cpp-dev catch2 libcli11-dev libfmt-dev sqlite3
   python3 wrk openssl
   postgresql libpq-dev
+  # test-time: the completion scripts under zsh and fish, `man -l` of lockbox(1), the JS SDK under node
+  zsh fish man-db nodejs
 )
 
 missing=()

@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
-"""Sample function: reads its FLUXBASE_SECRET_* variables and reports what it received.
+"""Sample function: reads its secrets through the lockbox Python SDK (sdk/python/lockbox_secrets)
+and reports what it received.
 
 It prints names and lengths only, never values: a function's logs are not a place for secrets.
 """
 import os
 import sys
 
-PREFIX = "FLUXBASE_SECRET_"
+# A deployed function would have lockbox_secrets on its path; the sample finds it in the repository.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk", "python"))
+import lockbox_secrets as secrets  # noqa: E402
 
 
 def main() -> int:
-    received = sorted(k for k in os.environ if k.startswith(PREFIX))
+    received = secrets.all()
     print(f"send-email: received {len(received)} secret variable(s)")
-    for name in received:
-        print(f"  {name} ({len(os.environ[name])} bytes)")
-    api_key = os.environ.get(PREFIX + "SENDGRID_API_KEY")
-    if not api_key:
-        print("send-email: FLUXBASE_SECRET_SENDGRID_API_KEY is missing", file=sys.stderr)
+    for name, value in received.items():
+        print(f"  FLUXBASE_SECRET_{name} ({len(value)} bytes)")
+    try:
+        api_key = secrets.get_required("SENDGRID_API_KEY")
+    except secrets.MissingSecretError as e:
+        print(f"send-email: {e}", file=sys.stderr)
         return 1
     # A real function would call the SendGrid API here with api_key.
-    sender = "the configured sender" if PREFIX + "SENDGRID_FROM" in os.environ else "a default sender"
+    del api_key
+    sender = "the configured sender" if secrets.get("SENDGRID_FROM") else "a default sender"
     print(f"send-email: ready to send from {sender}")
     return 0
 
