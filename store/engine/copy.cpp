@@ -222,6 +222,7 @@ Result<CopySummary> copy_store(const StoreOptions& source, const StoreOptions& t
   LOCKBOX_ASSIGN_OR_RETURN(auto to, open_backend_rows(target, true));
   const std::int64_t total = found.versions + found.audit_records;
   LOCKBOX_ASSIGN_OR_RETURN(CopySummary copied, copy_rows(*from, *to, where, options, total));
+  LOCKBOX_TRY(to->after_bulk_load().with_context("copying into " + where));
   from.reset();
   to.reset();
   LOCKBOX_ASSIGN_OR_RETURN(auto copy, Store::open(target, clone_key(key)));

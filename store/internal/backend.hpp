@@ -280,6 +280,9 @@ class Backend {
   // them at 0). The default raises `reserved` only (reserved bounds what a key may still
   // encrypt; `encryptions` is informational).
   virtual Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved);
+  // Outside a transaction, after a bulk load (store copy): refreshes the planner's statistics, so
+  // the first launches do not scan whole tables (PostgreSQL: ANALYZE). Default: nothing.
+  virtual Status after_bulk_load() { return Status::ok(); }
   // Called by the engine inside every write transaction that stored a new change counter, just
   // before its commit: a backend that can signal other processes queues the signal here, to be
   // delivered by the commit (PostgreSQL: NOTIFY lockbox_changes, 'COUNTER'). Default: nothing.

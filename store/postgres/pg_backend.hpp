@@ -100,6 +100,7 @@ class PgBackend final : public Backend {
   // NOTIFY lockbox_changes, 'COUNTER', delivered by the commit; LISTEN on first wait.
   Status notify_change(std::int64_t counter) override;
   Result<bool> wait_for_notification(std::int64_t timeout_ms) override;
+  Status after_bulk_load() override;
 
  private:
   explicit PgBackend(std::unique_ptr<Conn> conn);

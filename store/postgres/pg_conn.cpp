@@ -203,15 +203,24 @@ Status Conn::check(pg_result* result, std::string_view context) {
 }
 
 Result<Rows> Conn::run(const std::string& sql, const Params& params) {
+  // A statement runs unnamed (parse, bind and execute in one round trip) the first time and is
+  // prepared the second: a CLI process runs most statements once, serve runs them thousands of times.
+  const std::vector<const char*> values = params.pointers();
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    const std::string name = fmt::format("lb{}", prepared_.size() + 1);
-      pg_result* prepared = pq_->prepare(conn_, name.c_str(), sql.c_str(), params.size(), params.types());
+    prepared_.emplace(sql, std::string());
+    pg_result* result = pq_->exec_params(conn_, sql.c_str(), params.size(), params.types(), values.data(),
+                                         params.lengths(), params.formats(), 1);
+    LOCKBOX_TRY(check(result, "query"));
+    return Rows(pq_, result);
+  }
+  if (it->second.empty()) {
+    const std::string name = fmt::format("lb{}", ++statements_);
+    pg_result* prepared = pq_->prepare(conn_, name.c_str(), sql.c_str(), params.size(), params.types());
     LOCKBOX_TRY(check(prepared, "prepare"));
     pq_->clear(prepared);
-    it = prepared_.emplace(sql, name).first;
+    it->second = name;
   }
-  const std::vector<const char*> values = params.pointers();
   pg_result* result = pq_->exec_prepared(conn_, it->second.c_str(), params.size(), values.data(),
                                          params.lengths(), params.formats(), 1);
   LOCKBOX_TRY(check(result, "query"));

@@ -90,7 +90,7 @@ class Conn {
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
-  // Runs `sql` (prepared on first use) with `params`.
+  // Runs `sql` with `params`: unnamed the first time, prepared from the second (one round trip each).
   Result<Rows> run(const std::string& sql, const Params& params = {});
   // Runs one or more statements without parameters (simple protocol, one round trip).
   Status exec(const std::string& sql);
@@ -113,7 +113,8 @@ class Conn {
   pg_conn* conn_;
   std::int64_t busy_timeout_ms_;
   std::string where_;
-  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name ("" = run once, unnamed)
+  int statements_ = 0;                                     // prepared statements so far
 };
 
 }  // namespace lockbox::store::postgres
