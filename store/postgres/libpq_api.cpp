@@ -30,7 +30,7 @@ bool resolve_all(void* lib, LibPq& pq) {
          resolve(lib, "PQsetNoticeProcessor", pq.set_notice_processor) &&
          resolve(lib, "PQtransactionStatus", pq.transaction_status) && resolve(lib, "PQfreemem", pq.freemem) &&
          resolve(lib, "PQsocket", pq.socket) && resolve(lib, "PQconsumeInput", pq.consume_input) &&
-         resolve(lib, "PQnotifies", pq.notifies);
+         resolve(lib, "PQnotifies", pq.notifies) && resolve(lib, "PQreset", pq.reset);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ struct LibPq {
   decltype(&::PQsocket) socket;
   decltype(&::PQconsumeInput) consume_input;
   decltype(&::PQnotifies) notifies;
+  decltype(&::PQreset) reset;
 };
 
 // The loaded library, or kRuntime naming the package to install.

@@ -72,7 +72,7 @@ Status PgBackend::migrate() { return postgres::migrate(*db_); }
 Status PgBackend::verify_schema_objects() { return verify_objects(*db_); }
 
 Status PgBackend::begin_failed(Status status) {
-  (void)db_->exec("ROLLBACK");
+  if (db_->alive()) (void)db_->exec("ROLLBACK");
   return status;
 }
 
@@ -89,6 +89,7 @@ Status PgBackend::begin(TxMode mode) {
   }
   mode_ = mode;
   in_tx_ = true;
+  db_->set_in_transaction(true);
   return Status::ok();
 }
 
@@ -97,11 +98,19 @@ Status PgBackend::notify_change(std::int64_t counter) {
 }
 
 Result<bool> PgBackend::wait_for_notification(std::int64_t timeout_ms) {
-  if (!listening_) {
+  // A reconnection (Conn::generation) starts a new server session without the LISTEN.
+  if (!listening_ || !db_->alive() || listen_generation_ != db_->generation()) {
     LOCKBOX_TRY(db_->exec("LISTEN lockbox_changes"));
     listening_ = true;
+    listen_generation_ = db_->generation();
   }
-  return db_->wait_notification(timeout_ms);
+  auto got = db_->wait_notification(timeout_ms);
+  if (got.is_ok() || db_->alive()) return got;
+  // The session ended while waiting: subscribe again on a new one, and report a possible change
+  // (a notification sent in between is lost; the caller re-reads the counter either way).
+  LOCKBOX_TRY(db_->exec("LISTEN lockbox_changes"));
+  listen_generation_ = db_->generation();
+  return true;
 }
 
 Status PgBackend::after_bulk_load() {
@@ -127,6 +136,7 @@ Status PgBackend::commit() {
   }
   if (!committed.is_ok()) return committed;
   in_tx_ = false;
+  db_->set_in_transaction(false);
   return Status::ok();
 }
 
@@ -134,6 +144,7 @@ void PgBackend::rollback() {
   if (!in_tx_) return;
   if (db_->alive()) (void)db_->exec("ROLLBACK");  // a lost connection rolled back by itself
   in_tx_ = false;
+  db_->set_in_transaction(false);
   if (mode_ != TxMode::kRead && rollback_hook_) rollback_hook_();
 }
 

@@ -110,6 +110,7 @@ class PgBackend final : public Backend {
   TxMode mode_ = TxMode::kRead;
   bool in_tx_ = false;
   bool listening_ = false;
+  std::uint64_t listen_generation_ = 0;
   std::function<void()> rollback_hook_;
 };
 

@@ -202,7 +202,7 @@ Status Conn::check(pg_result* result, std::string_view context) {
   return runtime_error(fmt::format("{}: {}", context, message));
 }
 
-Result<Rows> Conn::run(const std::string& sql, const Params& params) {
+Result<Rows> Conn::run_once(const std::string& sql, const Params& params) {
   // A statement runs unnamed (parse, bind and execute in one round trip) the first time and is
   // prepared the second: a CLI process runs most statements once, serve runs them thousands of times.
   const std::vector<const char*> values = params.pointers();
@@ -227,7 +227,37 @@ Result<Rows> Conn::run(const std::string& sql, const Params& params) {
   return Rows(pq_, result);
 }
 
+Status Conn::reconnect() {
+  pq_->reset(conn_);
+  prepared_.clear();  // a new server session has none of this one's prepared statements
+  ++generation_;
+  if (alive()) return Status::ok();
+  return runtime_error(fmt::format("cannot reconnect to the PostgreSQL store at {}: {}", where_,
+                                   one_line_reason(pq_->error_message(conn_))));
+}
+
+// Outside a transaction every statement the backend sends is a read (or BEGIN, LISTEN): after a
+// lost connection (a server restart, a failover, an idle timeout) it is safe to reconnect and send
+// it once more. Inside a transaction a lost connection is the transaction's end, never retried.
+template <typename F>
+auto Conn::with_reconnect(F&& send) -> decltype(send()) {
+  if (in_transaction_) return send();
+  if (!alive()) LOCKBOX_TRY(reconnect());
+  auto first = send();
+  if (first.is_ok() || alive()) return first;
+  LOCKBOX_TRY(reconnect());
+  return send();
+}
+
+Result<Rows> Conn::run(const std::string& sql, const Params& params) {
+  return with_reconnect([&] { return run_once(sql, params); });
+}
+
 Status Conn::exec(const std::string& sql) {
+  return with_reconnect([&] { return exec_once(sql); });
+}
+
+Status Conn::exec_once(const std::string& sql) {
   pg_result* result = pq_->exec(conn_, sql.c_str());
   LOCKBOX_TRY(check(result, "exec"));
   pq_->clear(result);

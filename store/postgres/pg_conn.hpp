@@ -102,18 +102,30 @@ class Conn {
   // Outside a transaction, after LISTEN: waits up to `timeout_ms` for a notification on this
   // connection (buffered ones count); true when one or more arrived (they are consumed).
   Result<bool> wait_notification(std::int64_t timeout_ms);
+  // Set by the backend around its transactions: outside one, a lost connection is re-established
+  // and the statement sent once more (reads only there); inside one it is an error.
+  void set_in_transaction(bool in) { in_transaction_ = in; }
+  // Bumped by every reconnection (a LISTEN must be sent again).
+  [[nodiscard]] std::uint64_t generation() const { return generation_; }
   // True inside a transaction in which a statement failed (only ROLLBACK is possible).
   [[nodiscard]] bool failed_transaction() const;
 
  private:
   Conn(const LibPq* pq, pg_conn* conn, std::int64_t busy_timeout_ms);
   bool take_notifications();
+  Result<Rows> run_once(const std::string& sql, const Params& params);
+  Status exec_once(const std::string& sql);
+  Status reconnect();
+  template <typename F>
+  auto with_reconnect(F&& send) -> decltype(send());
   Status check(pg_result* result, std::string_view context);
   const LibPq* pq_;
   pg_conn* conn_;
   std::int64_t busy_timeout_ms_;
   std::string where_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name ("" = run once, unnamed)
+  bool in_transaction_ = false;
+  std::uint64_t generation_ = 0;
   int statements_ = 0;                                     // prepared statements so far
 };
 

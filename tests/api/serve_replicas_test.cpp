@@ -52,4 +52,33 @@ TEST_CASE("two serve replicas on one store: a write through one is resolved by t
   CHECK(b.stop() == 0);
 }
 
+TEST_CASE("serve keeps answering after the PostgreSQL server dropped its connections", "[serve][replicas]") {
+  if (!pg_backend()) {
+    SUCCEED("SQLite has no server connection to drop");
+    return;
+  }
+  Lockbox box;
+  box.init();
+  box.set("A", "value-a");
+  const std::string admin = make_token(box, "adm", "admin");
+  Server server(box);
+  auto client = client_of(server);
+  const std::string context = R"({"namespace":"prod"})";
+  REQUIRE(call(*client, "POST", "/api/v1/resolve", admin, context).status == 200);
+  for (int round = 0; round < 3; ++round) {
+    // What a server restart or a failover does to every session of the database.
+    pg_sql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                           box.pg_db() + "' AND pid <> pg_backend_pid()");
+    // Every request after it is answered: each connection reconnects on its next statement.
+    for (int i = 0; i < 10; ++i) {
+      const Reply r = call(*client, "POST", "/api/v1/resolve", admin, context);
+      INFO("round " << round << " request " << i << ": " << r.body);
+      REQUIRE(r.status == 200);
+      CHECK(value_of(r, "A") == "value-a");
+    }
+    REQUIRE(call(*client, "PUT", "/api/v1/admin/secrets/A", admin, R"({"value":"value-a"})").status == 200);
+  }
+  CHECK(server.stop() == 0);
+}
+
 }  // namespace lockbox::testing

@@ -241,3 +241,46 @@ TEST_CASE("a committed write notifies a listening PostgreSQL connection, and wai
 }
 
 }  // namespace
+
+namespace {
+
+// Ends every server session on `db` but the caller's (what a server restart or failover does).
+void drop_connections(const std::string& db) {
+  sql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" + db +
+                      "' AND pid <> pg_backend_pid()");
+}
+
+TEST_CASE("a PostgreSQL store whose connection the server dropped reconnects for its next read and write") {
+  PgFixture f;
+  REQUIRE(f.store->set(set_request(Scope::global(), "A", "before")).is_ok());
+  drop_connections(f.db);
+  // A read outside a transaction: reconnected and sent again, so it succeeds.
+  auto read = f.store->get({Scope::global(), "A"});
+  INFO(read.status().message());
+  REQUIRE(read.is_ok());
+  drop_connections(f.db);
+  // A write: BEGIN on the dead connection reconnects; the transaction runs on the new one.
+  auto wrote = f.store->set(set_request(Scope::global(), "A", "after"));
+  INFO(wrote.status().message());
+  REQUIRE(wrote.is_ok());
+  CHECK(wrote->meta.version == 2);
+  drop_connections(f.db);
+  auto counter = f.store->change_counter();
+  REQUIRE(counter.is_ok());
+  // LISTEN is sent again on the new session: a later write still wakes a waiter.
+  auto rows = store::open_backend_rows(f.options, false);
+  REQUIRE(rows.is_ok());
+  REQUIRE((*rows)->wait_for_notification(0).is_ok());
+  drop_connections(f.db);
+  // Its session is gone: the wait notices, subscribes again on a new one and reports a possible
+  // change (a spurious wake-up is harmless: the engine re-reads the counter).
+  auto noticed = (*rows)->wait_for_notification(20'000);
+  INFO(noticed.status().message());
+  REQUIRE(noticed.is_ok());
+  REQUIRE(f.store->set(set_request(Scope::global(), "A", "fourth")).is_ok());
+  auto woke = (*rows)->wait_for_notification(20'000);
+  REQUIRE(woke.is_ok());
+  CHECK(*woke);
+}
+
+}  // namespace
