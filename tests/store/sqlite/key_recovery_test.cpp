@@ -50,7 +50,7 @@ TEST_CASE("a rolled-back automatic rotation leaves no stale data key behind", "[
   CHECK(value->reveal() == "committed-value");
 }
 
-TEST_CASE("a quarantined version restored from a backup is released and re-encrypted", "[keys]") {
+TEST_CASE("a quarantined version restored from a backup is released and re-encrypted", "[keys][sqlite]") {
   StoreFixture f;
   write(*f.store, "A", "alpha");
   write(*f.store, "B", "bravo");
@@ -84,7 +84,7 @@ TEST_CASE("a quarantine entry planted for a healthy version does not pin it", "[
   CHECK(keyring_of(status_of(*f.store)) == "1:retired:0 2:active:1");
 }
 
-TEST_CASE("a version put back under a retired key is re-encrypted again", "[keys]") {
+TEST_CASE("a version put back under a retired key is re-encrypted again", "[keys][sqlite]") {
   StoreFixture f;
   write(*f.store, "A", "alpha");
   const std::string backup = envelope_literal(f.db_path(), "A", 1);

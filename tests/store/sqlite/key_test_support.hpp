@@ -23,6 +23,7 @@ using Rows = std::vector<std::vector<std::string>>;
 
 // Every row of `query`, each column as text (blobs as hex, NULL as "NULL"), read-only.
 inline Rows rows(const fs::path& db, const std::string& query) {
+  if (const std::string pg = pg_database_of(db); !pg.empty()) return pg_rows(pg, query);
   sqlite3* h = nullptr;
   REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_busy_timeout(h, 10000);
@@ -73,6 +74,10 @@ inline std::int64_t audit_count(const fs::path& db, const std::string& action) {
 }
 
 inline void exec(const fs::path& db, const std::string& sql) {
+  if (const std::string pg = pg_database_of(db); !pg.empty()) {
+    pg_rows(pg, sql + "; SELECT 1");
+    return;
+  }
   sqlite3* h = nullptr;
   REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
   sqlite3_busy_timeout(h, 10000);
@@ -87,7 +92,8 @@ inline void damage_envelope(const fs::path& db, const std::string& name, std::in
                             " AND secret_id = (SELECT id FROM secrets WHERE name = '" + name + "')";
   std::string hex = rows(db, "SELECT envelope FROM versions" + where).at(0).at(0);
   hex[51] = hex[51] == '0' ? '1' : '0';
-  exec(db, "UPDATE versions SET envelope = x'" + hex + "'" + where);
+  const bool pg = !pg_database_of(db).empty();
+  exec(db, "UPDATE versions SET envelope = " + (pg ? "decode('" + hex + "', 'hex')" : "x'" + hex + "'") + where);
 }
 
 inline std::string reveal(store::Store& s, const std::string& name) {

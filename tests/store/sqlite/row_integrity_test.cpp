@@ -141,7 +141,7 @@ TEST_CASE("deleting a narrow-scope secret does not let a walk fall through to th
   check_refused(f.store->list({}), "function:production/");
 }
 
-TEST_CASE("inserting a secret row into a scope is detected when the scope is read", "[store][integrity]") {
+TEST_CASE("inserting a secret row into a scope is detected when the scope is read", "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kProd, "A", "v");
   put(*f.store, kOther, "B", "w");
@@ -155,7 +155,7 @@ TEST_CASE("inserting a secret row into a scope is detected when the scope is rea
   CHECK(f.store->heads_in_scopes({kProd}).is_ok());
 }
 
-TEST_CASE("every column of a scope row, and the chain, is checked", "[store][integrity]") {
+TEST_CASE("every column of a scope row, and the chain, is checked", "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kFn, "A", "v");
   put(*f.store, kProd, "B", "w");
@@ -191,7 +191,7 @@ TEST_CASE("purge takes a secret out of its scope, and the scope row stays for th
   check_refused(f.reopen()->heads_in_scopes({kProd}), "scope namespace:production");
 }
 
-TEST_CASE("the change counter can be neither forged nor set back", "[store][integrity]") {
+TEST_CASE("the change counter can be neither forged nor set back", "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kProd, "A", "v1");
   const std::int64_t before = *f.store->change_counter();
@@ -218,7 +218,7 @@ TEST_CASE("the change counter can be neither forged nor set back", "[store][inte
   }
 }
 
-TEST_CASE("a trigger, view, table or index lockbox did not create is refused at open", "[store][integrity]") {
+TEST_CASE("a trigger, view, table or index lockbox did not create is refused at open", "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kProd, "A", "v");
   f.store.reset();
@@ -244,7 +244,7 @@ TEST_CASE("a trigger, view, table or index lockbox did not create is refused at 
 }
 
 TEST_CASE("a store from before row authentication is migrated once, and then edits are caught",
-          "[store][integrity]") {
+          "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kFn, "A", "narrow");
   put(*f.store, kProd, "A", "broad");

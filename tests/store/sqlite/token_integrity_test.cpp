@@ -38,7 +38,7 @@ bool listed_authentic(store::Store& s, const std::string& id) {
 }  // namespace
 
 TEST_CASE("a token row copied under a new id with its hash is refused and listed as not authentic",
-          "[store][tokens][integrity]") {
+          "[store][tokens][integrity][sqlite]") {
   StoreFixture f;
   const store::NewToken t = make(*f.store, "ci", "admin");
   // The attacker knows a secret of their own and plants its (legacy) SHA-256 under a new id.
@@ -80,7 +80,7 @@ TEST_CASE("un-expiring a token keeps it refused", "[store][tokens][integrity]") 
   check_refused(*f.store, t);
 }
 
-TEST_CASE("a token whose MAC or hash scheme is edited is refused", "[store][tokens][integrity]") {
+TEST_CASE("a token whose MAC or hash scheme is edited is refused", "[store][tokens][integrity][sqlite]") {
   StoreFixture f;
   const store::NewToken t = make(*f.store, "ci");
   SECTION("MAC cleared") { f.sql("UPDATE tokens SET row_mac = NULL"); }
@@ -91,7 +91,7 @@ TEST_CASE("a token whose MAC or hash scheme is edited is refused", "[store][toke
 }
 
 TEST_CASE("migration authenticates only tokens the audit trail created, with their roles",
-          "[store][tokens][integrity]") {
+          "[store][tokens][integrity][sqlite]") {
   StoreFixture f;
   const store::NewToken kept = make(*f.store, "kept", "reader");
   const store::NewToken raised = make(*f.store, "raised", "reader");
@@ -114,7 +114,7 @@ TEST_CASE("migration authenticates only tokens the audit trail created, with the
 }
 
 TEST_CASE("after the migration the old audit key row is gone, so the store cannot look unmigrated",
-          "[store][tokens][integrity]") {
+          "[store][tokens][integrity][sqlite]") {
   StoreFixture f;
   const store::NewToken t = make(*f.store, "ci");
   make_legacy(f, {std::string(t.token.reveal())});

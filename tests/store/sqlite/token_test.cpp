@@ -116,7 +116,7 @@ TEST_CASE("token names follow the name rule", "[store][tokens]") {
   CHECK(f.count("SELECT count(*) FROM audit") == 0);
 }
 
-TEST_CASE("a store of schema 1 gains the tokens table when opened", "[store][tokens]") {
+TEST_CASE("a store of schema 1 gains the tokens table when opened", "[store][tokens][sqlite]") {
   StoreFixture f;
   make_legacy(f);
   f.sql("DROP TABLE tokens; PRAGMA user_version = 1;");
