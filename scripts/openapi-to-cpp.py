@@ -8,7 +8,11 @@ The document must be valid YAML whose top level names an OpenAPI 3.1 version.
 import json
 import sys
 
-import yaml
+try:
+    import yaml
+except ImportError:
+    sys.stderr.write("openapi-to-cpp.py: needs PyYAML (Debian: apt-get install python3-yaml; scripts/install-deps.sh)\n")
+    sys.exit(1)
 
 
 def main(argv):
