@@ -10,10 +10,12 @@ namespace {
 
 namespace json = boost::json;
 
-const std::set<std::string> kChecked = {"type", "properties", "required", "additionalProperties", "items",
-                                        "enum", "const", "oneOf", "anyOf", "minimum", "maximum", "pattern",
+const std::set<std::string> kChecked = {"type",  "properties", "required", "additionalProperties",
+                                        "items", "enum",       "const",    "oneOf",
+                                        "anyOf", "minimum",    "maximum",  "pattern",
                                         "$ref"};
-const std::set<std::string> kAnnotations = {"description", "format", "default", "title", "example", "examples"};
+const std::set<std::string> kAnnotations = {"description", "format",  "default",
+                                            "title",       "example", "examples"};
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -44,7 +46,9 @@ bool has_type(const json::value& v, std::string_view type) {
   return false;
 }
 
-std::string str(const json::value& v) { return std::string(v.as_string().c_str()); }
+std::string str(const json::value& v) {
+  return std::string(v.as_string().c_str());
+}
 
 }  // namespace
 
@@ -74,8 +78,8 @@ std::set<std::string> OpenApi::operations() const {
   return out;
 }
 
-std::vector<std::string> OpenApi::check(const std::string& method, const std::string& path, int status,
-                                        const std::string& body) const {
+std::vector<std::string> OpenApi::check(const std::string& method, const std::string& path,
+                                        int status, const std::string& body) const {
   std::vector<std::string> problems;
   const std::string op_name = method + " " + path;
   const auto* item = doc_.at("paths").as_object().if_contains(path);
@@ -83,7 +87,8 @@ std::vector<std::string> OpenApi::check(const std::string& method, const std::st
   if (op == nullptr) return {op_name + ": not in the document"};
   const auto& responses = op->at("responses").as_object();
   const auto* response = responses.if_contains(std::to_string(status));
-  if (response == nullptr) return {op_name + ": status " + std::to_string(status) + " is not documented"};
+  if (response == nullptr)
+    return {op_name + ": status " + std::to_string(status) + " is not documented"};
   const auto& r = resolve(*response).as_object();
   const auto* content = r.if_contains("content");
   if (content == nullptr) {
@@ -99,53 +104,62 @@ std::vector<std::string> OpenApi::check(const std::string& method, const std::st
   return problems;
 }
 
+void OpenApi::validate_object(const json::object& s, const json::object& o,
+                              const std::string& where, std::vector<std::string>& problems) const {
+  for (const auto& name : s.contains("required") ? s.at("required").as_array() : json::array{}) {
+    if (!o.contains(name.as_string())) problems.push_back(where + ": missing " + str(name));
+  }
+  const auto* props = s.if_contains("properties");
+  const auto* extra = s.if_contains("additionalProperties");
+  for (const auto& [key, field] : o) {
+    const std::string at = where + "." + std::string(key);
+    if (props != nullptr && props->as_object().contains(key)) {
+      validate(props->as_object().at(key), field, at, problems);
+    } else if (extra != nullptr && extra->is_bool() && !extra->as_bool()) {
+      problems.push_back(at + ": not in the schema");
+    } else if (extra != nullptr && extra->is_object()) {
+      validate(*extra, field, at, problems);
+    }
+  }
+}
+
 void OpenApi::validate(const json::value& schema_in, const json::value& v, const std::string& where,
                        std::vector<std::string>& problems) const {
   const json::object& s = resolve(schema_in).as_object();
   for (const auto& [key, ignored] : s) {
     const std::string k(key);
-    if (kChecked.count(k) == 0 && kAnnotations.count(k) == 0) problems.push_back(where + ": unsupported keyword " + k);
+    if (kChecked.count(k) == 0 && kAnnotations.count(k) == 0)
+      problems.push_back(where + ": unsupported keyword " + k);
   }
   auto fail = [&](const std::string& what) { problems.push_back(where + ": " + what); };
   if (const auto* type = s.if_contains("type")) {
     bool ok = false;
     if (type->is_string()) ok = has_type(v, type->as_string());
-    for (const auto& t : type->is_array() ? type->as_array() : json::array{}) ok = ok || has_type(v, t.as_string());
+    for (const auto& t : type->is_array() ? type->as_array() : json::array{})
+      ok = ok || has_type(v, t.as_string());
     if (!ok) return fail("expected type " + json::serialize(*type) + ", got " + json::serialize(v));
   }
   if (const auto* e = s.if_contains("enum")) {
     const auto& options = e->as_array();
-    if (std::find(options.begin(), options.end(), v) == options.end()) fail("not one of " + json::serialize(*e));
+    if (std::find(options.begin(), options.end(), v) == options.end())
+      fail("not one of " + json::serialize(*e));
   }
-  if (const auto* c = s.if_contains("const"); c != nullptr && *c != v) fail("not " + json::serialize(*c));
+  if (const auto* c = s.if_contains("const"); c != nullptr && *c != v)
+    fail("not " + json::serialize(*c));
   if (v.is_number()) {
-    if (const auto* m = s.if_contains("minimum"); m != nullptr && number_of(v) < number_of(*m)) fail("below minimum");
-    if (const auto* m = s.if_contains("maximum"); m != nullptr && number_of(v) > number_of(*m)) fail("above maximum");
+    if (const auto* m = s.if_contains("minimum"); m != nullptr && number_of(v) < number_of(*m))
+      fail("below minimum");
+    if (const auto* m = s.if_contains("maximum"); m != nullptr && number_of(v) > number_of(*m))
+      fail("above maximum");
   }
   if (const auto* p = s.if_contains("pattern"); p != nullptr && v.is_string()) {
     if (!std::regex_search(str(v), std::regex(str(*p)))) fail("does not match " + str(*p));
   }
-  if (v.is_object()) {
-    const auto& o = v.as_object();
-    for (const auto& name : s.contains("required") ? s.at("required").as_array() : json::array{}) {
-      if (!o.contains(name.as_string())) fail("missing " + str(name));
-    }
-    const auto* props = s.if_contains("properties");
-    const auto* extra = s.if_contains("additionalProperties");
-    for (const auto& [key, field] : o) {
-      const std::string at = where + "." + std::string(key);
-      if (props != nullptr && props->as_object().contains(key)) {
-        validate(props->as_object().at(key), field, at, problems);
-      } else if (extra != nullptr && extra->is_bool() && !extra->as_bool()) {
-        problems.push_back(at + ": not in the schema");
-      } else if (extra != nullptr && extra->is_object()) {
-        validate(*extra, field, at, problems);
-      }
-    }
-  }
+  if (v.is_object()) validate_object(s, v.as_object(), where, problems);
   if (const auto* items = s.if_contains("items"); items != nullptr && v.is_array()) {
     std::size_t i = 0;
-    for (const auto& item : v.as_array()) validate(*items, item, where + "[" + std::to_string(i++) + "]", problems);
+    for (const auto& item : v.as_array())
+      validate(*items, item, where + "[" + std::to_string(i++) + "]", problems);
   }
   for (const char* combinator : {"oneOf", "anyOf"}) {
     const auto* list = s.if_contains(combinator);

@@ -7,7 +7,6 @@
 // document cannot silently use what this checker does not check.
 
 #include <boost/json.hpp>
-
 #include <set>
 #include <string>
 #include <vector>
@@ -23,15 +22,18 @@ class OpenApi {
 
   // The problems of one answer of operation (method, path template): the status must be one of
   // its documented responses, and a JSON body must match that response's schema. Empty: valid.
-  [[nodiscard]] std::vector<std::string> check(const std::string& method, const std::string& path, int status,
-                                               const std::string& body) const;
+  [[nodiscard]] std::vector<std::string> check(const std::string& method, const std::string& path,
+                                               int status, const std::string& body) const;
 
   // The problems of `value` against `schema` (a schema of this document), at `where`.
-  void validate(const boost::json::value& schema, const boost::json::value& value, const std::string& where,
-                std::vector<std::string>& problems) const;
+  void validate(const boost::json::value& schema, const boost::json::value& value,
+                const std::string& where, std::vector<std::string>& problems) const;
 
  private:
   const boost::json::value& resolve(const boost::json::value& node) const;
+  // required, properties and additionalProperties of an object schema.
+  void validate_object(const boost::json::object& schema, const boost::json::object& value,
+                       const std::string& where, std::vector<std::string>& problems) const;
   boost::json::value doc_;
 };
 
