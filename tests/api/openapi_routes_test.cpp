@@ -68,10 +68,12 @@ class Conformance {
   explicit Conformance(boost::json::value doc) : api_(std::move(doc)) {}
 
   void expect(const std::string& method, const std::string& path, int expected, int status,
-              const std::string& body) {
+              const std::string& body, const std::string& content_type) {
     INFO(method << " " << path << " → " << status << " " << body.substr(0, 300));
     CHECK(status == expected);
-    for (const auto& problem : api_.check(method, path, status, body)) FAIL_CHECK(problem);
+    for (const auto& problem : api_.check(method, path, status, body, content_type)) {
+      FAIL_CHECK(problem);
+    }
     if (status / 100 == 2) succeeded_.insert(method + " " + path);
   }
   [[nodiscard]] const OpenApi& api() const { return api_; }
@@ -127,6 +129,8 @@ TEST_CASE("openapi: the validator refuses a body that breaks its schema", "[open
   CHECK(api.check("GET", "/x", 200, R"({"b":"y"})").size() == 2);  // a missing, b not in the enum
   CHECK(api.check("GET", "/x", 200, R"({"a":1,"c":2})").size() == 1);
   CHECK(api.check("GET", "/x", 404, "{}").size() == 1);  // undocumented status
+  CHECK(api.check("GET", "/x", 200, R"({"a":1})", "application/json; charset=utf-8").empty());
+  CHECK(api.check("GET", "/x", 200, R"({"a":1})", "text/html").size() == 1);
   // A keyword the checker does not check is an error, not silently passed.
   std::vector<std::string> problems;
   api.validate(boost::json::parse(R"({"type":"string","minLength":2})"), "x", "$", problems);
@@ -166,7 +170,7 @@ struct Routes {
             const std::string& token, int expected, const std::string& body = {},
             const std::string& type = "application/json") {
     const Reply r = call(*client, method, target, token, body, type);
-    c.expect(method, path, expected, r.status, r.body);
+    c.expect(method, path, expected, r.status, r.body, r.content_type);
     return r;
   }
 };
@@ -301,7 +305,7 @@ void admin_routes(Routes& t) {
   for (int i = 0; i < 11 && limited.status != 429; ++i) {
     limited = call(*t.client, "GET", "/api/v1/whoami", "lbx_0011223344556677_bad");
     t.c.expect("GET", "/api/v1/whoami", limited.status == 429 ? 429 : 401, limited.status,
-               limited.body);
+               limited.body, limited.content_type);
   }
   CHECK(limited.status == 429);
   CHECK_FALSE(limited.retry_after.empty());
@@ -315,7 +319,7 @@ void session_routes(Routes& t) {
   auto session = [&](const std::string& method, const std::string& headers, int expected,
                      const std::string& body = {}) {
     const Raw r = raw(*t.server, method, P, headers, body);
-    t.c.expect(method, P, expected, r.status, r.body);
+    t.c.expect(method, P, expected, r.status, r.body, r.header("Content-Type"));
     return r;
   };
   session("POST", "", 401, R"({"token":"lbx_0011223344556677_nope"})");
@@ -332,13 +336,13 @@ void session_routes(Routes& t) {
   session("GET", "", 401);
   // A session's request to an API route: cookie and CSRF header, else 403.
   const Raw listed = raw(*t.server, "GET", S, cookie + csrf);
-  t.c.expect("GET", S, 200, listed.status, listed.body);
+  t.c.expect("GET", S, 200, listed.status, listed.body, listed.header("Content-Type"));
   const Raw bare = raw(*t.server, "GET", S, cookie);
-  t.c.expect("GET", S, 403, bare.status, bare.body);
+  t.c.expect("GET", S, 403, bare.status, bare.body, bare.header("Content-Type"));
   const Raw no_csrf = raw(*t.server, "POST", S, cookie, R"({"name":"X","value":"x"})");
-  t.c.expect("POST", S, 403, no_csrf.status, no_csrf.body);
+  t.c.expect("POST", S, 403, no_csrf.status, no_csrf.body, no_csrf.header("Content-Type"));
   const Raw with_csrf = raw(*t.server, "POST", S, cookie + csrf, R"({"name":"X","value":"x"})");
-  t.c.expect("POST", S, 201, with_csrf.status, with_csrf.body);
+  t.c.expect("POST", S, 201, with_csrf.status, with_csrf.body, with_csrf.header("Content-Type"));
   session("DELETE", cookie, 403);
   session("DELETE", cookie + csrf, 200);
   session("GET", cookie + csrf, 401);

@@ -79,7 +79,8 @@ std::set<std::string> OpenApi::operations() const {
 }
 
 std::vector<std::string> OpenApi::check(const std::string& method, const std::string& path,
-                                        int status, const std::string& body) const {
+                                        int status, const std::string& body,
+                                        const std::string& content_type) const {
   std::vector<std::string> problems;
   const std::string op_name = method + " " + path;
   const auto* item = doc_.at("paths").as_object().if_contains(path);
@@ -94,6 +95,11 @@ std::vector<std::string> OpenApi::check(const std::string& method, const std::st
   if (content == nullptr) {
     if (!body.empty()) problems.push_back(op_name + ": a body where none is documented");
     return problems;
+  }
+  std::string type = lower(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  if (!content_type.empty() && !content->as_object().contains(type)) {
+    problems.push_back(op_name + ": Content-Type " + content_type + " is not documented");
   }
   const auto* media = content->as_object().if_contains("application/json");
   if (media == nullptr) return problems;  // text/plain (metrics): any text

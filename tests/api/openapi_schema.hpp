@@ -21,9 +21,11 @@ class OpenApi {
   [[nodiscard]] std::set<std::string> operations() const;
 
   // The problems of one answer of operation (method, path template): the status must be one of
-  // its documented responses, and a JSON body must match that response's schema. Empty: valid.
+  // its documented responses, its Content-Type (parameters aside) one of that response's media
+  // types when content_type is not empty, and a JSON body must match the schema. Empty: valid.
   [[nodiscard]] std::vector<std::string> check(const std::string& method, const std::string& path,
-                                               int status, const std::string& body) const;
+                                               int status, const std::string& body,
+                                               const std::string& content_type = {}) const;
 
   // The problems of `value` against `schema` (a schema of this document), at `where`.
   void validate(const boost::json::value& schema, const boost::json::value& value,
