@@ -18,7 +18,7 @@ constexpr std::string_view kBearer = "Bearer ";
 std::atomic<std::uint64_t> next_service_id{1};
 
 enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve, kWhoami,
-                     kAudit, kKeys, kRotate, kTokens, kToken, kPreview };
+                     kAudit, kKeys, kRotate, kTokens, kToken, kPreview, kOpenApi };
 
 struct Route {
   RouteId id;
@@ -31,6 +31,7 @@ std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() == 1 && p[0] == "metrics") return Route{RouteId::kMetrics, "/metrics", {}};
   if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
   if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
+  if (p.size() == 3 && p[2] == "openapi.json") return Route{RouteId::kOpenApi, "/api/v1/openapi.json", {}};
   if (p.size() == 3 && p[2] == "resolve") return Route{RouteId::kResolve, "/api/v1/resolve", {}};
   if (p.size() == 4 && p[2] == "resolve" && p[3] == "preview") {
     return Route{RouteId::kPreview, "/api/v1/resolve/preview", {}};
@@ -216,6 +217,7 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     r.route = route->templ;
     return r;
   };
+  if (route->id == RouteId::kOpenApi) return finish(openapi_route(request.method));  // no token
   if (route->id == RouteId::kHealth || route->id == RouteId::kMetrics) {
     return finish(impl.open_route(route->id, request.method));
   }

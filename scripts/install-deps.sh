@@ -7,7 +7,7 @@ packages=(
   cmake g++ make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libssl-dev libsqlite3-dev libyaml-cpp-dev catch2 libcli11-dev libfmt-dev sqlite3
-  python3 wrk openssl
+  python3 python3-yaml wrk openssl   # python3-yaml: docs/openapi.yaml → the served JSON, at build time
   postgresql libpq-dev
   # test-time: the completion scripts under zsh and fish, `man -l` of lockbox(1), the JS SDK under node
   zsh fish man-db nodejs
