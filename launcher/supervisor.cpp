@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/fd.hpp"
 #include "core/log.hpp"
 #include "launcher/process_state.hpp"
 
@@ -93,20 +94,24 @@ struct ExecInit {
                      const bp::error_code&);
 };
 
+// Both ends are owned: whatever path leaves spawn() closes what is still open.
 struct Pipe {
-  int read = -1, write = -1;
+  Fd read, write;
   Status open() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return runtime_error("cannot create a pipe");
-    read = fds[0];
-    write = fds[1];
+    read.reset(fds[0]);
+    write.reset(fds[1]);
     return Status::ok();
   }
 };
 
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
+// Hands an owned descriptor to Asio (which closes it from then on), non-blocking.
+std::unique_ptr<Descriptor> adopt(asio::io_context& ctx, Fd& fd) {
+  ::fcntl(fd.get(), F_SETFL, O_NONBLOCK);
+  auto d = std::make_unique<Descriptor>(ctx, fd.get());
+  (void)fd.release();
+  return d;
 }
 
 void write_all(int fd, std::string_view data) {
@@ -166,13 +171,8 @@ class Supervision {
   bool child_done_ = false, out_open_ = false, err_open_ = false, stopping_ = false;
   ChildOutcome outcome_;
   std::array<char, 65536> buf_{};
-  int pidfd_ = -1;
+  Fd pidfd_;
   const bool session_leader_ = ::getsid(0) == ::getpid();
-
- public:
-  ~Supervision() {
-    if (pidfd_ >= 0) ::close(pidfd_);
-  }
 };
 
 Status Supervision::spawn() {
@@ -186,7 +186,7 @@ Status Supervision::spawn() {
   for (const auto& a : spec_.argv) argv.push_back(a.c_str());
   argv.push_back(nullptr);
   const std::string workdir = spec_.workdir.string();
-  ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read, out.write, err.write},
+  ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read.get(), out.write.get(), err.write.get()},
                 spec_.user ? &*spec_.user : nullptr, workdir.empty() ? nullptr : workdir.c_str()};
   // vfork: the parent is suspended until the child has exec'd, and no page table is copied (a
   // fork copies ~10 MB of mappings here). Safe because the child only runs async-signal-safe
@@ -197,14 +197,11 @@ Status Supervision::spawn() {
   bp::error_code ec;
   auto proc = launcher(ctx_.get_executor(), ec, bp::filesystem::path(spec_.executable.string()),
                        std::vector<std::string>{}, init);
-  close_fd(in.read);
-  close_fd(out.write);
-  close_fd(err.write);
+  in.read.close();  // the child's ends: only the child keeps them
+  out.write.close();
+  err.write.close();
   if (ec) {
     if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);  // no zombie (1.81 does not reap)
-    close_fd(in.write);
-    close_fd(out.read);
-    close_fd(err.read);
     outcome_.exit_code = exit_code_for_exec_error(ec.value(), spec_.executable);
     log::error("cannot execute {}: {}", spec_.argv.front(), ec.message());
     return Status::ok();
@@ -213,19 +210,17 @@ Status Supervision::spawn() {
   proc_ = std::make_unique<bp::process>(std::move(proc));
   // Our own pidfd for sending signals (1.81's native_handle() does not compile for the pidfd
   // handle). The child is not reaped before our async_wait completes, so the pid cannot be reused.
-  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, proc_->id(), 0));
-  if (pidfd_ < 0) return runtime_error("cannot open a pidfd for the child");
+  pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, proc_->id(), 0)));
+  if (!pidfd_.valid()) return runtime_error("cannot open a pidfd for the child");
   if (spec_.on_spawned) spec_.on_spawned(static_cast<pid_t>(proc_->id()));
   if (spec_.stdin_payload) {
-    ::fcntl(in.write, F_SETFL, O_NONBLOCK);
-    in_ = std::make_unique<Descriptor>(ctx_, in.write);
+    in_ = adopt(ctx_, in.write);
     asio::async_write(*in_, asio::buffer(*spec_.stdin_payload),
                       [this](const boost::system::error_code&, std::size_t) { in_->close(); });
   }
   if (spec_.redact) {
-    for (int fd : {out.read, err.read}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
-    out_ = std::make_unique<Descriptor>(ctx_, out.read);
-    err_ = std::make_unique<Descriptor>(ctx_, err.read);
+    out_ = adopt(ctx_, out.read);
+    err_ = adopt(ctx_, err.read);
     std::vector<Redactor::Secret> copy;
     for (const auto& s : spec_.redact_values) copy.push_back({s.name, s.value.clone()});
     out_redactor_ = std::make_unique<Redactor>(std::move(copy));
@@ -279,7 +274,7 @@ void Supervision::watch_signals() {
       // sends that SIGHUP to the session leader alone. Anything else was aimed at lockbox and is
       // passed on once.
       const bool child_has_it = sig->from_terminal && !(sig->signal == SIGHUP && session_leader_);
-      if (!child_has_it) send_signal(pidfd_, sig->signal);
+      if (!child_has_it) send_signal(pidfd_.get(), sig->signal);
       // Job control (TSTP TTIN TTOU): the child has it now; lockbox then stops as well, so the
       // shell sees the whole job stopped. SIGCONT resumes lockbox and is passed on above.
       if (is_job_stop(sig->signal)) stop_self(sig->signal);
@@ -292,10 +287,10 @@ void Supervision::stop_child(bool restart) {
   if (stopping_ || child_done_) return;
   stopping_ = true;
   outcome_.restart = restart;
-  send_signal(pidfd_, SIGTERM);
+  send_signal(pidfd_.get(), SIGTERM);
   grace_->expires_after(std::chrono::milliseconds(spec_.kill_grace_ms));
   grace_->async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !child_done_) send_signal(pidfd_, SIGKILL);
+    if (!ec && !child_done_) send_signal(pidfd_.get(), SIGKILL);
   });
 }
 
@@ -341,9 +336,10 @@ Result<ChildOutcome> Supervision::run() {
   deadline_.emplace(ctx_);
   grace_.emplace(ctx_);
   watch_.emplace(ctx_);
-  const int sigfd = ::dup(signals_.fd());
-  if (sigfd < 0) return runtime_error("cannot watch signals");
-  sigfd_ = std::make_unique<Descriptor>(ctx_, sigfd);
+  Fd sigfd(::fcntl(signals_.fd(), F_DUPFD_CLOEXEC, 0));
+  if (!sigfd.valid()) return runtime_error("cannot watch signals");
+  sigfd_ = std::make_unique<Descriptor>(ctx_, sigfd.get());
+  (void)sigfd.release();
   // Signals that arrived before the spawn were kept pending; they are handled now.
   watch_signals();
   start_timers();
