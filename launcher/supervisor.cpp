@@ -18,12 +18,16 @@
 #include <boost/process/v2/posix/default_launcher.hpp>
 #include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "core/fd.hpp"
 #include "core/log.hpp"
+#include "launcher/exec_init.hpp"
 #include "launcher/process_state.hpp"
 
 namespace lockbox::launcher {
@@ -32,67 +36,6 @@ namespace {
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 using Descriptor = asio::posix::stream_descriptor;
-
-// The Boost.Process v2 initializer: sets our envp and argv, and prepares the forked child.
-struct ExecInit {
-  const char* const* envp;
-  const char* const* argv;
-  pid_t parent;
-  std::array<int, 3> stdio{-1, -1, -1};  // replacements for fds 0, 1, 2
-  const UserSwitch* user;
-  const char* workdir;  // nullptr: stay in lockbox's directory
-
-  template <typename Launcher>
-  bp::error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*& cmd) {
-    launcher.env = envp;
-    cmd = argv;  // argv[0] as the user typed it, not the resolved path
-    return {};
-  }
-
-  // Runs in the child between fork and exec: async-signal-safe calls only.
-  template <typename Launcher>
-  bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
-    const auto fail = [] { return bp::error_code(errno, bp::system_category()); };
-    for (int fd = 0; fd < 3; ++fd) {
-      if (stdio[static_cast<std::size_t>(fd)] >= 0 && ::dup2(stdio[static_cast<std::size_t>(fd)], fd) < 0) {
-        return fail();
-      }
-    }
-    if (user != nullptr) {
-      // Raw system calls, not glibc's wrappers: in a multithreaded process those broadcast the
-      // change to every thread (__nptl_setxid) through memory this vfork child shares with the
-      // parent. The child is a single-threaded process, so the raw calls are exactly right.
-      if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) != 0 ||
-          ::syscall(SYS_setresgid, user->gid, user->gid, user->gid) != 0 ||
-          ::syscall(SYS_setresuid, user->uid, user->uid, user->uid) != 0) {
-        return fail();
-      }
-    }
-    // After the credential change, so the directory is entered with the child's rights.
-    if (workdir != nullptr && ::chdir(workdir) != 0) return fail();
-    // After any credential change (which clears it): SIGTERM when lockbox dies, even by SIGKILL.
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return fail();
-    if (::getppid() != parent) ::_exit(128 + SIGTERM);  // lockbox already died
-    if (const int err = initial_state().restore_in_child(); err != 0) {
-      return bp::error_code(err, bp::system_category());
-    }
-    return {};
-  }
-
-  // After a failed execve in the vfork child: leave with _exit. 1.81's vfork_launcher would call
-  // exit(), running this process's atexit handlers in the memory it shares with the parent. The
-  // parent learns the error from the shared error_code and reaps the child.
-  template <typename Launcher>
-  void on_exec_error(Launcher&, const bp::filesystem::path&, const char* const*&, const bp::error_code&) {
-    ::_exit(127);
-  }
-  // Never called: 1.81 detects on_exec_error with a five-argument expression (launcher, ec,
-  // executable, cmd_line, ec) but calls the four-argument form above; this overload only makes
-  // the detection succeed.
-  template <typename Launcher>
-  void on_exec_error(Launcher&, const bp::error_code&, const bp::filesystem::path&, const char* const*&,
-                     const bp::error_code&);
-};
 
 // Both ends are owned: whatever path leaves spawn() closes what is still open.
 struct Pipe {
@@ -144,6 +87,12 @@ int exit_code_from_status(int status) {
   return 125;
 }
 
+// Where a watch fetch's worker delivers its answer: the reactor, until the supervision ends.
+struct WatchMailbox {
+  std::mutex mutex;
+  asio::io_context* ctx = nullptr;  // guarded by mutex; nullptr once the supervision has ended
+};
+
 // One supervision: owns the io_context and every handler's state.
 class Supervision {
  public:
@@ -155,6 +104,8 @@ class Supervision {
   void watch_signals();
   void start_timers();
   void schedule_watch();
+  void on_watch_answer(bool changed);
+  void start_fetch(std::function<bool()> fetch);
   void stop_child(bool restart);
   void pump(Descriptor& d, Redactor& r, int out_fd, bool& open);
   void drain(Descriptor& d, Redactor& r, int out_fd, bool& open);
@@ -173,6 +124,16 @@ class Supervision {
   std::array<char, 65536> buf_{};
   Fd pidfd_;
   const bool session_leader_ = ::getsid(0) == ::getpid();
+  std::shared_ptr<WatchMailbox> mailbox_;  // set while a fetch is in flight
+
+ public:
+  ~Supervision() {
+    // A fetch still running is abandoned: its answer must not reach a destroyed io_context.
+    if (mailbox_) {
+      const std::lock_guard<std::mutex> lock(mailbox_->mutex);
+      mailbox_->ctx = nullptr;
+    }
+  }
 };
 
 Status Supervision::spawn() {
@@ -304,20 +265,47 @@ void Supervision::start_timers() {
       stop_child(false);
     });
   }
-  if (spec_.watch_changed) schedule_watch();
+  if (spec_.watch_poll) schedule_watch();
 }
 
 void Supervision::schedule_watch() {
   watch_->expires_after(std::chrono::milliseconds(spec_.watch_interval_ms));
   watch_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || child_done_ || stopping_ || outcome_.terminating_signal != 0) return;
-    if (spec_.watch_changed()) {
-      log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
-      stop_child(true);
+    WatchAnswer answer = spec_.watch_poll();
+    if (answer.fetch) {
+      start_fetch(std::move(answer.fetch));
     } else {
-      schedule_watch();
+      on_watch_answer(answer.changed);
     }
   });
+}
+
+void Supervision::on_watch_answer(bool changed) {
+  if (child_done_ || stopping_ || outcome_.terminating_signal != 0) return;
+  if (changed) {
+    log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
+    stop_child(true);
+  } else {
+    schedule_watch();
+  }
+}
+
+// The worker inherits lockbox's signal mask (every forwarded signal blocked), so signals keep
+// arriving on the signalfd the reactor reads.
+void Supervision::start_fetch(std::function<bool()> fetch) {
+  auto mailbox = std::make_shared<WatchMailbox>();
+  mailbox->ctx = &ctx_;
+  mailbox_ = mailbox;
+  std::thread([this, mailbox, fetch = std::move(fetch)] {
+    const bool changed = fetch();
+    const std::lock_guard<std::mutex> lock(mailbox->mutex);
+    if (mailbox->ctx == nullptr) return;  // abandoned: `this` is gone or going
+    asio::post(*mailbox->ctx, [this, changed] {
+      mailbox_.reset();
+      on_watch_answer(changed);
+    });
+  }).detach();
 }
 
 void Supervision::maybe_finish() {
