@@ -143,11 +143,18 @@ ChildSpec child_spec(const Session& s, const LaunchPlan& plan, const CommandLook
     spec.watch_interval_ms = *s.options.watch_interval_ms;
     if (s.source.change_counter()) spec.watch_interval_ms = std::min<std::int64_t>(spec.watch_interval_ms, 1000);
   }
-  spec.on_spawned = [&env](pid_t) {
+  spec.on_spawned = [&env, &s, &plan](pid_t) {
     timing::mark("spawn");
     env.clear();
+    if (s.deps.after_spawn) s.deps.after_spawn(plan);
   };
   return spec;
+}
+
+// Once the child's copies exist (environment block, delivery files, redactor input), the plan
+// keeps no value: names, origins, versions and expiries only (launch.hpp, plaintext lifetime).
+void drop_values(LaunchPlan& plan) {
+  for (auto& v : plan.resolution.variables) v.value.clear();
 }
 
 // One spawn: environment, command lookup, audit, delivery, supervise, audit. Returns the exit code.
@@ -186,6 +193,7 @@ int attempt(Session& s, LaunchPlan& plan, const std::string& action, const std::
     if (Status st = deliver_files(s, plan, env, dir); !st.is_ok()) return fail(st);
   }
   ChildSpec spec = child_spec(s, plan, found, env, watch_poll);
+  drop_values(plan);
   auto supervised = supervise(spec, s.signals);
   env.clear();
   if (!supervised.is_ok()) return fail(supervised.status());
