@@ -1,6 +1,6 @@
 #pragma once
-// ExecInit: the Boost.Process v2 initializer supervise() spawns with (launcher/supervisor.cpp is its
-// only user). It sets the child's envp and argv, and, in the vfork child between fork and exec,
+// ExecInit: the Boost.Process v2 initializer supervise() spawns with (launcher/supervisor.cpp is
+// its only user). It sets the child's envp and argv, and, in the vfork child between fork and exec,
 // its stdio, credentials, working directory and death signal. Include only where Process v2 is
 // compiled with BOOST_PROCESS_V2_SEPARATE_COMPILATION (NOTES.md).
 
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <boost/process/v2/error.hpp>
 #include <boost/process/v2/detail/config.hpp>
+#include <boost/process/v2/error.hpp>
 #include <cerrno>
 #include <csignal>
 
@@ -29,7 +29,9 @@ struct ExecInit {
   const char* workdir;  // nullptr: stay in lockbox's directory
 
   template <typename Launcher>
-  boost::process::v2::error_code on_setup(Launcher& launcher, const boost::process::v2::filesystem::path&, const char* const*& cmd) {
+  boost::process::v2::error_code on_setup(Launcher& launcher,
+                                          const boost::process::v2::filesystem::path&,
+                                          const char* const*& cmd) {
     launcher.env = envp;
     cmd = argv;  // argv[0] as the user typed it, not the resolved path
     return {};
@@ -37,10 +39,15 @@ struct ExecInit {
 
   // Runs in the child between fork and exec: async-signal-safe calls only.
   template <typename Launcher>
-  boost::process::v2::error_code on_exec_setup(Launcher&, const boost::process::v2::filesystem::path&, const char* const*&) {
-    const auto fail = [] { return boost::process::v2::error_code(errno, boost::process::v2::system_category()); };
+  boost::process::v2::error_code on_exec_setup(Launcher&,
+                                               const boost::process::v2::filesystem::path&,
+                                               const char* const*&) {
+    const auto fail = [] {
+      return boost::process::v2::error_code(errno, boost::process::v2::system_category());
+    };
     for (int fd = 0; fd < 3; ++fd) {
-      if (stdio[static_cast<std::size_t>(fd)] >= 0 && ::dup2(stdio[static_cast<std::size_t>(fd)], fd) < 0) {
+      if (stdio[static_cast<std::size_t>(fd)] >= 0 &&
+          ::dup2(stdio[static_cast<std::size_t>(fd)], fd) < 0) {
         return fail();
       }
     }
@@ -69,16 +76,17 @@ struct ExecInit {
   // exit(), running this process's atexit handlers in the memory it shares with the parent. The
   // parent learns the error from the shared error_code and reaps the child.
   template <typename Launcher>
-  void on_exec_error(Launcher&, const boost::process::v2::filesystem::path&, const char* const*&, const boost::process::v2::error_code&) {
+  void on_exec_error(Launcher&, const boost::process::v2::filesystem::path&, const char* const*&,
+                     const boost::process::v2::error_code&) {
     ::_exit(127);
   }
   // Never called: 1.81 detects on_exec_error with a five-argument expression (launcher, ec,
   // executable, cmd_line, ec) but calls the four-argument form above; this overload only makes
   // the detection succeed.
   template <typename Launcher>
-  void on_exec_error(Launcher&, const boost::process::v2::error_code&, const boost::process::v2::filesystem::path&, const char* const*&,
+  void on_exec_error(Launcher&, const boost::process::v2::error_code&,
+                     const boost::process::v2::filesystem::path&, const char* const*&,
                      const boost::process::v2::error_code&);
 };
-
 
 }  // namespace lockbox::launcher

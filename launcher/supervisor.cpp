@@ -1,5 +1,6 @@
 // Spawning with Boost.Process v2 and supervising on one Asio io_context: the pidfd (exit), the
-// signalfd (forwarding), timers (timeout, kill grace, watch) and, with --redact, the output pipes.
+// signalfd (forwarding), timers (timeout, kill grace, watch) and, with --redact, the output pipes;
+// a blocking --watch fetch runs on a worker thread that posts its answer back.
 #include "launcher/supervisor.hpp"
 
 #include <fcntl.h>

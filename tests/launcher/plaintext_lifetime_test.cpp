@@ -37,7 +37,9 @@ class OneSecretSource final : public SecretSource {
           }
           return heads;
         },
-        [](const store::SecretAddress&, std::int64_t) -> Result<SecretValue> { return SecretValue(kValue); }};
+        [](const store::SecretAddress&, std::int64_t) -> Result<SecretValue> {
+          return SecretValue(kValue);
+        }};
     return resolve_plan(plan, request, policy, stored, host, now, decrypt);
   }
   Status audit(const store::AuditEvent&) override { return Status::ok(); }
@@ -50,7 +52,8 @@ struct Seen {
 };
 
 // Runs the test child with TOKEN injected; records what the plan held after the spawn.
-int launch_and_look(const std::vector<std::string>& steps, const LaunchOptions& options, Seen& seen) {
+int launch_and_look(const std::vector<std::string>& steps, const LaunchOptions& options,
+                    Seen& seen) {
   policies::Policy policy;
   const FakeClock clock(1'700'000'000'000);
   RunRequest request;
@@ -59,7 +62,9 @@ int launch_and_look(const std::vector<std::string>& steps, const LaunchOptions& 
   LaunchDeps deps;
   deps.policy = &policy;
   deps.clock = &clock;
-  deps.open_source = [] { return Result<std::unique_ptr<SecretSource>>(std::make_unique<OneSecretSource>()); };
+  deps.open_source = [] {
+    return Result<std::unique_ptr<SecretSource>>(std::make_unique<OneSecretSource>());
+  };
   deps.after_spawn = [&seen](const LaunchPlan& plan) {
     ++seen.spawns;
     seen.variables = plan.resolution.variables.size();
@@ -74,8 +79,8 @@ TEST_CASE("after the spawn the launch plan keeps no secret value, and the child 
           "[launcher][plaintext]") {
   Seen seen;
   // The child checks its own environment: exit 0 only if the value arrived.
-  const int code =
-      launch_and_look({"require-env", std::string("FLUXBASE_SECRET_TOKEN=") + kValue, "exit", "0"}, {}, seen);
+  const int code = launch_and_look(
+      {"require-env", std::string("FLUXBASE_SECRET_TOKEN=") + kValue, "exit", "0"}, {}, seen);
   CHECK(code == 0);
   CHECK(seen.spawns == 1);
   CHECK(seen.variables == 1);   // the plan still names the variable (audit, --watch)

@@ -86,8 +86,9 @@ class StallingServer {
   void serve() {
     const std::string body =
         R"({"secrets":[{"name":"TOKEN","scope":"global","version":1,"value":"first-value"}],"warnings":[]})";
-    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     bool answered = false;
     std::vector<Fd> held;  // connections whose request is never answered
     while (readable(listener_.get())) {
@@ -122,10 +123,10 @@ TEST_CASE("run --server --watch forwards SIGTERM and reaps the child while a wat
   const auto token = box.path("token");
   write_file(token, "lbx_test_secret\n");
   const auto pid_file = box.path("child.pid");
-  auto lockbox = box.spawn_launch({"--server", server.url(), "--token-file", token.string(), "--watch=1s",
-                                   "--kill-grace", "20s"},
-                                  {"print-env", "FLUXBASE_SECRET_TOKEN", "write-pid", pid_file.string(),
-                                   "sleep", "60000"});
+  auto lockbox = box.spawn_launch(
+      {"--server", server.url(), "--token-file", token.string(), "--watch=1s", "--kill-grace",
+       "20s"},
+      {"print-env", "FLUXBASE_SECRET_TOKEN", "write-pid", pid_file.string(), "sleep", "60000"});
   const pid_t child = wait_for_pid_file(pid_file);
   KillOnExit cleanup{child};
   // The first watch poll (after a second) asks again; the stub never answers it.

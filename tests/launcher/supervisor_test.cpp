@@ -1,5 +1,7 @@
 // Unit tests of supervise() itself (launcher/supervisor.cpp): what it leaves behind on its error
 // paths. The child is the launcher's test child (tests/launcher/helper_child.cpp).
+#include "launcher/supervisor.hpp"
+
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 
 #include "launcher/child_env.hpp"
 #include "launcher/signal_gate.hpp"
-#include "launcher/supervisor.hpp"
 
 using namespace lockbox;
 using namespace lockbox::launcher;
