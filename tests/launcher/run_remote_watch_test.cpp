@@ -17,6 +17,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/fd.hpp"
 #include "tests/launcher/run_test_support.hpp"
@@ -26,10 +28,16 @@ using namespace lockbox::testing;
 
 namespace {
 
-// Answers the first POST with one secret, holds every later request unanswered until destroyed.
+// The resolve answer with TOKEN at `version` = `value`.
+std::string token_body(int version, const std::string& value) {
+  return R"({"secrets":[{"name":"TOKEN","scope":"global","version":)" + std::to_string(version) +
+         R"(,"value":")" + value + R"("}],"warnings":[]})";
+}
+
+// Answers the i-th request with bodies[i], holds every later one unanswered until destroyed.
 class StallingServer {
  public:
-  StallingServer() {
+  explicit StallingServer(std::vector<std::string> bodies) : bodies_(std::move(bodies)) {
     listener_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     REQUIRE(listener_.valid());
     sockaddr_in addr{};
@@ -84,18 +92,16 @@ class StallingServer {
     }
   }
   void serve() {
-    const std::string body =
-        R"({"secrets":[{"name":"TOKEN","scope":"global","version":1,"value":"first-value"}],"warnings":[]})";
-    const std::string answer =
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    bool answered = false;
+    std::size_t answered = 0;
     std::vector<Fd> held;  // connections whose request is never answered
     while (readable(listener_.get())) {
       Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (!conn.valid() || !read_request(conn.get())) continue;
-      if (!answered) {
-        answered = true;
+      if (answered < bodies_.size()) {
+        const std::string& body = bodies_[answered++];
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
         (void)!::write(conn.get(), answer.data(), answer.size());
         continue;  // closed: Connection: close
       }
@@ -106,6 +112,7 @@ class StallingServer {
     }
   }
 
+  std::vector<std::string> bodies_;
   Fd listener_, stop_read_, stop_write_;
   int port_ = 0;
   std::thread thread_;
@@ -118,7 +125,7 @@ class StallingServer {
 
 TEST_CASE("run --server --watch forwards SIGTERM and reaps the child while a watch fetch hangs",
           "[run][watch][remote]") {
-  StallingServer server;
+  StallingServer server({token_body(1, "first-value")});
   RunBox box(false);  // a launcher host: no store, no master key
   const auto token = box.path("token");
   write_file(token, "lbx_test_secret\n");
@@ -141,4 +148,27 @@ TEST_CASE("run --server --watch forwards SIGTERM and reaps the child while a wat
   CHECK(std::chrono::steady_clock::now() - sent < std::chrono::seconds(10));
   CHECK(process_gone(child));
   CHECK(lockbox->out().find("FLUXBASE_SECRET_TOKEN=first-value") != std::string::npos);
+}
+
+TEST_CASE("run --server --watch restarts the child when the server answers a new version",
+          "[run][watch][remote]") {
+  // The launch, the poll that sees version 2, the restart's resolve; later polls hang.
+  StallingServer server(
+      {token_body(1, "first-value"), token_body(2, "second-value"), token_body(2, "second-value")});
+  RunBox box(false);
+  const auto token = box.path("token");
+  write_file(token, "lbx_test_secret\n");
+  auto lockbox = box.spawn_launch({"--server", server.url(), "--token-file", token.string(),
+                                   "--watch=1s", "--kill-grace", "20s"},
+                                  {"print-env", "FLUXBASE_SECRET_TOKEN", "sleep", "60000"});
+  // The restarted child prints the new value; the poll after the restart is left hanging.
+  REQUIRE(server.wait_for_stalled_request(20000));
+  REQUIRE(wait_until([&] { return lockbox->out().find("second-value") != std::string::npos; }));
+  REQUIRE(::kill(lockbox->pid(), SIGTERM) == 0);
+  const auto code = lockbox->wait(10000);
+  REQUIRE(code.has_value());
+  CHECK(*code == 128 + SIGTERM);
+  const std::string out = lockbox->out();
+  CHECK(out.find("FLUXBASE_SECRET_TOKEN=first-value") <
+        out.find("FLUXBASE_SECRET_TOKEN=second-value"));
 }
