@@ -112,7 +112,9 @@ class RemoteSource final : public launcher::SecretSource {
           if (it == values_.end()) return runtime_error("server: no value for " + address.reference());
           return it->second.clone();
         }};
-    return launcher::resolve_plan(plan, request, policy, stored, host, now, decrypt);
+    Status status = launcher::resolve_plan(plan, request, policy, stored, host, now, decrypt);
+    values_.clear();  // the plan has its copies; none stays here for the run (SECURITY.md)
+    return status;
   }
 
   Status audit(const store::AuditEvent&) override { return Status::ok(); }

@@ -15,6 +15,7 @@
 #include <set>
 #include <system_error>
 
+#include "core/fd.hpp"
 #include "core/log.hpp"
 
 namespace lockbox::launcher {
@@ -30,34 +31,6 @@ constexpr int kMaxDepth = 8;  // we never create subdirectories; bound what we c
 constexpr std::time_t kOrphanAgeS =
     60;  // a lock-less directory younger than this may be mid-create
 
-// Owns one file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      if (fd_ >= 0) ::close(fd_);
-      fd_ = other.release();
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  [[nodiscard]] bool valid() const { return fd_ >= 0; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
@@ -167,13 +140,11 @@ bool remove_entry_at(int dir_fd, const std::string& name, int depth) {
 std::vector<std::string> list_dir(int dir_fd, const std::string& prefix = {}) {
   std::vector<std::string> names;
   // fdopendir takes ownership of its descriptor: give it a duplicate.
-  const int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return names;
-  DIR* dir = ::fdopendir(dup_fd);
-  if (dir == nullptr) {
-    ::close(dup_fd);
-    return names;
-  }
+  Fd dup_fd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+  if (!dup_fd.valid()) return names;
+  DIR* dir = ::fdopendir(dup_fd.get());
+  if (dir == nullptr) return names;
+  (void)dup_fd.release();  // the DIR owns it now; closedir closes it
   ::rewinddir(dir);  // the duplicate shares the offset of any earlier read
   while (const dirent* e = ::readdir(dir)) {
     const std::string name = e->d_name;
@@ -253,14 +224,14 @@ Result<std::unique_ptr<DeliveryDir>> DeliveryDir::create(
   std::unique_ptr<DeliveryDir> dir(new DeliveryDir());  // from here on, its destructor cleans up
   dir->path_ = tmpl;
   dir->leaf_ = dir->path_.filename().string();
-  dir->base_fd_ = base_fd.release();
+  dir->base_fd_ = std::move(base_fd);
   // mkdtemp's mode went through the umask: set it exactly, before opening (mode 0 would refuse
   // us). The base is private, so the new entry cannot have been replaced.
-  if (::fchmodat(dir->base_fd_, dir->leaf_.c_str(), 0700, 0) == 0) {
-    dir->dir_fd_ = ::openat(dir->base_fd_, dir->leaf_.c_str(),
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (::fchmodat(dir->base_fd_.get(), dir->leaf_.c_str(), 0700, 0) == 0) {
+    dir->dir_fd_.reset(::openat(dir->base_fd_.get(), dir->leaf_.c_str(),
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
-  if (dir->dir_fd_ < 0) {
+  if (!dir->dir_fd_.valid()) {
     const int err = errno;
     return os_error(err, "open delivery directory " + tmpl);
   }
@@ -274,7 +245,7 @@ Result<std::unique_ptr<DeliveryDir>> DeliveryDir::create(
 
 Status DeliveryDir::lock() {
   const std::string where = (path_ / kLockName).string();
-  Fd fd(::openat(dir_fd_, kLockTempName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  Fd fd(::openat(dir_fd_.get(), kLockTempName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) {
     const int err = errno;
     return os_error(err, "create " + where);
@@ -285,18 +256,18 @@ Status DeliveryDir::lock() {
     const int err = errno;
     return os_error(err, "lock " + where);
   }
-  if (::renameat(dir_fd_, kLockTempName, dir_fd_, kLockName) != 0) {
+  if (::renameat(dir_fd_.get(), kLockTempName, dir_fd_.get(), kLockName) != 0) {
     const int err = errno;
     return os_error(err, "rename into " + where);
   }
-  lock_fd_ = fd.release();
+  lock_fd_ = std::move(fd);
   return Status::ok();
 }
 
 Status DeliveryDir::write_file(const std::string& name, const SecretValue& value) {
   const std::string where = (path_ / name).string();
   const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  Fd fd(::openat(dir_fd_, name.c_str(), flags, 0400));
+  Fd fd(::openat(dir_fd_.get(), name.c_str(), flags, 0400));
   if (!fd.valid()) {
     const int err = errno;
     return os_error(err, "create delivery file " + where);
@@ -313,7 +284,7 @@ Status DeliveryDir::write_file(const std::string& name, const SecretValue& value
     done += static_cast<std::size_t>(n);
   }
   // The open mode went through the umask; set it exactly.
-  if (::fchmod(fd.get(), 0400) != 0 || ::close(fd.release()) != 0) {
+  if (::fchmod(fd.get(), 0400) != 0 || !fd.close()) {
     const int err = errno;
     return os_error(err, "finish delivery file " + where);
   }
@@ -322,26 +293,21 @@ Status DeliveryDir::write_file(const std::string& name, const SecretValue& value
 
 Status DeliveryDir::remove() {
   Status status;
-  if (dir_fd_ >= 0) {
-    if (!clear_dir(dir_fd_, 0)) {
+  if (dir_fd_.valid()) {
+    if (!clear_dir(dir_fd_.get(), 0)) {
       status = runtime_error("empty delivery directory " + path_.string());
     }
-    ::close(dir_fd_);
-    dir_fd_ = -1;
+    dir_fd_.close();
   }
-  if (base_fd_ >= 0) {
-    if (::unlinkat(base_fd_, leaf_.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+  if (base_fd_.valid()) {
+    if (::unlinkat(base_fd_.get(), leaf_.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
       const int err = errno;
       if (status.is_ok()) status = os_error(err, "remove delivery directory " + path_.string());
     }
-    ::close(base_fd_);
-    base_fd_ = -1;
+    base_fd_.close();
   }
   // Released last: until the directory is gone, a sweeper must see it as alive.
-  if (lock_fd_ >= 0) {
-    ::close(lock_fd_);
-    lock_fd_ = -1;
-  }
+  lock_fd_.close();
   return status;
 }
 

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/fd.hpp"
 #include "core/secret_value.hpp"
 #include "core/status.hpp"
 
@@ -72,9 +73,9 @@ class DeliveryDir {
 
   std::filesystem::path path_;
   std::string leaf_;  // "run-XXXXXX"
-  int base_fd_ = -1;  // <base>, for unlinkat of the directory itself
-  int dir_fd_ = -1;   // the delivery directory
-  int lock_fd_ = -1;  // .lock, flock(LOCK_EX) held
+  Fd base_fd_;  // <base>, for unlinkat of the directory itself
+  Fd dir_fd_;   // the delivery directory
+  Fd lock_fd_;  // .lock, flock(LOCK_EX) held
 };
 
 // Removes this euid's delivery directories under the base directories (options.base_override, or

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "core/log.hpp"
 #include "launcher/child_env.hpp"
@@ -120,7 +121,7 @@ int stop_before_spawn(const Session& s) {
 }
 
 ChildSpec child_spec(const Session& s, const LaunchPlan& plan, const CommandLookup& found,
-                     ChildEnvironment& env, const std::function<bool()>& watch_changed) {
+                     ChildEnvironment& env, const std::function<WatchAnswer()>& watch_poll) {
   ChildSpec spec;
   spec.executable = found.path;
   spec.argv = plan.argv;
@@ -134,7 +135,7 @@ ChildSpec child_spec(const Session& s, const LaunchPlan& plan, const CommandLook
   spec.user = s.user;
   spec.timeout_ms = plan.timeout_ms;
   spec.kill_grace_ms = s.options.kill_grace_ms;
-  spec.watch_changed = watch_changed;
+  spec.watch_poll = watch_poll;
   // A source with a change counter is polled at least every second (one query; the store's push
   // wakes nothing here, but a second bounds how stale --watch is); re-resolving a source without
   // one (remote mode) keeps the --watch interval (launch loop below).
@@ -142,16 +143,23 @@ ChildSpec child_spec(const Session& s, const LaunchPlan& plan, const CommandLook
     spec.watch_interval_ms = *s.options.watch_interval_ms;
     if (s.source.change_counter()) spec.watch_interval_ms = std::min<std::int64_t>(spec.watch_interval_ms, 1000);
   }
-  spec.on_spawned = [&env](pid_t) {
+  spec.on_spawned = [&env, &s, &plan](pid_t) {
     timing::mark("spawn");
     env.clear();
+    if (s.deps.after_spawn) s.deps.after_spawn(plan);
   };
   return spec;
 }
 
+// Once the child's copies exist (environment block, delivery files, redactor input), the plan
+// keeps no value: names, origins, versions and expiries only (launch.hpp, plaintext lifetime).
+void drop_values(LaunchPlan& plan) {
+  for (auto& v : plan.resolution.variables) v.value.clear();
+}
+
 // One spawn: environment, command lookup, audit, delivery, supervise, audit. Returns the exit code.
 int attempt(Session& s, LaunchPlan& plan, const std::string& action, const std::string& note,
-            const std::function<bool()>& watch_changed, ChildOutcome& outcome) {
+            const std::function<WatchAnswer()>& watch_poll, ChildOutcome& outcome) {
   outcome = {};
   ChildEnvironment env = ChildEnvironment::from_host(host_environment(), plan.resolution.consumed_host,
                                                      s.request.pristine);
@@ -184,7 +192,8 @@ int attempt(Session& s, LaunchPlan& plan, const std::string& action, const std::
   if (s.options.delivery == Delivery::kFile) {
     if (Status st = deliver_files(s, plan, env, dir); !st.is_ok()) return fail(st);
   }
-  ChildSpec spec = child_spec(s, plan, found, env, watch_changed);
+  ChildSpec spec = child_spec(s, plan, found, env, watch_poll);
+  drop_values(plan);
   auto supervised = supervise(spec, s.signals);
   env.clear();
   if (!supervised.is_ok()) return fail(supervised.status());
@@ -223,6 +232,77 @@ int backoff(SignalGate& signals, std::int64_t delay_ms) {
   }
 }
 
+// A resolve without values, for --watch to compare fingerprints. Owns copies of what it reads, so
+// a remote fetch the supervisor abandoned (the child ended meanwhile) may outlive the launch.
+struct FingerprintJob {
+  std::shared_ptr<SecretSource> source;
+  RunRequest request;
+  policies::Policy policy;
+  std::vector<std::string> host;
+
+  [[nodiscard]] Result<std::string> fingerprint(UnixMillis now) const {
+    LOCKBOX_ASSIGN_OR_RETURN(LaunchPlan plan, plan_context(request, policy));
+    const std::vector<std::string_view> views(host.begin(), host.end());
+    LOCKBOX_TRY(source->resolve(plan, request, policy, views, now, /*decrypt=*/false));
+    return plan_fingerprint(plan);
+  }
+};
+
+// --watch, poll by poll: have the stored secrets moved away from those the child runs with? Only
+// the running plan's fingerprint and its earliest expiry are kept, never a value. A source with a
+// change counter (the local store) is asked on the reactor (one query, then a resolve without
+// values when it moved); one without (remote mode) at most every interval, by a fetch the
+// supervisor runs off the reactor (the call may take the HTTP client's whole timeout).
+class Watcher {
+ public:
+  Watcher(const Session& s, std::shared_ptr<SecretSource> source, std::int64_t interval_ms)
+      : s_(s), interval_(interval_ms), counted_(source->change_counter().has_value()) {
+    const std::vector<std::string_view> host = host_environment();
+    job_ = std::make_shared<const FingerprintJob>(FingerprintJob{
+        std::move(source), s.request, *s.deps.policy, std::vector<std::string>(host.begin(), host.end())});
+  }
+
+  // A child is about to run with `plan`.
+  void start(const LaunchPlan& plan) {
+    fingerprint_ = plan_fingerprint(plan);
+    expiry_.reset();
+    for (const auto& v : plan.resolution.variables) {
+      if (v.expires_at && (!expiry_ || *v.expires_at < *expiry_)) expiry_ = v.expires_at;
+    }
+    if (counted_) last_counter_ = s_.source.change_counter();
+    last_resolve_ = std::chrono::steady_clock::now();
+  }
+
+  WatchAnswer poll() {
+    const UnixMillis now = s_.deps.clock->now();
+    const bool expired = expiry_ && *expiry_ <= now;
+    if (counted_) {
+      const std::optional<std::int64_t> counter = s_.source.change_counter();
+      if (!expired && counter == last_counter_) return {};
+      last_counter_ = counter;
+      const auto fresh = job_->fingerprint(now);
+      return {fresh.is_ok() && *fresh != fingerprint_, {}};
+    }
+    const auto t = std::chrono::steady_clock::now();
+    if (!expired && t - last_resolve_ < std::chrono::milliseconds(interval_)) return {};
+    last_resolve_ = t;
+    return {false, [job = job_, now, was = fingerprint_] {
+              const auto fresh = job->fingerprint(now);
+              return fresh.is_ok() && *fresh != was;
+            }};
+  }
+
+ private:
+  const Session& s_;
+  std::int64_t interval_;
+  bool counted_;
+  std::shared_ptr<const FingerprintJob> job_;
+  std::string fingerprint_;
+  std::optional<UnixMillis> expiry_;
+  std::optional<std::int64_t> last_counter_;
+  std::chrono::steady_clock::time_point last_resolve_;
+};
+
 Result<std::unique_ptr<SecretSource>> open_source(const LaunchDeps& deps) {
   if (deps.open_source) return deps.open_source();
   LOCKBOX_ASSIGN_OR_RETURN(auto store, deps.open_store());
@@ -243,46 +323,32 @@ int run_launch(const RunRequest& request, const LaunchOptions& options, const La
   sweep_stale_delivery_dirs();
   auto user = user_switch(options);
   if (!user.is_ok()) return fail(user.status());
-  auto source = open_source(deps);
-  if (!source.is_ok()) return fail(source.status());
-  Session s{request, options, deps, *source.value(), *signals.value(), *user};
+  auto opened = open_source(deps);
+  if (!opened.is_ok()) return fail(opened.status());
+  // Shared: a --watch fetch abandoned in flight keeps the source alive until it returns.
+  const std::shared_ptr<SecretSource> source = std::move(opened).value();
+  Session s{request, options, deps, *source, *signals.value(), *user};
   auto plan = make_plan(s);
   if (!plan.is_ok()) return fail(plan.status());
   if (options.dry_run) {
     if (deps.print_plan) deps.print_plan(*plan);
     return 0;
   }
+  std::optional<Watcher> watcher;
+  std::function<WatchAnswer()> poll;
+  if (options.watch_interval_ms) {
+    watcher.emplace(s, source, *options.watch_interval_ms);
+    poll = [&watcher] { return watcher->poll(); };
+  }
   while (true) {
-    std::optional<std::int64_t> last_counter = s.source.change_counter();
-    std::optional<LaunchPlan> next;
-    std::function<bool()> watch;
-    auto last_resolve = std::chrono::steady_clock::now();
-    if (options.watch_interval_ms) {
-      watch = [&]() -> bool {
-        // A source without a change counter (remote mode) is asked again every interval.
-        const std::optional<std::int64_t> counter = s.source.change_counter();
-        bool expired = false;
-        for (const auto& v : plan->resolution.variables) {
-          expired = expired || (v.expires_at && *v.expires_at <= deps.clock->now());
-        }
-        if (!expired && counter && counter == last_counter) return false;
-        const auto now = std::chrono::steady_clock::now();
-        if (!expired && !counter && now - last_resolve < std::chrono::milliseconds(*options.watch_interval_ms)) {
-          return false;
-        }
-        last_resolve = now;
-        last_counter = counter;
-        auto fresh = make_plan(s);
-        if (!fresh.is_ok() || plan_fingerprint(*fresh) == plan_fingerprint(*plan)) return false;
-        next = std::move(fresh).value();
-        return true;
-      };
-    }
+    if (watcher) watcher->start(*plan);
     ChildOutcome outcome;
-    const int code = attempt(s, *plan, "launch", "", watch, outcome);
+    const int code = attempt(s, *plan, "launch", "", poll, outcome);
     // A terminating signal ends the watch too, even if a restart was under way.
-    if (!outcome.restart || !next || outcome.terminating_signal != 0) return code;
-    plan = std::move(*next);
+    if (!outcome.restart || outcome.terminating_signal != 0) return code;
+    // The secrets moved: resolved again, with their values, only now that they are needed.
+    plan = make_plan(s);
+    if (!plan.is_ok()) return fail(plan.status());
   }
 }
 

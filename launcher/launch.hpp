@@ -2,6 +2,17 @@
 // `lockbox run` and `lockbox job run` (SPEC §4): plan, audit, spawn, supervise, audit the exit.
 // Every failure before the spawn is exit 125 with one line on stderr; nothing is spawned then.
 // Exit codes: the child's, 124 on timeout, 126/127 exec failures, 128+N for a signal.
+//
+// Plaintext lifetime (docs/SECURITY.md): the plan's resolution holds the values only until the
+// child's copies exist; before the spawn its values are wiped, and it keeps names, origins,
+// versions and expiries (what the audit records and --watch need). Per path:
+//   env      the environment block, wiped right after the spawn (the child has its own copy);
+//   file     the delivery files' source copies, wiped as each file is written (before the spawn);
+//            the files themselves live on tmpfs until the child ends;
+//   redact   the stdout and stderr redactors' automata, for the child's whole life (they must
+//            recognise the values in its output), wiped when it ends;
+//   watch    no value: a poll compares fingerprints (version, scope, expiry) from a resolve
+//            without values; a restart resolves the values again, for the new child only.
 
 #include <cstdint>
 #include <functional>
@@ -42,6 +53,8 @@ struct LaunchDeps {
   Random* random = nullptr;  // backoff jitter
   // Prints a --dry-run plan (names, env names, origins, versions; never values).
   std::function<void(const LaunchPlan&)> print_plan;
+  // Test seam: sees the plan right after each spawn, while the child runs.
+  std::function<void(const LaunchPlan&)> after_spawn;
 };
 
 // Runs a function or command. Returns the process exit code.

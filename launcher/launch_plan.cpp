@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "core/fd.hpp"
 #include "core/log.hpp"
 #include "core/timing.hpp"
 #include "resolver/dotenv.hpp"
@@ -40,22 +41,20 @@ Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std
 
 Result<SecretValue> read_secret_file(const std::string& path, std::string_view what, std::size_t max_bytes) {
   // O_NONBLOCK: a FIFO is refused at once instead of waiting for a writer (SPEC §18).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return bad_input(fmt::format("cannot read {} {}", what, path));
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd.valid()) return bad_input(fmt::format("cannot read {} {}", what, path));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return bad_input(fmt::format("{} {} is not a regular file", what, path));
   }
   SecretValue content;
   char buf[16384];
   ssize_t n = 0;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
     if (n > 0) content.append({buf, static_cast<std::size_t>(n)});
     if (content.size() > max_bytes) break;
   }
   wipe(buf, sizeof buf);
-  ::close(fd);
   if (n < 0) return bad_input(fmt::format("cannot read {} {}", what, path));
   if (content.size() > max_bytes) return bad_input(fmt::format("{} {} is too large", what, path));
   return content;

@@ -68,14 +68,12 @@ Result<std::unique_ptr<SignalGate>> SignalGate::open() {
   if (sigprocmask(SIG_BLOCK, &early, nullptr) != 0) return runtime_error("cannot block signals");
   // lockbox writes to pipes (redaction, payload) whose reader may be gone: EPIPE, not death.
   ::signal(SIGPIPE, SIG_IGN);
-  const int fd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd < 0) return runtime_error("cannot create a signalfd");
-  return std::unique_ptr<SignalGate>(new SignalGate(fd));
+  Fd fd(signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) return runtime_error("cannot create a signalfd");
+  return std::unique_ptr<SignalGate>(new SignalGate(std::move(fd)));
 }
 
-SignalGate::~SignalGate() {
-  if (fd_ >= 0) ::close(fd_);
-}
+SignalGate::~SignalGate() = default;
 
 Status SignalGate::arm() {
   const sigset_t set = stop_set();
@@ -95,7 +93,7 @@ int SignalGate::pending_stop() const {
 
 std::optional<ReceivedSignal> SignalGate::read_pending() {
   signalfd_siginfo info{};
-  const ssize_t n = ::read(fd_, &info, sizeof info);
+  const ssize_t n = ::read(fd_.get(), &info, sizeof info);
   if (n != static_cast<ssize_t>(sizeof info)) return std::nullopt;
   return ReceivedSignal{static_cast<int>(info.ssi_signo), info.ssi_code == SI_KERNEL};
 }
@@ -107,7 +105,7 @@ std::optional<ReceivedSignal> SignalGate::wait(std::int64_t ms) {
     if (auto sig = read_pending()) return sig;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return std::nullopt;
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd_.get(), POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(left > 60'000 ? 60'000 : left)) < 0 && errno != EINTR) {
       return std::nullopt;
     }

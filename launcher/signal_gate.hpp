@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/fd.hpp"
 #include "core/status.hpp"
 
 namespace lockbox::launcher {
@@ -49,7 +50,7 @@ class SignalGate {
   SignalGate(const SignalGate&) = delete;
   SignalGate& operator=(const SignalGate&) = delete;
 
-  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] int fd() const { return fd_.get(); }
   // Blocks INT TERM HUP too: from now on they are read from the signalfd and forwarded. Call just
   // before the (first) launch, once nothing remains to wait for.
   Status arm();
@@ -61,8 +62,8 @@ class SignalGate {
   std::optional<ReceivedSignal> wait(std::int64_t ms);
 
  private:
-  explicit SignalGate(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit SignalGate(Fd fd) : fd_(std::move(fd)) {}
+  Fd fd_;
 };
 
 // True for the forwarded signals whose default action ends a process, except USR1, USR2 and the

@@ -1,5 +1,6 @@
 // Spawning with Boost.Process v2 and supervising on one Asio io_context: the pidfd (exit), the
-// signalfd (forwarding), timers (timeout, kill grace, watch) and, with --redact, the output pipes.
+// signalfd (forwarding), timers (timeout, kill grace, watch) and, with --redact, the output pipes;
+// a blocking --watch fetch runs on a worker thread that posts its answer back.
 #include "launcher/supervisor.hpp"
 
 #include <fcntl.h>
@@ -18,11 +19,16 @@
 #include <boost/process/v2/posix/default_launcher.hpp>
 #include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
+#include "core/fd.hpp"
 #include "core/log.hpp"
+#include "launcher/exec_init.hpp"
 #include "launcher/process_state.hpp"
 
 namespace lockbox::launcher {
@@ -32,81 +38,24 @@ namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 using Descriptor = asio::posix::stream_descriptor;
 
-// The Boost.Process v2 initializer: sets our envp and argv, and prepares the forked child.
-struct ExecInit {
-  const char* const* envp;
-  const char* const* argv;
-  pid_t parent;
-  std::array<int, 3> stdio{-1, -1, -1};  // replacements for fds 0, 1, 2
-  const UserSwitch* user;
-  const char* workdir;  // nullptr: stay in lockbox's directory
-
-  template <typename Launcher>
-  bp::error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*& cmd) {
-    launcher.env = envp;
-    cmd = argv;  // argv[0] as the user typed it, not the resolved path
-    return {};
-  }
-
-  // Runs in the child between fork and exec: async-signal-safe calls only.
-  template <typename Launcher>
-  bp::error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
-    const auto fail = [] { return bp::error_code(errno, bp::system_category()); };
-    for (int fd = 0; fd < 3; ++fd) {
-      if (stdio[static_cast<std::size_t>(fd)] >= 0 && ::dup2(stdio[static_cast<std::size_t>(fd)], fd) < 0) {
-        return fail();
-      }
-    }
-    if (user != nullptr) {
-      // Raw system calls, not glibc's wrappers: in a multithreaded process those broadcast the
-      // change to every thread (__nptl_setxid) through memory this vfork child shares with the
-      // parent. The child is a single-threaded process, so the raw calls are exactly right.
-      if (::syscall(SYS_setgroups, user->groups.size(), user->groups.data()) != 0 ||
-          ::syscall(SYS_setresgid, user->gid, user->gid, user->gid) != 0 ||
-          ::syscall(SYS_setresuid, user->uid, user->uid, user->uid) != 0) {
-        return fail();
-      }
-    }
-    // After the credential change, so the directory is entered with the child's rights.
-    if (workdir != nullptr && ::chdir(workdir) != 0) return fail();
-    // After any credential change (which clears it): SIGTERM when lockbox dies, even by SIGKILL.
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return fail();
-    if (::getppid() != parent) ::_exit(128 + SIGTERM);  // lockbox already died
-    if (const int err = initial_state().restore_in_child(); err != 0) {
-      return bp::error_code(err, bp::system_category());
-    }
-    return {};
-  }
-
-  // After a failed execve in the vfork child: leave with _exit. 1.81's vfork_launcher would call
-  // exit(), running this process's atexit handlers in the memory it shares with the parent. The
-  // parent learns the error from the shared error_code and reaps the child.
-  template <typename Launcher>
-  void on_exec_error(Launcher&, const bp::filesystem::path&, const char* const*&, const bp::error_code&) {
-    ::_exit(127);
-  }
-  // Never called: 1.81 detects on_exec_error with a five-argument expression (launcher, ec,
-  // executable, cmd_line, ec) but calls the four-argument form above; this overload only makes
-  // the detection succeed.
-  template <typename Launcher>
-  void on_exec_error(Launcher&, const bp::error_code&, const bp::filesystem::path&, const char* const*&,
-                     const bp::error_code&);
-};
-
+// Both ends are owned: whatever path leaves spawn() closes what is still open.
 struct Pipe {
-  int read = -1, write = -1;
+  Fd read, write;
   Status open() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return runtime_error("cannot create a pipe");
-    read = fds[0];
-    write = fds[1];
+    read.reset(fds[0]);
+    write.reset(fds[1]);
     return Status::ok();
   }
 };
 
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
+// Hands an owned descriptor to Asio (which closes it from then on), non-blocking.
+std::unique_ptr<Descriptor> adopt(asio::io_context& ctx, Fd& fd) {
+  ::fcntl(fd.get(), F_SETFL, O_NONBLOCK);
+  auto d = std::make_unique<Descriptor>(ctx, fd.get());
+  (void)fd.release();
+  return d;
 }
 
 void write_all(int fd, std::string_view data) {
@@ -139,6 +88,12 @@ int exit_code_from_status(int status) {
   return 125;
 }
 
+// Where a watch fetch's worker delivers its answer: the reactor, until the supervision ends.
+struct WatchMailbox {
+  std::mutex mutex;
+  asio::io_context* ctx = nullptr;  // guarded by mutex; nullptr once the supervision has ended
+};
+
 // One supervision: owns the io_context and every handler's state.
 class Supervision {
  public:
@@ -150,6 +105,8 @@ class Supervision {
   void watch_signals();
   void start_timers();
   void schedule_watch();
+  void on_watch_answer(bool changed);
+  void start_fetch(std::function<bool()> fetch);
   void stop_child(bool restart);
   void pump(Descriptor& d, Redactor& r, int out_fd, bool& open);
   void drain(Descriptor& d, Redactor& r, int out_fd, bool& open);
@@ -166,12 +123,17 @@ class Supervision {
   bool child_done_ = false, out_open_ = false, err_open_ = false, stopping_ = false;
   ChildOutcome outcome_;
   std::array<char, 65536> buf_{};
-  int pidfd_ = -1;
+  Fd pidfd_;
   const bool session_leader_ = ::getsid(0) == ::getpid();
+  std::shared_ptr<WatchMailbox> mailbox_;  // set while a fetch is in flight
 
  public:
   ~Supervision() {
-    if (pidfd_ >= 0) ::close(pidfd_);
+    // A fetch still running is abandoned: its answer must not reach a destroyed io_context.
+    if (mailbox_) {
+      const std::lock_guard<std::mutex> lock(mailbox_->mutex);
+      mailbox_->ctx = nullptr;
+    }
   }
 };
 
@@ -186,7 +148,7 @@ Status Supervision::spawn() {
   for (const auto& a : spec_.argv) argv.push_back(a.c_str());
   argv.push_back(nullptr);
   const std::string workdir = spec_.workdir.string();
-  ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read, out.write, err.write},
+  ExecInit init{spec_.env->envp(), argv.data(), ::getpid(), {in.read.get(), out.write.get(), err.write.get()},
                 spec_.user ? &*spec_.user : nullptr, workdir.empty() ? nullptr : workdir.c_str()};
   // vfork: the parent is suspended until the child has exec'd, and no page table is copied (a
   // fork copies ~10 MB of mappings here). Safe because the child only runs async-signal-safe
@@ -197,14 +159,11 @@ Status Supervision::spawn() {
   bp::error_code ec;
   auto proc = launcher(ctx_.get_executor(), ec, bp::filesystem::path(spec_.executable.string()),
                        std::vector<std::string>{}, init);
-  close_fd(in.read);
-  close_fd(out.write);
-  close_fd(err.write);
+  in.read.close();  // the child's ends: only the child keeps them
+  out.write.close();
+  err.write.close();
   if (ec) {
     if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);  // no zombie (1.81 does not reap)
-    close_fd(in.write);
-    close_fd(out.read);
-    close_fd(err.read);
     outcome_.exit_code = exit_code_for_exec_error(ec.value(), spec_.executable);
     log::error("cannot execute {}: {}", spec_.argv.front(), ec.message());
     return Status::ok();
@@ -213,19 +172,17 @@ Status Supervision::spawn() {
   proc_ = std::make_unique<bp::process>(std::move(proc));
   // Our own pidfd for sending signals (1.81's native_handle() does not compile for the pidfd
   // handle). The child is not reaped before our async_wait completes, so the pid cannot be reused.
-  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, proc_->id(), 0));
-  if (pidfd_ < 0) return runtime_error("cannot open a pidfd for the child");
+  pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, proc_->id(), 0)));
+  if (!pidfd_.valid()) return runtime_error("cannot open a pidfd for the child");
   if (spec_.on_spawned) spec_.on_spawned(static_cast<pid_t>(proc_->id()));
   if (spec_.stdin_payload) {
-    ::fcntl(in.write, F_SETFL, O_NONBLOCK);
-    in_ = std::make_unique<Descriptor>(ctx_, in.write);
+    in_ = adopt(ctx_, in.write);
     asio::async_write(*in_, asio::buffer(*spec_.stdin_payload),
                       [this](const boost::system::error_code&, std::size_t) { in_->close(); });
   }
   if (spec_.redact) {
-    for (int fd : {out.read, err.read}) ::fcntl(fd, F_SETFL, O_NONBLOCK);
-    out_ = std::make_unique<Descriptor>(ctx_, out.read);
-    err_ = std::make_unique<Descriptor>(ctx_, err.read);
+    out_ = adopt(ctx_, out.read);
+    err_ = adopt(ctx_, err.read);
     std::vector<Redactor::Secret> copy;
     for (const auto& s : spec_.redact_values) copy.push_back({s.name, s.value.clone()});
     out_redactor_ = std::make_unique<Redactor>(std::move(copy));
@@ -279,7 +236,7 @@ void Supervision::watch_signals() {
       // sends that SIGHUP to the session leader alone. Anything else was aimed at lockbox and is
       // passed on once.
       const bool child_has_it = sig->from_terminal && !(sig->signal == SIGHUP && session_leader_);
-      if (!child_has_it) send_signal(pidfd_, sig->signal);
+      if (!child_has_it) send_signal(pidfd_.get(), sig->signal);
       // Job control (TSTP TTIN TTOU): the child has it now; lockbox then stops as well, so the
       // shell sees the whole job stopped. SIGCONT resumes lockbox and is passed on above.
       if (is_job_stop(sig->signal)) stop_self(sig->signal);
@@ -292,10 +249,10 @@ void Supervision::stop_child(bool restart) {
   if (stopping_ || child_done_) return;
   stopping_ = true;
   outcome_.restart = restart;
-  send_signal(pidfd_, SIGTERM);
+  send_signal(pidfd_.get(), SIGTERM);
   grace_->expires_after(std::chrono::milliseconds(spec_.kill_grace_ms));
   grace_->async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !child_done_) send_signal(pidfd_, SIGKILL);
+    if (!ec && !child_done_) send_signal(pidfd_.get(), SIGKILL);
   });
 }
 
@@ -309,20 +266,47 @@ void Supervision::start_timers() {
       stop_child(false);
     });
   }
-  if (spec_.watch_changed) schedule_watch();
+  if (spec_.watch_poll) schedule_watch();
 }
 
 void Supervision::schedule_watch() {
   watch_->expires_after(std::chrono::milliseconds(spec_.watch_interval_ms));
   watch_->async_wait([this](const boost::system::error_code& ec) {
     if (ec || child_done_ || stopping_ || outcome_.terminating_signal != 0) return;
-    if (spec_.watch_changed()) {
-      log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
-      stop_child(true);
+    WatchAnswer answer = spec_.watch_poll();
+    if (answer.fetch) {
+      start_fetch(std::move(answer.fetch));
     } else {
-      schedule_watch();
+      on_watch_answer(answer.changed);
     }
   });
+}
+
+void Supervision::on_watch_answer(bool changed) {
+  if (child_done_ || stopping_ || outcome_.terminating_signal != 0) return;
+  if (changed) {
+    log::warn("watch: secrets changed; restarting {}", spec_.argv.front());
+    stop_child(true);
+  } else {
+    schedule_watch();
+  }
+}
+
+// The worker inherits lockbox's signal mask (every forwarded signal blocked), so signals keep
+// arriving on the signalfd the reactor reads.
+void Supervision::start_fetch(std::function<bool()> fetch) {
+  auto mailbox = std::make_shared<WatchMailbox>();
+  mailbox->ctx = &ctx_;
+  mailbox_ = mailbox;
+  std::thread([this, mailbox, fetch = std::move(fetch)] {
+    const bool changed = fetch();
+    const std::lock_guard<std::mutex> lock(mailbox->mutex);
+    if (mailbox->ctx == nullptr) return;  // abandoned: `this` is gone or going
+    asio::post(*mailbox->ctx, [this, changed] {
+      mailbox_.reset();
+      on_watch_answer(changed);
+    });
+  }).detach();
 }
 
 void Supervision::maybe_finish() {
@@ -341,9 +325,10 @@ Result<ChildOutcome> Supervision::run() {
   deadline_.emplace(ctx_);
   grace_.emplace(ctx_);
   watch_.emplace(ctx_);
-  const int sigfd = ::dup(signals_.fd());
-  if (sigfd < 0) return runtime_error("cannot watch signals");
-  sigfd_ = std::make_unique<Descriptor>(ctx_, sigfd);
+  Fd sigfd(::fcntl(signals_.fd(), F_DUPFD_CLOEXEC, 0));
+  if (!sigfd.valid()) return runtime_error("cannot watch signals");
+  sigfd_ = std::make_unique<Descriptor>(ctx_, sigfd.get());
+  (void)sigfd.release();
   // Signals that arrived before the spawn were kept pending; they are handled now.
   watch_signals();
   start_timers();

@@ -2,7 +2,8 @@
 // Spawning one child and supervising it until it ends (SPEC §4): direct exec (no shell),
 // the child environment from ChildEnvironment, signals forwarded exactly once through the pidfd,
 // the timeout (SIGTERM, then SIGKILL after the grace), optional redaction of stdout/stderr,
-// an optional stdin payload, an optional watch poll that restarts the child, PR_SET_PDEATHSIG
+// an optional stdin payload, an optional watch poll that restarts the child (its blocking part on a
+// worker thread, never on the reactor that forwards signals and reaps the child), PR_SET_PDEATHSIG
 // so the child gets SIGTERM if lockbox dies, and no zombies.
 // Implemented with Boost.Process v2 on Boost.Asio; neither appears in this header.
 // Thread-safety: call from the thread that created the SignalGate; one child at a time.
@@ -30,6 +31,17 @@ struct UserSwitch {
   std::string name, home, shell;  // the child's USER/LOGNAME, HOME and SHELL
 };
 
+// What one --watch poll answers. The poll runs on the supervisor's reactor and must not block: it
+// says at once whether the secrets changed, or hands back a `fetch` that may block (a network
+// call in remote mode). A fetch runs on a worker thread while signals, timers and the child's exit
+// go on being handled; its answer comes back to the reactor. One fetch at a time. A fetch still
+// running when the child has ended is abandoned: supervise() returns without waiting, the thread
+// is detached and its answer dropped. So a fetch must own (or share) everything it touches.
+struct WatchAnswer {
+  bool changed = false;
+  std::function<bool()> fetch;  // set: the answer is fetch()'s, computed off the reactor
+};
+
 struct ChildSpec {
   std::filesystem::path executable;   // found by find_command()
   std::vector<std::string> argv;      // argv[0] is the command as given
@@ -41,9 +53,9 @@ struct ChildSpec {
   std::optional<UserSwitch> user;
   std::optional<std::int64_t> timeout_ms;
   std::int64_t kill_grace_ms = 10'000;
-  // When set, polled every watch_interval_ms; returning true restarts the child (SIGTERM, grace,
-  // SIGKILL) and supervise() returns with restart = true.
-  std::function<bool()> watch_changed;
+  // When set, polled every watch_interval_ms on the supervisor's thread; a change restarts the
+  // child (SIGTERM, grace, SIGKILL) and supervise() returns with restart = true.
+  std::function<WatchAnswer()> watch_poll;
   std::int64_t watch_interval_ms = 10'000;
   // Called right after a successful spawn (the env buffers may be wiped then).
   std::function<void(pid_t)> on_spawned;

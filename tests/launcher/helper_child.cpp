@@ -6,6 +6,7 @@
 // Steps and their output formats:
 //   exit N                 exit with status N
 //   print-env NAME         "NAME=value\n", or "NAME unset\n"
+//   require-env NAME=VALUE carries on if NAME has exactly VALUE, else exits 2 (prints nothing)
 //   print-env-names        every environment variable name, sorted, one per line
 //   print-argv             this process's whole argv (argv[0] included) joined by \x1f, then "\n"
 //   print-file PATH        the file's bytes, verbatim
@@ -313,6 +314,12 @@ struct Step {
 const Step kSteps[] = {
     {"exit", true, [](const Args& a) { std::_Exit(std::atoi(a.arg.c_str())); }},
     {"print-env", true, [](const Args& a) { print_env(a.arg); }},
+    {"require-env", true,
+     [](const Args& a) {
+       const auto eq = a.arg.find('=');
+       const char* v = ::getenv(a.arg.substr(0, eq).c_str());
+       if (eq == std::string::npos || v == nullptr || a.arg.compare(eq + 1, std::string::npos, v) != 0) std::_Exit(2);
+     }},
     {"print-env-names", false, [](const Args&) { print_env_names(); }},
     {"print-argv", false, [](const Args& a) { print_argv(a.argc, a.argv); }},
     {"print-file", true, [](const Args& a) { out(read_file(a.arg)); }},
