@@ -6,8 +6,10 @@
 //               idle_timeout between keep-alive requests), then the rest of the header within
 //               header_timeout. A shutdown closes the connection here.
 //   kBusy       the body within body_timeout ("100 Continue" first when asked), the handler (run
-//               synchronously on this io thread), the response within body_timeout. A shutdown
-//               lets this finish, then closes (with Connection: close if not yet sent).
+//               synchronously on this io thread; a deferred answer, api/http.hpp, is sent when
+//               it is given, the thread serving others meanwhile), the response within
+//               body_timeout. A shutdown lets this finish, then closes (with Connection: close
+//               if not yet sent).
 //   kClosing    a TLS close_notify, or a TCP half-close and discarding what the client still sends,
 //               for at most kLingerTimeout: closing on an unread request would send a reset that
 //               can destroy the 400/413/503 before the client reads it.
@@ -266,12 +268,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void serve_request() {
     version_ = parser_->get().version();
-    bool keep_alive = parser_->get().keep_alive();
+    const bool keep_alive = parser_->get().keep_alive();
     HttpResponse response;
     {
       HttpRequest request = take_request();
       response = state_.handle(request);
     }  // the request body (a SecretValue) is wiped here
+    if (!response.deferred) return answer(std::move(response), keep_alive);
+    // The answer waits for work elsewhere (api/http.hpp): this io thread goes on serving others.
+    auto deferred = std::move(response.deferred);
+    auto placeholder = std::make_shared<HttpResponse>(std::move(response));
+    placeholder->deferred = nullptr;
+    auto self = this->shared_from_this();
+    try {
+      deferred([self, placeholder, keep_alive](HttpResponse final) {
+        final.route = placeholder->route;
+        final.authenticated = placeholder->authenticated;
+        auto ready = std::make_shared<HttpResponse>(std::move(final));
+        net::post(self->stream_.get_executor(), [self, ready, keep_alive] {
+          self->answer(std::move(*ready), keep_alive);
+        });
+      });
+    } catch (...) {
+      answer(error_response(500, "internal", "internal error"), keep_alive);
+    }
+  }
+
+  void answer(HttpResponse response, bool keep_alive) {
     if (response.authenticated && !authenticated_) {
       authenticated_ = true;
       state_.table().authenticated();
