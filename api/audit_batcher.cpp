@@ -73,6 +73,11 @@ void AuditBatcher::run() {
     } catch (...) {
       status = runtime_error("audit batch failed");
     }
+    {  // counted before any caller learns its status, so batches() and records() include it
+      std::lock_guard count(mu_);
+      ++batches_;
+      records_ += batch.size();
+    }
     for (auto& p : batch) {
       try {
         if (p.done) p.done(status);
@@ -81,8 +86,6 @@ void AuditBatcher::run() {
       }
     }
     lock.lock();
-    ++batches_;
-    records_ += batch.size();
   }
 }
 

@@ -193,17 +193,17 @@ HttpResponse resolve(Call& call) {
   placeholder.deferred = [&batcher = call.batcher, metrics = call.metrics, secrets = entry->secrets,
                           event = std::move(event),
                           ready](std::function<void(HttpResponse)> send) mutable {
-    batcher.append_async(std::move(event), false,
-                         [ready, metrics, secrets, send = std::move(send)](const Status& st) {
-                           if (!st.is_ok()) {
-                             log::error("api: cannot write the resolve record: {}", st.message());
-                             return send(error_response(
-                                 503, "unavailable",
-                                 "the audit record could not be written; nothing resolved"));
-                           }
-                           if (metrics != nullptr) metrics->add_resolve(secrets);
-                           send(std::move(*ready));
-                         });
+    batcher.append_async(
+        std::move(event), false,
+        [ready, metrics, secrets, send = std::move(send)](const Status& st) {
+          if (!st.is_ok()) {
+            log::error("api: cannot write the resolve record: {}", st.message());
+            return send(error_response(503, "unavailable",
+                                       "the audit record could not be written; nothing resolved"));
+          }
+          if (metrics != nullptr) metrics->add_resolve(secrets);
+          send(std::move(*ready));
+        });
   };
   return placeholder;
 }
