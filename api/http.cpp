@@ -1,5 +1,10 @@
 #include "api/http.hpp"
 
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+
 #include "core/json_writer.hpp"
 
 namespace lockbox::api {
@@ -44,6 +49,29 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
   response.status = status;
   response.body = SecretValue(json.view());
   return response;
+}
+
+HttpResponse finish_deferred(HttpResponse response) {
+  if (!response.deferred) return response;
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<HttpResponse> final;
+  };
+  auto wait = std::make_shared<Wait>();
+  auto deferred = std::move(response.deferred);
+  response.deferred = nullptr;
+  deferred([wait](HttpResponse final) {
+    std::lock_guard lock(wait->mu);
+    wait->final = std::move(final);
+    wait->cv.notify_one();
+  });
+  std::unique_lock lock(wait->mu);
+  wait->cv.wait(lock, [&] { return wait->final.has_value(); });
+  HttpResponse out = std::move(*wait->final);
+  out.route = response.route;
+  out.authenticated = response.authenticated;
+  return out;
 }
 
 }  // namespace lockbox::api

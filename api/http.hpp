@@ -40,7 +40,17 @@ struct HttpResponse {
   // Set by the handler when the request carried a valid token: the transport then counts the
   // connection as authenticated (its share of slots, no shortened idle timeout).
   bool authenticated = false;
+  // Set by a handler whose answer may leave only once work elsewhere has finished (a resolve's
+  // audit record, group-committed: "no record, no value", SPEC §7). The response that carries it
+  // is then a placeholder (a 500 without a value): the transport calls `deferred` once, off the
+  // handler's thread's critical path, and sends what it is given through the callback instead,
+  // with the placeholder's route and authenticated. finish_deferred() waits for it in place.
+  std::function<void(std::function<void(HttpResponse)> send)> deferred;
 };
+
+// The final response of `response`: itself when nothing is deferred, else what its `deferred`
+// gives (waited for on this thread). For callers without a transport (tests, in-process fronts).
+HttpResponse finish_deferred(HttpResponse response);
 
 // Handles one request; called on a server thread, concurrently from several threads.
 using Handler = std::function<HttpResponse(HttpRequest&)>;

@@ -5,9 +5,9 @@
 //   kIdle       the first bytes of a request (within header_timeout on a fresh connection,
 //               idle_timeout between keep-alive requests), then the rest of the header within
 //               header_timeout. A shutdown closes the connection here.
-//   kBusy       the body within body_timeout ("100 Continue" first when asked), the handler (run
-//               synchronously on this io thread), the response within body_timeout. A shutdown
-//               lets this finish, then closes (with Connection: close if not yet sent).
+//   kBusy       the body within body_timeout ("100 Continue" first when asked), the handler (on
+//               this io thread; a deferred answer is awaited off it), the response within
+//               body_timeout. A shutdown lets this finish, then closes (Connection: close).
 //   kClosing    a TLS close_notify, or a TCP half-close and discarding what the client still sends,
 //               for at most kLingerTimeout: closing on an unread request would send a reset that
 //               can destroy the 400/413/503 before the client reads it.
@@ -84,11 +84,6 @@ using internal::SessionBase;
 
 std::string to_string(beast::string_view s) {
   return {s.data(), s.size()};
-}
-
-std::string endpoint_text(const std::string& address, std::uint16_t port) {
-  return address.find(':') == std::string::npos ? fmt::format("{}:{}", address, port)
-                                                : fmt::format("[{}]:{}", address, port);
 }
 
 // An error Beast's parser reports for a malformed request, as opposed to a peer that went away.
@@ -266,12 +261,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void serve_request() {
     version_ = parser_->get().version();
-    bool keep_alive = parser_->get().keep_alive();
+    const bool keep_alive = parser_->get().keep_alive();
     HttpResponse response;
     {
       HttpRequest request = take_request();
       response = state_.handle(request);
     }  // the request body (a SecretValue) is wiped here
+    if (!response.deferred) return answer(std::move(response), keep_alive);
+    // The answer waits for work elsewhere (api/http.hpp): this io thread goes on serving others.
+    state_.when_ready(
+        std::move(response), [self = this->shared_from_this(), keep_alive](HttpResponse r) {
+          auto ready = std::make_shared<HttpResponse>(std::move(r));
+          net::post(self->stream_.get_executor(),
+                    [self, ready, keep_alive] { self->answer(std::move(*ready), keep_alive); });
+        });
+  }
+
+  void answer(HttpResponse response, bool keep_alive) {
     if (response.authenticated && !authenticated_) {
       authenticated_ = true;
       state_.table().authenticated();
@@ -438,7 +444,8 @@ class Server final : public HttpServer {
   }
 
   Status listen(const tcp::endpoint& endpoint) {
-    const std::string where = endpoint_text(endpoint.address().to_string(), endpoint.port());
+    const std::string where =
+        internal::endpoint_text(endpoint.address().to_string(), endpoint.port());
     error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);

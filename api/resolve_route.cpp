@@ -182,19 +182,30 @@ HttpResponse resolve(Call& call) {
   const std::string target = context->function
                                  ? Scope::function(context->ns, *context->function).address()
                                  : Scope::ns(context->ns).address();
-  // Resolve records may use synchronous=NORMAL (SPEC §6), as launch records do.
-  const std::string detail = entry->audit_detail + request_detail(left_out);
-  if (Status st = call.batcher.append({"resolve", target, "ok", detail, call.who.actor()}, false);
-      !st.is_ok()) {
-    log::error("api: cannot write the resolve record: {}", st.message());
-    return error_response(503, "unavailable",
-                          "the audit record could not be written; nothing resolved");
-  }
-  if (call.metrics != nullptr) call.metrics->add_resolve(entry->secrets);
-  HttpResponse response;
-  response.body = std::move(entry->body);
-  response.headers.emplace_back("Cache-Control", "no-store");
-  return response;
+  // Resolve records may use synchronous=NORMAL (SPEC §6), as launch records do. The answer
+  // leaves only once its record is committed; meanwhile the io thread serves other connections.
+  auto ready = std::make_shared<HttpResponse>();
+  ready->body = std::move(entry->body);
+  ready->headers.emplace_back("Cache-Control", "no-store");
+  store::AuditEvent event{"resolve", target, "ok", entry->audit_detail + request_detail(left_out),
+                          call.who.actor()};
+  HttpResponse placeholder = error_response(500, "internal", "internal error");
+  placeholder.deferred = [&batcher = call.batcher, metrics = call.metrics, secrets = entry->secrets,
+                          event = std::move(event),
+                          ready](std::function<void(HttpResponse)> send) mutable {
+    batcher.append_async(
+        std::move(event), false,
+        [ready, metrics, secrets, send = std::move(send)](const Status& st) {
+          if (!st.is_ok()) {
+            log::error("api: cannot write the resolve record: {}", st.message());
+            return send(error_response(503, "unavailable",
+                                       "the audit record could not be written; nothing resolved"));
+          }
+          if (metrics != nullptr) metrics->add_resolve(secrets);
+          send(std::move(*ready));
+        });
+  };
+  return placeholder;
 }
 
 HttpResponse from_status(const Status& status) {

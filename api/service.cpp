@@ -198,7 +198,7 @@ Result<std::unique_ptr<ApiService>> ApiService::create(ServiceConfig config) {
   if (config.clock == nullptr) config.clock = &process_clock();
   std::unique_ptr<ApiService> service(new ApiService(std::move(config)));
   LOCKBOX_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> audit_store, service->impl_->config.open_store());
-  // The batcher owns its store; only the batch leader touches it, one at a time.
+  // The batcher owns its store; only its committer thread touches it.
   std::shared_ptr<store::Store> shared(std::move(audit_store));
   service->batcher_ = std::make_unique<AuditBatcher>(
       [shared](const std::vector<store::AuditEvent>& events, bool durable) {

@@ -99,7 +99,13 @@ def main():
         samples = {"bare": [], "env": [], "run": []}
         if base_argv:
             samples["base"] = []
-        breakdown = {}
+        breakdown, base_breakdown = {}, {}
+
+        def time_base():
+            ms, err = timed(base_argv, timing_env)
+            samples["base"].append(ms)
+            for k, v in phases(err).items():
+                base_breakdown.setdefault(k, []).append(v)
         for _ in range(5):  # warm the page cache
             timed(run_argv, env), timed(env_argv, env), timed([true_bin], env)
             if base_argv:
@@ -110,13 +116,13 @@ def main():
             # The baseline goes first every other round, so neither binary always finds the
             # store's pages warmer.
             if base_argv and round_no % 2 == 0:
-                samples["base"].append(timed(base_argv, timing_env)[0])
+                time_base()
             ms, err = timed(run_argv, timing_env)
             samples["run"].append(ms)
             for k, v in phases(err).items():
                 breakdown.setdefault(k, []).append(v)
             if base_argv and round_no % 2 == 1:
-                samples["base"].append(timed(base_argv, timing_env)[0])
+                time_base()
         med = {k: statistics.median(v) for k, v in samples.items()}
         print(f"lockbox run injecting {injected} secrets ({args.others} others stored), {args.rounds} rounds")
         for k in samples:
@@ -126,9 +132,14 @@ def main():
         if base_argv:
             print(f"  ratio run/base = {med['run'] / med['base']:.3f}x   (base: {args.baseline}; "
                   f"base/env = {med['base'] / med['env']:.2f}x)")
-        print("  where lockbox's time goes (median per phase: ms, minor page faults):")
+        print("  where lockbox's time goes (median per phase: ms, minor page faults"
+              + ("; then the baseline's)" if base_breakdown else "):"))
         for k, v in breakdown.items():
-            print(f"    {k:11s} {statistics.median(x[0] for x in v):6.3f} ms  {statistics.median(x[1] for x in v):5.0f} pf")
+            line = f"    {k:11s} {statistics.median(x[0] for x in v):6.3f} ms  {statistics.median(x[1] for x in v):5.0f} pf"
+            if k in base_breakdown:
+                b = base_breakdown[k]
+                line += f"   base {statistics.median(x[0] for x in b):6.3f} ms  {statistics.median(x[1] for x in b):5.0f} pf"
+            print(line)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

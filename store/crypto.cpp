@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 namespace lockbox::store {
 
@@ -229,6 +230,53 @@ Mac hmac_sha256(ByteView key, ByteView data) {
     (void)std::fputs("lockbox: fatal: HMAC-SHA256 failed inside OpenSSL\n", stderr);
     std::abort();
   }
+  return mac;
+}
+
+namespace {
+
+[[noreturn]] void hmac_failed() {
+  (void)std::fputs("lockbox: fatal: HMAC-SHA256 failed inside OpenSSL\n", stderr);
+  std::abort();
+}
+
+}  // namespace
+
+HmacKey::HmacKey(ByteView key) {
+  // The empty key (the default) is keyed on first use by hmac_sha256: an engine is built before
+  // its keys are read, and fetching here would wait for init_crypto's thread (store-open).
+  if (key.empty()) return;
+  EVP_MAC* hmac = algorithms().hmac.get();
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256_name(), 0),
+                         OSSL_PARAM_construct_end()};
+  MacCtxPtr ctx(hmac == nullptr ? nullptr : EVP_MAC_CTX_new(hmac));
+  if (ctx == nullptr || EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1) hmac_failed();
+  ctx_ = ctx.release();
+}
+
+HmacKey::~HmacKey() {
+  EVP_MAC_CTX_free(ctx_);
+}
+
+HmacKey::HmacKey(HmacKey&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+
+HmacKey& HmacKey::operator=(HmacKey&& other) noexcept {
+  if (this != &other) {
+    EVP_MAC_CTX_free(ctx_);
+    ctx_ = std::exchange(other.ctx_, nullptr);
+  }
+  return *this;
+}
+
+Mac HmacKey::mac(ByteView data) const {
+  if (ctx_ == nullptr) return hmac_sha256({}, data);  // the empty key (or moved from)
+  const MacCtxPtr ctx(EVP_MAC_CTX_dup(ctx_));
+  Mac mac{};
+  std::size_t len = 0;
+  const bool ok = ctx != nullptr &&
+                  (data.empty() || EVP_MAC_update(ctx.get(), data.data(), data.size()) == 1) &&
+                  EVP_MAC_final(ctx.get(), mac.data(), &len, mac.size()) == 1 && len == mac.size();
+  if (!ok) hmac_failed();
   return mac;
 }
 

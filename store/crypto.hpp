@@ -14,6 +14,8 @@
 #include "core/status.hpp"
 #include "store/bytes.hpp"
 
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+
 namespace lockbox::store {
 
 inline constexpr std::size_t kNonceSize = 12;
@@ -45,6 +47,29 @@ Status pbkdf2_sha256(std::string_view passphrase, ByteView salt, std::uint32_t i
                      std::span<std::uint8_t> out);
 
 Mac hmac_sha256(ByteView key, ByteView data);
+
+// An HMAC-SHA256 key set up once for many MACs: mac() copies the keyed context instead of
+// creating one, fetching its digest and hashing the key's pads on every call (issue 11: the row
+// MACs of a launch, two per secret). Implicit from a SecureKey, so row_auth's functions take
+// either; the engine keeps one for its row-authentication key. Default: the empty key (as
+// hmac_sha256 with an empty key). The context holds the pads; OpenSSL wipes them when freed.
+// Move-only; mac() gives what hmac_sha256(key, data) gives and may be called from any thread.
+class HmacKey {
+ public:
+  HmacKey() : HmacKey(ByteView{}) {}
+  HmacKey(const SecureKey& key) : HmacKey(key.bytes()) {}  // NOLINT(google-explicit-constructor)
+  explicit HmacKey(ByteView key);
+  ~HmacKey();
+  HmacKey(HmacKey&& other) noexcept;
+  HmacKey& operator=(HmacKey&& other) noexcept;
+  HmacKey(const HmacKey&) = delete;
+  HmacKey& operator=(const HmacKey&) = delete;
+
+  [[nodiscard]] Mac mac(ByteView data) const;
+
+ private:
+  evp_mac_ctx_st* ctx_ = nullptr;
+};
 // SHA-256 (API tokens are stored as the digest of their secret part).
 Mac sha256(ByteView data);
 

@@ -76,7 +76,7 @@ Mac token_secret_hash(const SecureKey& key, ByteView store_id, std::string_view 
   return mac;
 }
 
-Mac version_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+Mac version_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                     std::string_view name, ByteView uid, std::int64_t version,
                     const VersionRowFields& row) {
   Bytes m = message_start(kLabelVersionRow, store_id);
@@ -95,17 +95,17 @@ Mac version_row_mac(const SecureKey& key, ByteView store_id, std::string_view sc
   append_opt(m, row.expires_at);
   append_int(m, row.created_at);
   append_lp(m, row.actor);
-  return hmac_sha256(key.bytes(), m);
+  return key.mac(m);
 }
 
-Mac head_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+Mac head_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                  std::string_view name, ByteView uid, std::int64_t head_version,
                  UnixMillis created_at) {
   Bytes m = message_start(kLabelHeadRow, store_id);
   append_identity(m, scope_address, name, uid);
   append_int(m, head_version);
   append_int(m, created_at);
-  return hmac_sha256(key.bytes(), m);
+  return key.mac(m);
 }
 
 ScopeDigest& ScopeDigest::operator^=(const ScopeDigest& other) {
@@ -113,15 +113,15 @@ ScopeDigest& ScopeDigest::operator^=(const ScopeDigest& other) {
   return *this;
 }
 
-ScopeDigest member_prf(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+ScopeDigest member_prf(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                        std::string_view name, ByteView uid, std::int64_t head_version) {
   Bytes m = message_start(kLabelScopeMember, store_id);
   append_identity(m, scope_address, name, uid);
   append_int(m, head_version);
-  return ScopeDigest{hmac_sha256(key.bytes(), m)};
+  return ScopeDigest{key.mac(m)};
 }
 
-Mac scope_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+Mac scope_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                   const ScopeRowFields& row) {
   Bytes m = message_start(kLabelScopeRow, store_id);
   append_lp(m, scope_address);
@@ -129,13 +129,13 @@ Mac scope_row_mac(const SecureKey& key, ByteView store_id, std::string_view scop
   append_raw(m, row.digest.bytes);
   append_lp(m, row.next);
   append_int(m, row.change_counter);
-  return hmac_sha256(key.bytes(), m);
+  return key.mac(m);
 }
 
-Mac change_counter_mac(const SecureKey& key, ByteView store_id, std::int64_t change_counter) {
+Mac change_counter_mac(const HmacKey& key, ByteView store_id, std::int64_t change_counter) {
   Bytes m = message_start(kLabelChangeCounter, store_id);
   append_int(m, change_counter);
-  return hmac_sha256(key.bytes(), m);
+  return key.mac(m);
 }
 
 bool mac_equal(const Mac& expected, ByteView stored) {

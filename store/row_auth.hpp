@@ -116,11 +116,11 @@ struct VersionRowFields {
 };
 
 // scope_address, name, uid and version are the *request's* identity (as for the AAD).
-Mac version_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+Mac version_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                     std::string_view name, ByteView uid, std::int64_t version,
                     const VersionRowFields& row);
 // The `secrets` row: which version is the head.
-Mac head_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+Mac head_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                  std::string_view name, ByteView uid, std::int64_t head_version,
                  UnixMillis created_at);
 
@@ -134,7 +134,7 @@ struct ScopeDigest {
 };
 
 // The PRF of one member. NEVER store it (per row or anywhere): soundness rests on that.
-ScopeDigest member_prf(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+ScopeDigest member_prf(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                        std::string_view name, ByteView uid, std::int64_t head_version);
 // The columns of a `scopes` row that its MAC covers (with its address).
 struct ScopeRowFields {
@@ -143,10 +143,10 @@ struct ScopeRowFields {
   std::string next;           // the next scope address in the chain, "" for the last row
   std::int64_t change_counter = 0;  // the store's change counter after the scope's last write
 };
-Mac scope_row_mac(const SecureKey& key, ByteView store_id, std::string_view scope_address,
+Mac scope_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,
                   const ScopeRowFields& row);
 // The store's change counter (meta), so it cannot be set to a value no write produced.
-Mac change_counter_mac(const SecureKey& key, ByteView store_id, std::int64_t change_counter);
+Mac change_counter_mac(const HmacKey& key, ByteView store_id, std::int64_t change_counter);
 
 // Constant-time comparison of a computed MAC with a stored one (false when sizes differ).
 bool mac_equal(const Mac& expected, ByteView stored);

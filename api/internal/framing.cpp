@@ -1,5 +1,7 @@
 #include "api/internal/framing.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 
 namespace lockbox::api::internal {
@@ -71,6 +73,11 @@ std::string describe_size(std::size_t bytes) {
   if (bytes > 0 && bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   if (bytes > 0 && bytes % (1 << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
   return std::to_string(bytes) + " bytes";
+}
+
+std::string endpoint_text(const std::string& address, std::uint16_t port) {
+  return address.find(':') == std::string::npos ? fmt::format("{}:{}", address, port)
+                                                : fmt::format("[{}]:{}", address, port);
 }
 
 }  // namespace lockbox::api::internal

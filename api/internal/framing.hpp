@@ -4,6 +4,7 @@
 // Thread-safety: pure functions.
 
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -37,5 +38,8 @@ const std::string& http_date_now();
 
 // "1 MiB", "8 KiB" or "100 bytes", for limit messages.
 std::string describe_size(std::size_t bytes);
+
+// "address:port", IPv6 in brackets ("[::1]:8790"), for messages.
+std::string endpoint_text(const std::string& address, std::uint16_t port);
 
 }  // namespace lockbox::api::internal

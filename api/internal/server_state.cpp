@@ -1,5 +1,7 @@
 #include "api/internal/server_state.hpp"
 
+#include <memory>
+#include <utility>
 #include <vector>
 
 namespace lockbox::api::internal {
@@ -10,6 +12,23 @@ HttpResponse ServerState::handle(HttpRequest& request) const {
   } catch (...) {
     log::warn("http server: a handler failed on {}; answered 500", request.method);
     return error_response(500, "internal", "internal error");
+  }
+}
+
+void ServerState::when_ready(HttpResponse placeholder, std::function<void(HttpResponse)> send) {
+  auto deferred = std::exchange(placeholder.deferred, nullptr);
+  auto meta = std::make_shared<HttpResponse>(std::move(placeholder));
+  try {
+    deferred([meta, send](HttpResponse final) {
+      final.route = meta->route;
+      final.authenticated = meta->authenticated;
+      send(std::move(final));
+    });
+  } catch (...) {
+    log::warn("http server: a deferred answer could not be started; answered 500");
+    HttpResponse failed = error_response(500, "internal", "internal error");
+    failed.route = meta->route;
+    send(std::move(failed));
   }
 }
 

@@ -61,6 +61,10 @@ class ServerState {
 
   // Runs the handler; an exception becomes a 500 that carries none of its text.
   HttpResponse handle(HttpRequest& request) const;
+  // For a response whose answer is deferred (api/http.hpp): starts its work and calls `send`
+  // once with the final answer, carrying the placeholder's route and authenticated (a 500 when
+  // the work could not be started). `send` may run on any thread.
+  static void when_ready(HttpResponse placeholder, std::function<void(HttpResponse)> send);
 
   void record(const RequestRecord& record) const {
     if (options_.on_request) guarded("request", [&] { options_.on_request(record); });

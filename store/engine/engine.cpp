@@ -149,6 +149,7 @@ Status Engine::unwrap_service_keys() {
       row_auth_version_ = row->key_id >= kRowAuthKeyIds ? kRowAuthVersion : 0;
       LOCKBOX_ASSIGN_OR_RETURN(audit_chain_key_, derive_audit_chain_key(key.value(), store_id_));
       LOCKBOX_ASSIGN_OR_RETURN(row_auth_key_, derive_row_auth_key(key.value(), store_id_));
+      row_auth_mac_ = HmacKey(row_auth_key_);
     }
   }
   return Status::ok();

@@ -212,6 +212,7 @@ class Engine final : public Store {
   SecureKey fingerprint_key_;
   SecureKey audit_chain_key_;
   SecureKey row_auth_key_;
+  HmacKey row_auth_mac_;  // row_auth_key_ keyed once: the row MACs of every read (issue 11)
   std::int64_t row_auth_version_ = 0;  // from the audit key's id (kRowAuthKeyIds), at open
   // The highest change counter this engine has seen (counter reads, scope rows): a lower counter
   // means the counter was rolled back. Updated only by reads outside write transactions.

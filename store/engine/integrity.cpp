@@ -33,7 +33,7 @@ Bytes to_bytes(const Mac& mac) { return Bytes(mac.begin(), mac.end()); }
 }  // namespace
 
 Mac Engine::head_mac(const SecretRow& row) const {
-  return head_row_mac(row_auth_key_, store_id_, row.scope, row.name, row.uid, row.head_version, row.created_at);
+  return head_row_mac(row_auth_mac_, store_id_, row.scope, row.name, row.uid, row.head_version, row.created_at);
 }
 
 Status Engine::check_head(const SecretAddress& address, const SecretRow& row) const {
@@ -45,7 +45,7 @@ Status Engine::check_head(const SecretAddress& address, const SecretRow& row) co
 Mac Engine::version_mac(const SecretAddress& address, ByteView uid, const VersionRow& v) const {
   const VersionRowFields fields{v.tombstone,  v.fingerprint, v.description, v.tags,
                                 v.metadata,   v.expires_at,  v.created_at,  v.actor};
-  return version_row_mac(row_auth_key_, store_id_, address.scope.address(), address.name, uid, v.version,
+  return version_row_mac(row_auth_mac_, store_id_, address.scope.address(), address.name, uid, v.version,
                          fields);
 }
 
@@ -60,14 +60,14 @@ Status Engine::check_version(const SecretAddress& address, ByteView uid, const V
 }
 
 ScopeDigest Engine::member(const SecretRow& row) const {
-  return member_prf(row_auth_key_, store_id_, row.scope, row.name, row.uid, row.head_version);
+  return member_prf(row_auth_mac_, store_id_, row.scope, row.name, row.uid, row.head_version);
 }
 
 Result<ScopeRowFields> Engine::scope_fields(const ScopeRow& row) const {
   ScopeRowFields f{row.members, {}, row.next, row.change_counter};
   if (row.digest.size() != f.digest.bytes.size()) return scope_tampered(row.scope);
   std::copy(row.digest.begin(), row.digest.end(), f.digest.bytes.begin());
-  if (!mac_equal(scope_row_mac(row_auth_key_, store_id_, row.scope, f), row.row_mac)) {
+  if (!mac_equal(scope_row_mac(row_auth_mac_, store_id_, row.scope, f), row.row_mac)) {
     return scope_tampered(row.scope);
   }
   return f;
@@ -137,7 +137,7 @@ Status Engine::update_scope(const std::string& scope, const SecretRow* removed, 
     ScopeRow& p = lookup.row;
     f.next = std::exchange(lookup.fields.next, scope);
     p.next = scope;
-    p.row_mac = to_bytes(scope_row_mac(row_auth_key_, store_id_, p.scope, lookup.fields));
+    p.row_mac = to_bytes(scope_row_mac(row_auth_mac_, store_id_, p.scope, lookup.fields));
     LOCKBOX_TRY(rows_->put_scope(p));
   }
   if (removed != nullptr) {
@@ -150,26 +150,26 @@ Status Engine::update_scope(const std::string& scope, const SecretRow* removed, 
   }
   f.change_counter = counter;
   const ScopeRow out{scope, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()), f.next,
-                     f.change_counter, to_bytes(scope_row_mac(row_auth_key_, store_id_, scope, f))};
+                     f.change_counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, scope, f))};
   return rows_->put_scope(out);
 }
 
 Status Engine::put_sentinel_scope(std::int64_t counter) {
   const ScopeRowFields f{0, {}, "", counter};
-  return rows_->put_scope({"", 0, Bytes(32), "", counter, to_bytes(scope_row_mac(row_auth_key_, store_id_, "", f))});
+  return rows_->put_scope({"", 0, Bytes(32), "", counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, "", f))});
 }
 
 Result<std::int64_t> Engine::next_change_counter() {
   LOCKBOX_ASSIGN_OR_RETURN(const CounterRow c, rows_->change_counter());
-  if (!c.mac || !mac_equal(change_counter_mac(row_auth_key_, store_id_, c.value), *c.mac)) {
+  if (!c.mac || !mac_equal(change_counter_mac(row_auth_mac_, store_id_, c.value), *c.mac)) {
     return integrity_error("the store's change counter fails authentication (edited outside lockbox)");
   }
   return c.value + 1;
 }
 
 Status Engine::store_change_counter(std::int64_t value) {
-  LOCKBOX_TRY(rows_->set_change_counter(value, to_bytes(change_counter_mac(row_auth_key_, store_id_, value))));
-  // Push (SPEC §11): queued in this transaction, delivered to listeners by its commit.
+  LOCKBOX_TRY(rows_->set_change_counter(value, to_bytes(change_counter_mac(row_auth_mac_, store_id_, value))));
+  // Push: queued in this transaction, delivered to listeners by its commit.
   return rows_->notify_change(value);
 }
 

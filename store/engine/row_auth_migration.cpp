@@ -64,7 +64,7 @@ Result<std::size_t> Engine::authenticate_secret_rows() {
     ScopeRowFields& f = it->second;
     f.next = std::next(it) == scopes.end() ? std::string() : std::next(it)->first;
     f.change_counter = counter.value;
-    const Mac mac = scope_row_mac(row_auth_key_, store_id_, it->first, f);
+    const Mac mac = scope_row_mac(row_auth_mac_, store_id_, it->first, f);
     LOCKBOX_TRY(rows_->put_scope({it->first, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()),
                                   f.next, f.change_counter, Bytes(mac.begin(), mac.end())}));
   }

@@ -97,6 +97,40 @@ TEST_CASE("http server answers 400 to a request it cannot parse", "[http_server]
   CHECK(client.closed_within(2s));
 }
 
+TEST_CASE("http server serves other connections while a deferred answer waits, then sends it",
+          "[http_server]") {
+  // One io thread: a handler that blocked it until the answer was ready would starve /fast.
+  ServerOptions options = test_options();
+  options.threads = 1;
+  auto parked = std::make_shared<std::promise<std::function<void(HttpResponse)>>>();
+  Handler handler = [parked](HttpRequest& request) {
+    if (request.target != "/wait") return echo(request);
+    HttpResponse placeholder = error_response(500, "internal", "internal error");
+    placeholder.route = "/wait";
+    placeholder.deferred = [parked](std::function<void(HttpResponse)> send) {
+      parked->set_value(std::move(send));
+    };
+    return placeholder;
+  };
+  Served served(std::move(options), handler);
+  Client waiting(served.port());
+  waiting.send(get("/wait"));
+  auto send_later = parked->get_future();
+  REQUIRE(send_later.wait_for(5s) == std::future_status::ready);
+
+  Client other(served.port());
+  other.send(get("/fast"));
+  CHECK(read_response(other, 2s).status == 200);  // while /wait is still unanswered
+
+  HttpResponse late;
+  late.content_type = "text/plain";
+  late.body = SecretValue("late");
+  send_later.get()(std::move(late));
+  const Response answer = read_response(waiting, 2s);
+  CHECK(answer.status == 200);  // the deferred answer, never the placeholder
+  CHECK(answer.body == "late");
+}
+
 TEST_CASE("http server drops a stalled client after header_timeout while serving others",
           "[http_server]") {
   ServerOptions options = test_options();

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "api/access.hpp"
@@ -36,6 +37,39 @@ TEST_CASE("AuditBatcher: concurrent appends share commits and all get their stat
   CHECK(records == kThreads * kEach);
   CHECK(batcher.records() == static_cast<std::uint64_t>(kThreads * kEach));
   CHECK(commits < kThreads * kEach / 2);  // grouped
+}
+
+TEST_CASE("AuditBatcher: append_async returns before the commit and calls back with its status",
+          "[service]") {
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  AuditBatcher batcher([opened](const std::vector<store::AuditEvent>&, bool) {
+    opened.wait();  // the commit cannot finish before the caller has returned
+    return Status::ok();
+  });
+  std::promise<Status> done;
+  batcher.append_async({"resolve", "global", "ok", ""}, false,
+                       [&done](const Status& st) { done.set_value(st); });
+  auto result = done.get_future();
+  CHECK(result.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  gate.set_value();
+  REQUIRE(result.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(result.get().is_ok());
+}
+
+TEST_CASE("AuditBatcher: records still pending at destruction are committed and called back",
+          "[service]") {
+  std::atomic<int> committed{0}, called{0};
+  {
+    AuditBatcher batcher([&](const std::vector<store::AuditEvent>& events, bool) {
+      committed += static_cast<int>(events.size());
+      return Status::ok();
+    });
+    for (int i = 0; i < 20; ++i)
+      batcher.append_async({"resolve", "global", "ok", ""}, false, [&](const Status&) { ++called; });
+  }
+  CHECK(committed == 20);
+  CHECK(called == 20);
 }
 
 TEST_CASE("AuditBatcher: a failed commit fails every record of its batch", "[service]") {

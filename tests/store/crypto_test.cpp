@@ -202,6 +202,23 @@ TEST_CASE("hmac-sha256 accepts an empty key and an empty message", "[store][cryp
         "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+TEST_CASE("a keyed HmacKey gives hmac-sha256's MACs, call after call and after a move",
+          "[store][crypto]") {
+  const HmacKey jefe(as_bytes("Jefe"));
+  for (int i = 0; i < 3; ++i) {  // the keyed context is copied, never consumed
+    CHECK(hex_of(jefe.mac(as_bytes("what do ya want for nothing?"))) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  }
+  HmacKey moved(Bytes(20, 0x0b));
+  const HmacKey key1(std::move(moved));
+  CHECK(hex_of(key1.mac(as_bytes("Hi There"))) ==
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  const HmacKey empty;  // the empty key, as hmac_sha256({}, ...)
+  CHECK(hex_of(empty.mac({})) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  const Bytes long_key(200, 0x5a);  // longer than a block: hashed first, as RFC 2104 says
+  CHECK(HmacKey(long_key).mac(as_bytes("m")) == hmac_sha256(long_key, as_bytes("m")));
+}
+
 TEST_CASE("constant-time equality compares sizes and contents", "[store][crypto]") {
   const Bytes a = hex("00112233");
   CHECK(constant_time_equal(a, hex("00112233")));
