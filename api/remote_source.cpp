@@ -28,10 +28,13 @@ Result<SecretValue> read_token_file(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
     log::warn("--token-file {} is readable by every user: chmod 600 it", path);
   }
-  LOCKBOX_ASSIGN_OR_RETURN(const SecretValue content, launcher::read_secret_file(path, "--token-file", kMaxTokenFile));
+  LOCKBOX_ASSIGN_OR_RETURN(const SecretValue content,
+                           launcher::read_secret_file(path, "--token-file", kMaxTokenFile));
   std::string_view text = content.reveal();
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   if (text.empty()) return bad_input("--token-file: " + path + " is empty");
   if (text.find_first_of(" \t\r\n") != std::string_view::npos) {
     return bad_input("--token-file: " + path + " does not hold one token");
@@ -46,7 +49,8 @@ bool is_loopback_literal(const std::string& host) {
   const boost::asio::ip::address address = boost::asio::ip::make_address(host, ec);
   if (ec) return false;
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+        .is_loopback();
   }
   return address.is_loopback();
 }
@@ -68,7 +72,9 @@ bool is_localhost_name(const std::string& host) {
   return true;
 }
 
-bool is_loopback(const std::string& host) { return is_loopback_literal(host) || is_localhost_name(host); }
+bool is_loopback(const std::string& host) {
+  return is_loopback_literal(host) || is_localhost_name(host);
+}
 
 // The message of an API error body, or a generic one.
 std::string api_message(const ClientResponse& response) {
@@ -76,7 +82,8 @@ std::string api_message(const ClientResponse& response) {
   if (body.is_ok()) {
     const auto& root = (*body)->root();
     if (const auto* error = root.if_contains("error"); error != nullptr && error->is_object()) {
-      if (const auto* m = error->as_object().if_contains("message"); m != nullptr && m->is_string()) {
+      if (const auto* m = error->as_object().if_contains("message");
+          m != nullptr && m->is_string()) {
         return printable(std::string_view(m->get_string().data(), m->get_string().size()), 512);
       }
     }
@@ -90,9 +97,13 @@ Status status_of(const ClientResponse& response) {
     case 400: return bad_input("server: " + message);
     case 401: return denied("server refused the token: " + message);
     case 403: return denied("server: denied by the token's role: " + message);
-    case 429: return runtime_error("server: too many failed authentications from this address" +
-                                   (response.retry_after.empty() ? std::string() : "; retry after " + response.retry_after + "s"));
-    default: return runtime_error("server answered " + std::to_string(response.status) + ": " + message);
+    case 429:
+      return runtime_error("server: too many failed authentications from this address" +
+                           (response.retry_after.empty()
+                                ? std::string()
+                                : "; retry after " + response.retry_after + "s"));
+    default:
+      return runtime_error("server answered " + std::to_string(response.status) + ": " + message);
   }
 }
 
@@ -109,7 +120,8 @@ class RemoteSource final : public launcher::SecretSource {
         [this](const std::vector<Scope>& scopes) { return heads_in(scopes); },
         [this](const store::SecretAddress& address, std::int64_t version) -> Result<SecretValue> {
           auto it = values_.find({address.reference(), version});
-          if (it == values_.end()) return runtime_error("server: no value for " + address.reference());
+          if (it == values_.end())
+            return runtime_error("server: no value for " + address.reference());
           return it->second.clone();
         }};
     Status status = launcher::resolve_plan(plan, request, policy, stored, host, now, decrypt);
@@ -127,27 +139,33 @@ class RemoteSource final : public launcher::SecretSource {
     json.begin_object();
     json.key("namespace");
     json.string(context.ns);
-    for (const auto& [key, value] : {std::pair{"function", &context.function},
-                                     std::pair{"group", &context.group}, std::pair{"apikey", &context.apikey}}) {
+    for (const auto& [key, value] :
+         {std::pair{"function", &context.function}, std::pair{"group", &context.group},
+          std::pair{"apikey", &context.apikey}}) {
       if (!*value) continue;
       json.key(key);
       json.string(**value);
     }
     json.end_object();
-    LOCKBOX_ASSIGN_OR_RETURN(const ClientResponse response,
-                             client_->request("POST", "/api/v1/resolve", token_.reveal(), json.view()));
+    LOCKBOX_ASSIGN_OR_RETURN(
+        const ClientResponse response,
+        client_->request("POST", "/api/v1/resolve", token_.reveal(), json.view()));
     if (response.status != 200) return status_of(response);
     LOCKBOX_ASSIGN_OR_RETURN(auto body, JsonBody::parse(response.body.reveal()));
     heads_.clear();
     values_.clear();
     const auto* secrets = body->root().if_contains("secrets");
-    if (secrets == nullptr || !secrets->is_array()) return runtime_error("server: malformed resolve response");
+    if (secrets == nullptr || !secrets->is_array())
+      return runtime_error("server: malformed resolve response");
     for (const auto& item : secrets->get_array()) {
       LOCKBOX_TRY(add_secret(item));
     }
-    if (const auto* warnings = body->root().if_contains("warnings"); warnings != nullptr && warnings->is_array()) {
+    if (const auto* warnings = body->root().if_contains("warnings");
+        warnings != nullptr && warnings->is_array()) {
       for (const auto& w : warnings->get_array()) {
-        if (w.is_string()) log::warn("server: {}", printable(std::string_view(w.get_string().data(), w.get_string().size()), 512));
+        if (w.is_string())
+          log::warn("server: {}",
+                    printable(std::string_view(w.get_string().data(), w.get_string().size()), 512));
       }
     }
     return Status::ok();
@@ -165,7 +183,9 @@ class RemoteSource final : public launcher::SecretSource {
       return runtime_error("server: malformed resolve response");
     }
     store::SecretMeta meta;
-    LOCKBOX_ASSIGN_OR_RETURN(meta.scope, Scope::parse(std::string_view(scope->get_string().data(), scope->get_string().size())));
+    LOCKBOX_ASSIGN_OR_RETURN(
+        meta.scope,
+        Scope::parse(std::string_view(scope->get_string().data(), scope->get_string().size())));
     meta.name.assign(name->get_string().data(), name->get_string().size());
     LOCKBOX_TRY(validate_name(meta.name, "secret name from the server"));
     meta.version = version->get_int64();
@@ -174,11 +194,13 @@ class RemoteSource final : public launcher::SecretSource {
       return runtime_error("server: the value of " + meta.name + " holds a NUL byte");
     }
     if (expires != nullptr && expires->is_string()) {
-      auto at = parse_rfc3339(std::string_view(expires->get_string().data(), expires->get_string().size()));
+      auto at = parse_rfc3339(
+          std::string_view(expires->get_string().data(), expires->get_string().size()));
       if (at.is_ok()) meta.expires_at = *at;
     }
-    values_.emplace(std::make_pair(store::SecretAddress{meta.scope, meta.name}.reference(), meta.version),
-                    SecretValue(std::string_view(value->get_string().data(), value->get_string().size())));
+    values_.emplace(
+        std::make_pair(store::SecretAddress{meta.scope, meta.name}.reference(), meta.version),
+        SecretValue(std::string_view(value->get_string().data(), value->get_string().size())));
     heads_.push_back(std::move(meta));
     return Status::ok();
   }
@@ -210,11 +232,14 @@ Result<std::unique_ptr<launcher::SecretSource>> remote_source(const RemoteOption
   LOCKBOX_ASSIGN_OR_RETURN(const ParsedUrl url, parse_url(options.server_url));
   // The token and every value cross the wire: plain http only where the wire is this host.
   if (!url.tls && !is_loopback(url.host)) {
-    return bad_input("--server: plain http is allowed only to a loopback address of this host (127.0.0.0/8, ::1, localhost); use https");
+    return bad_input(
+        "--server: plain http is allowed only to a loopback address of this host (127.0.0.0/8, "
+        "::1, localhost); use https");
   }
   LOCKBOX_ASSIGN_OR_RETURN(SecretValue token, read_token_file(options.token_file));
   LOCKBOX_ASSIGN_OR_RETURN(auto client, HttpClient::create(options.server_url));
-  return std::unique_ptr<launcher::SecretSource>(new RemoteSource(std::move(client), std::move(token)));
+  return std::unique_ptr<launcher::SecretSource>(
+      new RemoteSource(std::move(client), std::move(token)));
 }
 
 }  // namespace lockbox::api

@@ -67,6 +67,7 @@ HttpResponse rotate_key_route(Call& call);    // POST /api/v1/admin/keys/rotate 
 HttpResponse tokens_route(Call& call);        // GET, POST /api/v1/admin/tokens (admin)
 HttpResponse revoke_token_route(Call& call);  // DELETE /api/v1/admin/tokens/{name} (admin)
 HttpResponse resolve_preview(Call& call);     // POST /api/v1/resolve/preview (ui_preview_route.cpp)
-HttpResponse openapi_route(const std::string& method);  // GET /api/v1/openapi.json, no token (openapi_route.cpp)
+HttpResponse openapi_route(
+    const std::string& method);  // GET /api/v1/openapi.json, no token (openapi_route.cpp)
 
 }  // namespace lockbox::api

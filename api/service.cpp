@@ -17,8 +17,24 @@ constexpr std::string_view kBearer = "Bearer ";
 
 std::atomic<std::uint64_t> next_service_id{1};
 
-enum class RouteId { kHealth, kMetrics, kSecrets, kSecret, kValue, kHistory, kRollback, kResolve, kWhoami,
-                     kAudit, kKeys, kRotate, kTokens, kToken, kPreview, kOpenApi };
+enum class RouteId {
+  kHealth,
+  kMetrics,
+  kSecrets,
+  kSecret,
+  kValue,
+  kHistory,
+  kRollback,
+  kResolve,
+  kWhoami,
+  kAudit,
+  kKeys,
+  kRotate,
+  kTokens,
+  kToken,
+  kPreview,
+  kOpenApi
+};
 
 struct Route {
   RouteId id;
@@ -31,18 +47,22 @@ std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() == 1 && p[0] == "metrics") return Route{RouteId::kMetrics, "/metrics", {}};
   if (p.size() < 3 || p[0] != "api" || p[1] != "v1") return std::nullopt;
   if (p.size() == 3 && p[2] == "health") return Route{RouteId::kHealth, "/api/v1/health", {}};
-  if (p.size() == 3 && p[2] == "openapi.json") return Route{RouteId::kOpenApi, "/api/v1/openapi.json", {}};
+  if (p.size() == 3 && p[2] == "openapi.json")
+    return Route{RouteId::kOpenApi, "/api/v1/openapi.json", {}};
   if (p.size() == 3 && p[2] == "resolve") return Route{RouteId::kResolve, "/api/v1/resolve", {}};
   if (p.size() == 4 && p[2] == "resolve" && p[3] == "preview") {
     return Route{RouteId::kPreview, "/api/v1/resolve/preview", {}};
   }
   if (p.size() == 3 && p[2] == "whoami") return Route{RouteId::kWhoami, "/api/v1/whoami", {}};
-  if (p.size() == 4 && p[2] == "admin" && p[3] == "audit") return Route{RouteId::kAudit, "/api/v1/admin/audit", {}};
-  if (p.size() == 4 && p[2] == "admin" && p[3] == "keys") return Route{RouteId::kKeys, "/api/v1/admin/keys", {}};
+  if (p.size() == 4 && p[2] == "admin" && p[3] == "audit")
+    return Route{RouteId::kAudit, "/api/v1/admin/audit", {}};
+  if (p.size() == 4 && p[2] == "admin" && p[3] == "keys")
+    return Route{RouteId::kKeys, "/api/v1/admin/keys", {}};
   if (p.size() == 5 && p[2] == "admin" && p[3] == "keys" && p[4] == "rotate") {
     return Route{RouteId::kRotate, "/api/v1/admin/keys/rotate", {}};
   }
-  if (p.size() == 4 && p[2] == "admin" && p[3] == "tokens") return Route{RouteId::kTokens, "/api/v1/admin/tokens", {}};
+  if (p.size() == 4 && p[2] == "admin" && p[3] == "tokens")
+    return Route{RouteId::kTokens, "/api/v1/admin/tokens", {}};
   if (p.size() == 5 && p[2] == "admin" && p[3] == "tokens") {
     return Route{RouteId::kToken, "/api/v1/admin/tokens/{name}", p[4]};
   }
@@ -52,8 +72,10 @@ std::optional<Route> match_route(const std::vector<std::string>& p) {
   if (p.size() == 5) return Route{RouteId::kSecret, "/api/v1/admin/secrets/{name}", name};
   if (p.size() != 6) return std::nullopt;
   if (p[5] == "value") return Route{RouteId::kValue, "/api/v1/admin/secrets/{name}/value", name};
-  if (p[5] == "history") return Route{RouteId::kHistory, "/api/v1/admin/secrets/{name}/history", name};
-  if (p[5] == "rollback") return Route{RouteId::kRollback, "/api/v1/admin/secrets/{name}/rollback", name};
+  if (p[5] == "history")
+    return Route{RouteId::kHistory, "/api/v1/admin/secrets/{name}/history", name};
+  if (p[5] == "rollback")
+    return Route{RouteId::kRollback, "/api/v1/admin/secrets/{name}/rollback", name};
   return std::nullopt;
 }
 
@@ -103,7 +125,8 @@ const char* allowed_methods(RouteId id) {
 bool is_bearer(std::string_view presented) {
   return presented.size() > kBearer.size() &&
          std::equal(kBearer.begin(), kBearer.end(), presented.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -159,7 +182,8 @@ struct ApiService::Impl {
     }
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = SecretValue(config.metrics != nullptr ? config.metrics->render(key_age) : "lockbox_up 1\n");
+    r.body =
+        SecretValue(config.metrics != nullptr ? config.metrics->render(key_age) : "lockbox_up 1\n");
     return r;
   }
 
@@ -174,17 +198,21 @@ struct ApiService::Impl {
       return r;
     }
     const AuthLimiter::Effect effect = limiter.record_failure(request.peer, now);
-    const char* note = effect == AuthLimiter::Effect::kBlocksAddress   ? "; address blocked"
-                       : effect == AuthLimiter::Effect::kExhaustsBudget ? "; failure budget exhausted, all addresses blocked"
-                                                                        : "";
-    const std::string detail = fmt::format("from {} {} {}{}", request.peer, request.method, route, note);
-    store::AuditEvent event{"auth.failure", known_name.empty() ? "token:unknown" : "token:" + known_name,
+    const char* note = effect == AuthLimiter::Effect::kBlocksAddress ? "; address blocked"
+                       : effect == AuthLimiter::Effect::kExhaustsBudget
+                           ? "; failure budget exhausted, all addresses blocked"
+                           : "";
+    const std::string detail =
+        fmt::format("from {} {} {}{}", request.peer, request.method, route, note);
+    store::AuditEvent event{"auth.failure",
+                            known_name.empty() ? "token:unknown" : "token:" + known_name,
                             has_bearer ? "denied" : "missing", detail, "anonymous"};
     if (Status st = batcher.append(std::move(event), true); !st.is_ok()) {
       log::error("api: cannot write an auth.failure record: {}", st.message());
     }
-    HttpResponse r = error_response(401, "unauthorized", has_bearer ? "invalid, expired or revoked token"
-                                                                    : "missing bearer token");
+    HttpResponse r =
+        error_response(401, "unauthorized",
+                       has_bearer ? "invalid, expired or revoked token" : "missing bearer token");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
@@ -194,10 +222,12 @@ ApiService::ApiService(ServiceConfig config) : impl_(std::make_unique<Impl>(std:
 ApiService::~ApiService() = default;
 
 Result<std::unique_ptr<ApiService>> ApiService::create(ServiceConfig config) {
-  if (config.policy == nullptr || !config.open_store) return bad_input("api service: no policy or store");
+  if (config.policy == nullptr || !config.open_store)
+    return bad_input("api service: no policy or store");
   if (config.clock == nullptr) config.clock = &process_clock();
   std::unique_ptr<ApiService> service(new ApiService(std::move(config)));
-  LOCKBOX_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> audit_store, service->impl_->config.open_store());
+  LOCKBOX_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> audit_store,
+                           service->impl_->config.open_store());
   // The batcher owns its store; only its committer thread touches it.
   std::shared_ptr<store::Store> shared(std::move(audit_store));
   service->batcher_ = std::make_unique<AuditBatcher>(
@@ -241,22 +271,33 @@ HttpResponse ApiService::handle(HttpRequest& request) {
   std::string_view presented = request.authorization;
   const bool has_bearer = is_bearer(presented);
   std::string known_name;
-  auto token = has_bearer ? (*store)->authenticate_token(presented.substr(kBearer.size()), &known_name)
-                          : Result<store::TokenInfo>(denied("missing bearer token"));
+  auto token = has_bearer
+                   ? (*store)->authenticate_token(presented.substr(kBearer.size()), &known_name)
+                   : Result<store::TokenInfo>(denied("missing bearer token"));
   if (!token.is_ok()) {
     if (token.status().code() != StatusCode::kDenied) return finish(from_status(token.status()));
     return finish(impl.refuse(request, route->templ, has_bearer, known_name, *batcher_));
   }
   if ((request.method == "POST" || request.method == "PUT") &&
       !is_json_content_type(request.content_type)) {
-    return finish(error_response(415, "unsupported_media_type", "the body must be application/json"));
+    return finish(
+        error_response(415, "unsupported_media_type", "the body must be application/json"));
   }
   const Principal who = principal_for(token->name, token->role, *impl.config.policy);
   (*store)->set_actor(who.actor());
-  Call call{request,       *target, who, **store, *impl.config.policy, *impl.config.clock,
-            impl.config.metrics, *batcher_, &impl.resolve_cache, route->name};
+  Call call{request,
+            *target,
+            who,
+            **store,
+            *impl.config.policy,
+            *impl.config.clock,
+            impl.config.metrics,
+            *batcher_,
+            &impl.resolve_cache,
+            route->name};
   if (!call.name.empty()) {
-    if (Status st = validate_name(call.name, "secret name"); !st.is_ok()) return finish(from_status(st));
+    if (Status st = validate_name(call.name, "secret name"); !st.is_ok())
+      return finish(from_status(st));
   }
   HttpResponse response = handler(call);
   response.authenticated = true;

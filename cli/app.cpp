@@ -18,7 +18,9 @@ namespace {
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
   app.add_option("--data-dir", globals.data_dir, "Data directory (default ./.lockbox)")
       ->envname("LOCKBOX_DATA_DIR");
-  app.add_option("--store", globals.store_url, "Store URL: sqlite:PATH or postgresql://[user@]host[:port]/db")->envname("LOCKBOX_STORE");
+  app.add_option("--store", globals.store_url,
+                 "Store URL: sqlite:PATH or postgresql://[user@]host[:port]/db")
+      ->envname("LOCKBOX_STORE");
   app.add_option("--policy", globals.policy_file, "Policy file")->envname("LOCKBOX_POLICY");
   app.add_option("--master-key-file", globals.master_key_file, "Master key file");
   app.add_option("--busy-timeout", globals.busy_timeout,

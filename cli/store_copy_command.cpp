@@ -22,8 +22,9 @@ constexpr std::int64_t kProgressRows = 1000;
 
 void print_summary(const Context& ctx, const store::CopySummary& s, const std::string& where) {
   if (!ctx.json()) {
-    print_note(fmt::format("copied {} secrets ({} versions), {} tokens and {} audit records to {}; verified",
-                           s.secrets, s.versions, s.tokens, s.audit_records, where));
+    print_note(fmt::format(
+        "copied {} secrets ({} versions), {} tokens and {} audit records to {}; verified",
+        s.secrets, s.versions, s.tokens, s.audit_records, where));
     return;
   }
   JsonWriter json;
@@ -46,12 +47,14 @@ void print_summary(const Context& ctx, const store::CopySummary& s, const std::s
 
 Status run_copy(const GlobalOptions& globals, const std::string& to) {
   const std::string where = store::display_url(to);
-  if (!to.starts_with("sqlite:") && !to.starts_with("postgresql://") && !to.starts_with("postgres://")) {
+  if (!to.starts_with("sqlite:") && !to.starts_with("postgresql://") &&
+      !to.starts_with("postgres://")) {
     return bad_input("store copy --to " + where + ": expected sqlite:PATH or postgresql://...");
   }
   LOCKBOX_ASSIGN_OR_RETURN(const Context ctx, Context::create(globals));
   LOCKBOX_ASSIGN_OR_RETURN(auto key, ctx.load_master_key());
-  if (!key) return key_error("no master key: configure one as for any command (SPEC §6) to copy the store");
+  if (!key)
+    return key_error("no master key: configure one as for any command (SPEC §6) to copy the store");
   store::StoreOptions target = ctx.store_options();
   target.url = to;
   std::unique_ptr<Progress> bar;
@@ -79,7 +82,8 @@ void add_store_commands(CLI::App& parent, const GlobalOptions& globals, ActionSl
   CLI::App* group = parent.add_subcommand("store", "Move the store");
   group->require_subcommand(1);
   CLI::App* cmd = group->add_subcommand(
-      "copy", "Copy the whole store into an empty store (sqlite:PATH or postgresql://...), verified");
+      "copy",
+      "Copy the whole store into an empty store (sqlite:PATH or postgresql://...), verified");
   auto to = std::make_shared<std::string>();
   cmd->add_option("--to", *to, "The target store URL (must be empty)")->required();
   cmd->callback([&, to] { slot.action = [&globals, to] { return run_copy(globals, *to); }; });

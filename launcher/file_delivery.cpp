@@ -31,7 +31,6 @@ constexpr int kMaxDepth = 8;  // we never create subdirectories; bound what we c
 constexpr std::time_t kOrphanAgeS =
     60;  // a lock-less directory younger than this may be mid-create
 
-
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
@@ -145,7 +144,7 @@ std::vector<std::string> list_dir(int dir_fd, const std::string& prefix = {}) {
   DIR* dir = ::fdopendir(dup_fd.get());
   if (dir == nullptr) return names;
   (void)dup_fd.release();  // the DIR owns it now; closedir closes it
-  ::rewinddir(dir);  // the duplicate shares the offset of any earlier read
+  ::rewinddir(dir);        // the duplicate shares the offset of any earlier read
   while (const dirent* e = ::readdir(dir)) {
     const std::string name = e->d_name;
     if (name == "." || name == "..") continue;
@@ -245,7 +244,8 @@ Result<std::unique_ptr<DeliveryDir>> DeliveryDir::create(
 
 Status DeliveryDir::lock() {
   const std::string where = (path_ / kLockName).string();
-  Fd fd(::openat(dir_fd_.get(), kLockTempName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  Fd fd(::openat(dir_fd_.get(), kLockTempName, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                 0600));
   if (!fd.valid()) {
     const int err = errno;
     return os_error(err, "create " + where);

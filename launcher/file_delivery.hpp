@@ -73,9 +73,9 @@ class DeliveryDir {
 
   std::filesystem::path path_;
   std::string leaf_;  // "run-XXXXXX"
-  Fd base_fd_;  // <base>, for unlinkat of the directory itself
-  Fd dir_fd_;   // the delivery directory
-  Fd lock_fd_;  // .lock, flock(LOCK_EX) held
+  Fd base_fd_;        // <base>, for unlinkat of the directory itself
+  Fd dir_fd_;         // the delivery directory
+  Fd lock_fd_;        // .lock, flock(LOCK_EX) held
 };
 
 // Removes this euid's delivery directories under the base directories (options.base_override, or
