@@ -36,6 +36,18 @@ void ResolveCache::put(const std::string& key, Entry entry) {
   slots_.emplace(key, Slot{std::move(entry), lru_.begin()});
 }
 
+void ResolveCache::clear() {
+  std::lock_guard lock(mu_);
+  slots_.clear();
+  lru_.clear();
+  bytes_ = 0;
+}
+
+std::size_t ResolveCache::size() {
+  std::lock_guard lock(mu_);
+  return slots_.size();
+}
+
 void ResolveCache::evict_one() {
   auto it = slots_.find(lru_.back());
   bytes_ -= it->second.entry.body.size();

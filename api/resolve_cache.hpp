@@ -59,6 +59,9 @@ class ResolveCache {
   // Stores (or replaces) the entry for `key`, evicting the least recently used ones while more
   // than max_entries or max_bytes of bodies are held. A body over max_bytes is not kept.
   void put(const std::string& key, Entry entry);
+  // Drops (and so wipes) every entry: the store changed (api/change_listener.hpp).
+  void clear();
+  [[nodiscard]] std::size_t size();
 
  private:
   using Lru = std::list<std::string>;

@@ -221,6 +221,10 @@ struct ApiService::Impl {
 ApiService::ApiService(ServiceConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 ApiService::~ApiService() = default;
 
+void ApiService::drop_cached_answers() { impl_->resolve_cache.clear(); }
+
+std::size_t ApiService::cached_answers() const { return impl_->resolve_cache.size(); }
+
 Result<std::unique_ptr<ApiService>> ApiService::create(ServiceConfig config) {
   if (config.policy == nullptr || !config.open_store)
     return bad_input("api service: no policy or store");

@@ -47,6 +47,11 @@ class ApiService {
 
   [[nodiscard]] const AuditBatcher& batcher() const { return *batcher_; }
 
+  // Drops every cached resolve answer (wiping its values): the store changed. Called by serve's
+  // ChangeListener (api/change_listener.hpp); answers are never stale without it.
+  void drop_cached_answers();
+  [[nodiscard]] std::size_t cached_answers() const;
+
  private:
   explicit ApiService(ServiceConfig config);
   struct Impl;

@@ -14,6 +14,7 @@
 
 #include "api/http_server.hpp"
 #include "api/metrics.hpp"
+#include "api/change_listener.hpp"
 #include "api/scheduler.hpp"
 #include "api/service.hpp"
 #include "api/ui_console.hpp"
@@ -152,7 +153,15 @@ Status serve(const GlobalOptions& globals, const ServeOptions& options) {
 
   api::KeyScheduler scheduler({open_store, &process_clock(), ctx.policy().rotation.data_key_max_age_ms, *check});
   scheduler.start();
+  api::ChangeListener listener({open_store, [&service](std::int64_t counter) {
+                                  const std::size_t dropped = service->cached_answers();
+                                  service->drop_cached_answers();
+                                  log::debug("serve: the store changed (counter {}); dropped {} cached answers",
+                                             counter, dropped);
+                                }});
+  listener.start();
   Status ran = http->run();
+  listener.stop();
   scheduler.stop();
   write_stderr("lockbox serve: stopped\n");
   return ran;

@@ -62,8 +62,11 @@ Server::Server(const Lockbox& box, std::vector<std::string> extra, std::map<std:
     char buf[4096];
     ssize_t n;
     while ((n = ::read(err_fd_, buf, sizeof buf)) > 0) {
-      std::lock_guard lock(mu_);
-      log_.append(buf, static_cast<std::size_t>(n));
+      {
+        std::lock_guard lock(mu_);
+        log_.append(buf, static_cast<std::size_t>(n));
+      }
+      grew_.notify_all();
     }
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -120,6 +123,11 @@ Server::~Server() { stop(); }
 std::string Server::log() const {
   std::lock_guard lock(mu_);
   return log_;
+}
+
+bool Server::wait_for_log(const std::string& needle, std::chrono::milliseconds limit) const {
+  std::unique_lock lock(mu_);
+  return grew_.wait_for(lock, limit, [&] { return log_.find(needle) != std::string::npos; });
 }
 
 std::unique_ptr<api::HttpClient> client_of(const Server& server) {

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +34,9 @@ class Server {
   int stop();
   // Everything the server wrote to stderr so far.
   std::string log() const;
+  // Waits until stderr contains `needle` (woken by each read of the server's stderr, no polling);
+  // false after `limit`.
+  bool wait_for_log(const std::string& needle, std::chrono::milliseconds limit) const;
   [[nodiscard]] pid_t pid() const { return pid_; }
 
  private:
@@ -40,6 +45,7 @@ class Server {
   std::uint16_t port_ = 0;
   std::string url_;
   mutable std::mutex mu_;
+  mutable std::condition_variable grew_;  // log_ grew
   std::string log_;
   std::thread reader_;
   int exit_code_ = -1;

@@ -81,4 +81,23 @@ TEST_CASE("serve keeps answering after the PostgreSQL server dropped its connect
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("serve drops its cached resolve answers as soon as another process writes the store",
+          "[serve][replicas]") {
+  Lockbox box;
+  box.init();
+  box.set("A", "value-1");
+  const std::string admin = make_token(box, "adm", "admin");
+  Server server(box, {}, {{"LOCKBOX_LOG", "debug"}});
+  auto client = client_of(server);
+  const std::string context = R"({"namespace":"prod"})";
+  REQUIRE(call(*client, "POST", "/api/v1/resolve", admin, context).status == 200);  // cached now
+  box.set("A", "value-2");  // a CLI process: PostgreSQL NOTIFY, or SQLite's counter
+  // No request is needed for the answer computed under value-1 to go (and its plaintext with it).
+  CHECK(server.wait_for_log("dropped 1 cached answers", std::chrono::seconds(10)));
+  const Reply seen = call(*client, "POST", "/api/v1/resolve", admin, context);
+  REQUIRE(seen.status == 200);
+  CHECK(value_of(seen, "A") == "value-2");
+  CHECK(server.stop() == 0);
+}
+
 }  // namespace lockbox::testing
