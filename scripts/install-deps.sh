@@ -11,6 +11,8 @@ packages=(
   postgresql libpq-dev
   # test-time: the completion scripts under zsh and fish, `man -l` of lockbox(1), the JS SDK under node
   zsh fish man-db nodejs
+  # test-time: the libFuzzer harnesses (scripts/fuzz.sh)
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -5,8 +5,8 @@
 //     policies/internal/value_readers.cpp core/scope.cpp core/status.cpp core/time_format.cpp
 //     core/clock.cpp core/glob.cpp -lyaml-cpp -lfmt
 // (one command, from the repository root), then ./policy_fuzz -max_len=4096 (yaml-cpp itself is
-// not instrumented). tests/cli/fuzz_link_test.sh runs exactly this command (ctest "build: the
-// policy_fuzz harness ...").
+// not instrumented). scripts/fuzz.sh runs exactly this command, then the fuzzer on the seed
+// corpus in tests/policies/fuzz/policy_corpus.
 // It checks the loader's contract on arbitrary bytes: no crash and no escaping exception; an
 // error is kBadInput, one printable line, "fuz:" first; a loaded policy holds only valid values
 // (names, prefix, resolution, ranges, commands).

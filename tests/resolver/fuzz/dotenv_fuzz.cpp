@@ -3,7 +3,8 @@
 //     tests/resolver/fuzz/dotenv_fuzz.cpp resolver/dotenv.cpp core/secret_value.cpp
 //     core/scope.cpp core/status.cpp core/utf8.cpp -lcrypto
 // (one command, from the repository root), then ./dotenv_fuzz -max_len=4096.
-// tests/cli/fuzz_link_test.sh runs exactly this command (ctest "build: the dotenv_fuzz harness ...").
+// scripts/fuzz.sh runs exactly this command, then the fuzzer on the seed corpus in
+// tests/resolver/fuzz/dotenv_corpus.
 // It checks the parser's contract on arbitrary bytes: no crash, every entry has a valid name, a
 // value that is UTF-8 text without NUL and a line inside the file, lines never go backwards, and an
 // error is one of the two documented messages.
