@@ -30,12 +30,22 @@ constexpr auto kRefusedExact = std::to_array<std::string_view>({
     "JDK_JAVA_OPTIONS", "PERLLIB",        "SSLKEYLOGFILE",  "OPENSSL_CONF",   "OPENSSL_MODULES",
     "PYTHONWARNINGS",   "PROMPT_COMMAND", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "LUA_PATH",
     "LUA_INIT",         "GEM_PATH",       "R_PROFILE",
+    // Beyond the SPEC's list (a later review): the same hooks under their other spellings, shell
+    // option imports, debugger and breakpoint hooks, PHP start-up files, and trust-store overrides
+    // of curl, Python requests and node (like SSL_CERT_FILE).
+    "LUA_CPATH",        "R_PROFILE_USER", "R_ENVIRON",       "R_ENVIRON_USER", "GIT_SSH",
+    "GIT_PROXY_COMMAND", "GIT_ASKPASS",   "SSH_ASKPASS",     "SHELLOPTS",      "BASHOPTS",
+    "PERL5DB",          "PYTHONBREAKPOINT", "PHPRC",         "PHP_INI_SCAN_DIR", "NODE_EXTRA_CA_CERTS",
+    "CURL_CA_BUNDLE",   "REQUESTS_CA_BUNDLE",
 });
 
 // SPEC §3 `X_*` entries: every name that starts with one of these is refused (the prefix alone
 // too, since it starts with itself).
 constexpr auto kRefusedPrefixes =
-    std::to_array<std::string_view>({"BASH_FUNC_", "LD_", "DYLD_", "MALLOC_", "LOCKBOX_"});
+    std::to_array<std::string_view>({"BASH_FUNC_", "LD_", "DYLD_", "MALLOC_", "LOCKBOX_",
+                                     // LUA_INIT_5_4 and its siblings; GIT_CONFIG_KEY_n/VALUE_n
+                                     // (core.sshCommand, core.hooksPath …) and GIT_CONFIG_GLOBAL
+                                     "LUA_INIT_", "GIT_CONFIG_"});
 
 }  // namespace
 

@@ -328,13 +328,19 @@ TEST_CASE("the refused-name list is the SPEC list, exactly", "[resolver]") {
                            "all_proxy",
                            "no_proxy",
                            "LOCKBOX_X",
-                           "LOCKBOX_MASTER_KEY"}) {
+                           "LOCKBOX_MASTER_KEY",
+                           // beyond the SPEC's list
+                           "LUA_CPATH", "LUA_INIT_5_4", "R_PROFILE_USER", "R_ENVIRON", "GIT_SSH",
+                           "GIT_CONFIG_KEY_0", "GIT_CONFIG_GLOBAL", "GIT_ASKPASS", "SSH_ASKPASS",
+                           "SHELLOPTS", "BASHOPTS", "PERL5DB", "PYTHONBREAKPOINT", "PHPRC",
+                           "PHP_INI_SCAN_DIR", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
+                           "REQUESTS_CA_BUNDLE"}) {
     INFO(name);
     CHECK(is_refused_env_name(name));
   }
   for (const char* name : {"PATHS", "MYPATH", "path", "LD", "LDX", "xLD_PRELOAD", "BASH_FUNC",
                            "Http_Proxy", "LOCKBOX", "lockbox_x", "MALLOC", "DYLD", "USER",
-                           "FLUXBASE_SECRET_PATH", "HOME_DIR", "ENVIRONMENT", ""}) {
+                           "FLUXBASE_SECRET_PATH", "HOME_DIR", "ENVIRONMENT", "GIT_CONFIG", "LUA_INIT5", ""}) {
     INFO(name);
     CHECK_FALSE(is_refused_env_name(name));
   }
