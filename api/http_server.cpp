@@ -280,7 +280,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void answer(HttpResponse response, bool keep_alive) {
     if (response.authenticated && !authenticated_) {
       authenticated_ = true;
-      state_.table().authenticated();
+      state_.table().authenticated(peer_);
     }
     // A connection on probation keeps its slot only by authenticating.
     if (admission_ == Admission::kProbation && !authenticated_) keep_alive = false;

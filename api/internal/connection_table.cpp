@@ -22,18 +22,25 @@ ConnectionTable::Admission ConnectionTable::admit(const std::string& peer) {
   return probation ? Admission::kProbation : Admission::kAdmitted;
 }
 
-void ConnectionTable::authenticated() {
+void ConnectionTable::authenticated(const std::string& peer) {
+  const std::string key = address_key(peer);
   std::lock_guard lock(mu_);
   if (unauthenticated_ > 0) --unauthenticated_;
+  forget_one(key);
+}
+
+void ConnectionTable::forget_one(const std::string& key) {
+  auto it = per_key_.find(key);
+  if (it != per_key_.end() && --it->second == 0) per_key_.erase(it);
 }
 
 void ConnectionTable::release(const std::string& peer, bool was_authenticated) {
   const std::string key = address_key(peer);
   std::lock_guard lock(mu_);
   if (open_ > 0) --open_;
-  if (!was_authenticated && unauthenticated_ > 0) --unauthenticated_;
-  auto it = per_key_.find(key);
-  if (it != per_key_.end() && --it->second == 0) per_key_.erase(it);
+  if (was_authenticated) return;  // authenticated() already took it off its address
+  if (unauthenticated_ > 0) --unauthenticated_;
+  forget_one(key);
 }
 
 bool ConnectionTable::under_pressure() const {

@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 
 #include "api/http_server.hpp"
+#include "api/internal/connection_table.hpp"
 #include "tests/api/http_test_support.hpp"
 
 namespace lockbox::api {
@@ -72,6 +73,39 @@ TEST_CASE("http server caps connections per address, so one client cannot crowd 
   REQUIRE(other.connected());
   other.send(get("/"));
   CHECK(read_response(other).status == 200);
+}
+
+TEST_CASE("http server's per-address cap counts only connections that have not authenticated",
+          "[http_limits]") {
+  ServerOptions options = test_options();
+  options.max_connections = 40;
+  options.max_connections_per_address = 4;
+  Served served(std::move(options), echo_with_auth);
+  // Four runtimes on this host, each with a valid token: they do not fill the address's share.
+  auto runtimes = idle_clients(served.port(), "127.0.0.1", 4, "Authorization: ok\r\n");
+  auto idle = idle_clients(served.port(), "127.0.0.1", 4);  // four anonymous ones do
+  Client fifth(served.port(), "127.0.0.1");
+  fifth.send(get("/"));
+  CHECK(read_response(fifth).status == 503);
+  for (auto& runtime : runtimes) {
+    runtime->send(get("/again", "Authorization: ok\r\n"));
+    CHECK(read_response(*runtime).status == 200);
+  }
+}
+
+TEST_CASE("connection table: IPv6 clients share one per-address cap per /64", "[http_limits]") {
+  using internal::ConnectionTable;
+  ConnectionTable table({40, 2, 0, 40});
+  CHECK(table.admit("2001:db8:1:2::1") == ConnectionTable::Admission::kAdmitted);
+  CHECK(table.admit("2001:db8:1:2:ffff::9") == ConnectionTable::Admission::kAdmitted);
+  CHECK(table.admit("2001:db8:1:2::3") == ConnectionTable::Admission::kRefused);  // same /64
+  CHECK(table.admit("2001:db8:1:3::1") == ConnectionTable::Admission::kAdmitted);  // the next /64
+  table.authenticated("2001:db8:1:2::1");  // a runtime with a token leaves the count
+  CHECK(table.admit("2001:db8:1:2::4") == ConnectionTable::Admission::kAdmitted);
+  table.release("2001:db8:1:2::1", true);
+  table.release("2001:db8:1:2::4", false);
+  CHECK(table.admit("2001:db8:1:2::5") == ConnectionTable::Admission::kAdmitted);
+  CHECK(table.open() == 3);
 }
 
 TEST_CASE("http server keeps a share of the slots for clients that authenticate", "[http_limits]") {
