@@ -89,6 +89,38 @@ TEST_CASE("AuditBatcher: a batch is durable when any record in it asks to be", "
   CHECK(durability == std::vector<bool>{false, true});
 }
 
+TEST_CASE("AuditBatcher: records queued during a commit form the next batch, durable if one asks",
+          "[service]") {
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  std::promise<void> first_started;
+  std::vector<std::pair<std::size_t, bool>> batches;  // (records, durable), committer thread only
+  AuditBatcher batcher([&, opened](const std::vector<store::AuditEvent>& events, bool durable) {
+    if (batches.empty()) {
+      first_started.set_value();
+      opened.wait();  // hold the first commit until the others are queued
+    }
+    batches.emplace_back(events.size(), durable);
+    return Status::ok();
+  });
+  std::promise<void> all_done;
+  std::atomic<int> left{4};
+  auto done = [&](const Status& st) {
+    CHECK(st.is_ok());
+    if (--left == 0) all_done.set_value();
+  };
+  batcher.append_async({"resolve", "global", "ok", "first"}, false, done);
+  REQUIRE(first_started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  batcher.append_async({"resolve", "global", "ok", "a"}, false, done);
+  batcher.append_async({"secret.reveal", "global/A", "ok", "b"}, true, done);
+  batcher.append_async({"resolve", "global", "ok", "c"}, false, done);
+  gate.set_value();
+  REQUIRE(all_done.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  REQUIRE(batches.size() == 2);
+  CHECK(batches[0] == std::pair<std::size_t, bool>{1, false});
+  CHECK(batches[1] == std::pair<std::size_t, bool>{3, true});
+}
+
 TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends", "[service]") {
   AuthLimiter limiter(3, 60'000);
   CHECK(limiter.blocked_for("10.0.0.1", 0) == 0);

@@ -157,10 +157,9 @@ TEST_CASE("list masks values and filters by scope, kind, namespace and tag", "[b
 TEST_CASE("list marks expired secrets", "[blackbox][list]") {
   Lockbox box;
   box.init();
-  box.set("SOON", "x", {"--expires", "1s"});
+  box.set("SOON", "x", {"--expires", "1h"});
   box.set("LATER", "y", {"--expires", "1d"});
-  ::usleep(1200 * 1000);
-  const ProcessResult r = box.run({"secrets", "list"});
+  const ProcessResult r = box.run({"secrets", "list"}, at(kHour));  // 1.5 h from now
   REQUIRE(r.exit_code == 0);
   const auto soon = r.out.find("SOON");
   const auto later = r.out.find("LATER");

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.hpp"
+#include "core/time_format.hpp"
 #include "tests/launcher/run_test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -261,13 +263,14 @@ TEST_CASE("run skips an expired secret with a warning and does not fall through 
           "[run][env][expiry]") {
   RunBox box;
   box.set("DB", "global-db");
-  box.set("DB", "expiring-db", {"--namespace", "production", "--expires", "1s"});
+  box.set("DB", "expiring-db", {"--namespace", "production", "--expires", "1h"});
   box.set("FRESH", "fresh-value", {"--namespace", "production"});
-  // --expires takes whole seconds; the production version must be in the past.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // Launched as if 1.5 h from now (LOCKBOX_TEST_NOW): the production version is in the past.
+  ProcessOptions later;
+  later.env["LOCKBOX_TEST_NOW"] = lockbox::format_rfc3339(lockbox::SystemClock::instance().now() + 90 * 60 * 1000);
   const ProcessResult r =
       box.launch({"--namespace", "production"},
-                 {"print-env", "FLUXBASE_SECRET_DB", "print-env", "FLUXBASE_SECRET_FRESH"});
+                 {"print-env", "FLUXBASE_SECRET_DB", "print-env", "FLUXBASE_SECRET_FRESH"}, later);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out ==
