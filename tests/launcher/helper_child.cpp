@@ -18,7 +18,9 @@
 //   trap-term              on SIGTERM: prints "got SIGTERM\n" and exits 0
 //   ignore-term            SIGTERM set to SIG_IGN
 //   record-signals FILE    on INT TERM HUP QUIT USR1 USR2 WINCH: appends "SIGNAME\n" to FILE
-//                          (e.g. "SIGTERM\n") and carries on
+//                          (e.g. "SIGTERM\n") and carries on; also SIGRTMIN+3, the tests'
+//                          sentinel ("SIGRTMIN+3\n": real-time, so delivered after every
+//                          standard signal pending with it)
 //   record-more-signals FILE  record-signals, plus ALRM VTALRM PROF XCPU XFSZ PWR STKFLT IO TSTP
 //                          TTIN TTOU CONT and SIGRTMIN+2 ("SIGRTMIN+2\n")
 //   kill-self SIG          raise(SIG); SIG is a name (TERM, SIGTERM) or a number
@@ -117,7 +119,9 @@ const char* signal_name(int sig) {
     case SIGTTIN: return "SIGTTIN\n";
     case SIGTTOU: return "SIGTTOU\n";
     case SIGCONT: return "SIGCONT\n";
-    default: return sig == SIGRTMIN + 2 ? "SIGRTMIN+2\n" : "SIG?\n";
+    default:
+      if (sig == SIGRTMIN + 2) return "SIGRTMIN+2\n";
+      return sig == SIGRTMIN + 3 ? "SIGRTMIN+3\n" : "SIG?\n";
   }
 }
 
@@ -266,7 +270,7 @@ void cat_stdin() {
 void record_signals(const std::string& path) {
   if (path.size() >= sizeof g_record_file) fail("record-signals path too long");
   std::memcpy(g_record_file, path.c_str(), path.size() + 1);
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGRTMIN + 3}) {
     install(sig, on_record);
   }
 }

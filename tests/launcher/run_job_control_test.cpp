@@ -63,7 +63,10 @@ TEST_CASE("run forwards ALRM, VTALRM, PROF, XCPU, XFSZ, PWR, STKFLT, IO and real
     REQUIRE(::kill(lockbox->pid(), sig) == 0);
     CHECK(wait_until([&, line = std::string(name)] { return count_lines(read_file(records), line) >= 1; }));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a duplicate would come now
+  // The sentinel, a real-time signal read after every standard one pending with it: once the
+  // child has it, a duplicate forward would be recorded too.
+  REQUIRE(::kill(lockbox->pid(), SIGRTMIN + 3) == 0);
+  CHECK(wait_until([&] { return count_lines(read_file(records), "SIGRTMIN+3") >= 1; }));
   const std::string text = read_file(records);
   for (const auto& [sig, name] : sent) {
     INFO(name);

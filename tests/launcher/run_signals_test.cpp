@@ -3,7 +3,7 @@
 // included); lockbox's death, even by SIGKILL, gives the child SIGTERM; no child is left behind.
 //
 // The child records every signal it gets (`record-signals FILE`), then writes its pid. "Exactly
-// once" needs a short settle after the first record: a duplicate would arrive within it.
+// once" is checked after a sentinel signal (RecordingLaunch::settle), not after a fixed wait.
 
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -25,8 +25,6 @@ using namespace lockbox::testing;
 
 namespace {
 
-constexpr int kSettleMs = 300;
-
 struct NamedSignal {
   int number;
   const char* record;  // the line record-signals writes
@@ -35,10 +33,6 @@ struct NamedSignal {
 constexpr NamedSignal kForwarded[] = {
     {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGWINCH, "SIGWINCH"}, {SIGHUP, "SIGHUP"},
     {SIGQUIT, "SIGQUIT"}, {SIGINT, "SIGINT"},   {SIGTERM, "SIGTERM"}};
-
-void settle() {
-  std::this_thread::sleep_for(std::chrono::milliseconds(kSettleMs));
-}
 
 // A lockbox whose child records signals, with the child's pid known.
 struct RecordingLaunch {
@@ -57,6 +51,16 @@ struct RecordingLaunch {
   [[nodiscard]] bool wait_for(const std::string& line, int timeout_ms = 20000) const {
     return wait_until([&] { return count(line) >= 1; }, timeout_ms);
   }
+  // The sentinel: SIGRTMIN+3 sent to `to` (lockbox, which forwards it, or the child), waited for.
+  // A real-time signal is delivered and read after every standard signal pending with it, so
+  // once the child has recorded it, a duplicate forward of an earlier signal would be recorded
+  // too: no fixed wait.
+  void settle(pid_t to) {
+    const int before = count("SIGRTMIN+3");
+    REQUIRE(::kill(to, SIGRTMIN + 3) == 0);
+    REQUIRE(wait_until([&] { return count("SIGRTMIN+3") > before; }));
+  }
+  void settle() { settle(lockbox->pid()); }
   // Ends the child (which survives every recorded signal); lockbox reports 137.
   void finish() {
     ::kill(child.pid, SIGKILL);
@@ -78,7 +82,7 @@ TEST_CASE("run forwards each signal sent to lockbox to the child exactly once", 
     REQUIRE(::kill(launch.lockbox->pid(), sig.number) == 0);
     CHECK(launch.wait_for(sig.record));
   }
-  settle();
+  launch.settle();
   for (const auto& sig : kForwarded) {
     INFO(sig.record);
     CHECK(launch.count(sig.record) == 1);
@@ -93,7 +97,7 @@ TEST_CASE("run forwards a signal sent twice twice", "[run][signals]") {
   REQUIRE(launch.wait_for("SIGUSR1"));
   REQUIRE(::kill(launch.lockbox->pid(), SIGUSR1) == 0);
   CHECK(wait_until([&] { return launch.count("SIGUSR1") >= 2; }));
-  settle();
+  launch.settle();
   CHECK(launch.count("SIGUSR1") == 2);
   launch.finish();
 }
@@ -154,7 +158,7 @@ TEST_CASE("run at a terminal: a signal from the terminal reaches the child exact
             static_cast<ssize_t>(sig.input.size()));
   }
   CHECK(launch.wait_for(sig.record));
-  settle();
+  launch.settle();
   CHECK(launch.count(sig.record) == 1);
   // lockbox got it too (a terminal signals the whole group) and kept running.
   CHECK_FALSE(launch.lockbox->wait(0).has_value());
@@ -175,7 +179,7 @@ TEST_CASE("run at a terminal: a hangup reaches the child exactly once",
   ::close(pty.master);  // the terminal goes away
   pty.master = -1;
   CHECK(launch.wait_for("SIGHUP", 5000));
-  settle();
+  launch.settle();
   CHECK(launch.count("SIGHUP") == 1);
   launch.finish();
 }
@@ -199,7 +203,7 @@ TEST_CASE("run: a child that records signals learns of lockbox's SIGKILL", "[run
   REQUIRE(::kill(launch.lockbox->pid(), SIGKILL) == 0);
   CHECK(launch.lockbox->wait() == 128 + SIGKILL);
   CHECK(launch.wait_for("SIGTERM"));
-  settle();
+  launch.settle(launch.child.pid);  // lockbox is gone: straight to the child
   CHECK(launch.count("SIGTERM") == 1);
   ::kill(launch.child.pid, SIGKILL);
 }
