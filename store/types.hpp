@@ -111,9 +111,4 @@ struct NewToken {
   SecretValue token;
 };
 
-// The head (current version) of a secret in one scope, for resolution. Value still encrypted.
-struct ResolvedEntry {
-  SecretMeta meta;
-};
-
 }  // namespace lockbox::store
