@@ -19,8 +19,8 @@ namespace lockbox::agent {
 enum class Reach {
   kServed,   // the agent answered the hello: `source` is set
   kGone,     // no socket, nothing listening, not a socket: the caller may take the direct path
-  kRefused,  // something listens but closed the connection (another uid's agent) or answered
-             // nonsense: exit 125, never the direct path
+  kRefused,  // a socket this user may not open, or one whose agent closed the connection (another
+             // uid's agent) or answered nonsense: exit 125, never the direct path
 };
 
 struct Opened {
