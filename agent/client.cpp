@@ -11,6 +11,7 @@
 
 #include "agent/protocol.hpp"
 #include "core/fd.hpp"
+#include "core/timing.hpp"
 
 namespace lockbox::agent {
 namespace {
@@ -68,6 +69,7 @@ class AgentSource final : public launcher::SecretSource {
   Status resolve(launcher::LaunchPlan& plan, const launcher::RunRequest& request, const policies::Policy& policy,
                  const std::vector<std::string_view>& host, UnixMillis now, bool decrypt) override {
     LOCKBOX_TRY(fetch(plan.context, resolver::scope_chain(policy, plan.context), decrypt));
+    timing::mark("agent-fetch");
     const launcher::StoredLayer stored{
         [this](const std::vector<Scope>& scopes) { return heads_in(scopes); },
         [this](const store::SecretAddress& address, std::int64_t version) -> Result<SecretValue> {
@@ -201,6 +203,7 @@ Opened open_agent(const std::string& socket_path, int timeout_ms) {
                                     socket_path));
     return out;
   }
+  timing::mark("agent-hello");
   out.reach = Reach::kServed;
   out.source = std::move(source);
   return out;

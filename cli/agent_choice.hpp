@@ -31,6 +31,12 @@ std::optional<std::string> agent_socket(const AgentFlags& flags);
 // or an error when no store is configured. kDenied when the agent refuses this user.
 Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::string& socket, const Context& ctx);
 
+// Before parsing (main): does this command line look like a launch through the agent? (`run`,
+// `job` or `resolve` with --agent, or with LOCKBOX_AGENT_SOCKET set, and no --no-agent before
+// "--".) Such a client needs neither OpenSSL nor SQLite's page cache, so main skips their
+// warm-up. Only a hint: a wrong guess costs speed, never behaviour.
+bool agent_launch_hint(int argc, char** argv);
+
 void add_agent_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot);
 
 }  // namespace lockbox::cli

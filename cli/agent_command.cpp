@@ -27,6 +27,19 @@ std::optional<std::string> agent_socket(const AgentFlags& flags) {
   return std::nullopt;
 }
 
+bool agent_launch_hint(int argc, char** argv) {
+  bool launch = false, flag = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a(argv[i]);
+    if (a == "--") break;
+    if (a == "--no-agent") return false;
+    if (a == "--agent" || a.starts_with("--agent=")) flag = true;
+    if (a == "run" || a == "job" || a == "resolve") launch = true;
+  }
+  const char* env = std::getenv("LOCKBOX_AGENT_SOCKET");
+  return launch && (flag || (env != nullptr && env[0] != '\0'));
+}
+
 Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::string& socket, const Context& ctx) {
   agent::Opened opened = agent::open_agent(socket);
   if (opened.reach == agent::Reach::kServed) return std::move(opened.source);
