@@ -97,6 +97,9 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
       if (flags->server.empty() != flags->token_file.empty()) {
         return bad_input("--server and --token-file go together");
       }
+      if (!flags->server.empty() && !flags->agent.socket.empty()) {
+        return bad_input("--agent and --server do not go together");
+      }
       if (!flags->server.empty()) {
         // The server audits the resolve under the token's name; a refused token or a role that
         // denies is exit 6.
