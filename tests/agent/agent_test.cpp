@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "tests/agent/agent_fixture.hpp"
 
@@ -223,4 +225,33 @@ TEST_CASE("the agent reloads its policy when the policy file changes", "[agent]"
   REQUIRE(launch(box, {"run", "--", "true"}, {}, socket.string()).exit_code == 0);
   CHECK(agent.stop() == 0);
   CHECK(agent.err().find("policy reloaded") != std::string::npos);
+}
+
+TEST_CASE("run --watch through the agent restarts the child when a secret changes", "[agent][watch]") {
+  AgentBox a;
+  const auto out = a.box.root() / "watch.out";
+  const std::string script = "echo \"$FLUXBASE_SECRET_FOO\" >> '" + out.string() +
+                             "'; [ \"$FLUXBASE_SECRET_FOO\" = foo-two ] && exit 5; exec sleep 30";
+  ProcessResult result;
+  std::thread launch_thread([&] {
+    ProcessOptions options;
+    options.timeout_ms = 40000;
+    result = a.via_agent({"run", "--watch=1s", "--kill-grace", "2s", "--", "sh", "-c", script}, options);
+  });
+  const auto seen = [&](const std::string& needle) {
+    for (int i = 0; i < 200; ++i) {  // bounded: ~20 s
+      if (std::filesystem::exists(out) && read_file(out).find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  const bool first = seen("foo-one");
+  a.box.set("FOO", "foo-two");
+  const bool second = seen("foo-two");
+  launch_thread.join();
+  CHECK(first);
+  CHECK(second);
+  CHECK(result.exit_code == 5);
+  CHECK(result.err.find("restarting") != std::string::npos);
+  CHECK(result.err.find("warning: no agent") == std::string::npos);
 }
