@@ -45,7 +45,8 @@ class AgentSource final : public launcher::SecretSource {
   // One request, one answer. The answer's payload is kept in `answer_` (wiped) and viewed by the
   // returned message.
   Result<Message> call(const SecretValue& frame) {
-    if (!fd_.valid()) return runtime_error(fmt::format("the agent at {} closed the connection", path_));
+    if (!fd_.valid())
+      return runtime_error(fmt::format("the agent at {} closed the connection", path_));
     if (Status st = send_all(fd_.get(), frame.reveal()); !st.is_ok()) return broken();
     std::uint8_t head[4];
     if (!read_exact(fd_.get(), head, 4)) return broken();
@@ -58,7 +59,8 @@ class AgentSource final : public launcher::SecretSource {
     if (!message.is_ok()) return broken();
     if (message->kind == Kind::kError) {
       std::int64_t code = 0;
-      if (message->fields.size() == 2 && message->fields[0]) code = parse_int(*message->fields[0]).value_or(0);
+      if (message->fields.size() == 2 && message->fields[0])
+        code = parse_int(*message->fields[0]).value_or(0);
       const std::string why = message->fields.size() == 2 ? text(message->fields[1]) : "error";
       const bool known = code > 0 && code <= static_cast<int>(StatusCode::kDenied);
       return Status(known ? static_cast<StatusCode>(code) : StatusCode::kRuntime, "agent: " + why);
@@ -66,15 +68,17 @@ class AgentSource final : public launcher::SecretSource {
     return message;
   }
 
-  Status resolve(launcher::LaunchPlan& plan, const launcher::RunRequest& request, const policies::Policy& policy,
-                 const std::vector<std::string_view>& host, UnixMillis now, bool decrypt) override {
+  Status resolve(launcher::LaunchPlan& plan, const launcher::RunRequest& request,
+                 const policies::Policy& policy, const std::vector<std::string_view>& host,
+                 UnixMillis now, bool decrypt) override {
     LOCKBOX_TRY(fetch(plan.context, resolver::scope_chain(policy, plan.context), decrypt));
     timing::mark("agent-fetch");
     const launcher::StoredLayer stored{
         [this](const std::vector<Scope>& scopes) { return heads_in(scopes); },
         [this](const store::SecretAddress& address, std::int64_t version) -> Result<SecretValue> {
           auto it = values_.find({address.reference(), version});
-          if (it == values_.end()) return runtime_error("agent: no value for " + address.reference());
+          if (it == values_.end())
+            return runtime_error("agent: no value for " + address.reference());
           return it->second.clone();
         }};
     Status status = launcher::resolve_plan(plan, request, policy, stored, host, now, decrypt);
@@ -93,7 +97,8 @@ class AgentSource final : public launcher::SecretSource {
 
   std::optional<std::int64_t> change_counter() override {
     auto m = call(MessageWriter(Kind::kCounter).finish());
-    if (!m.is_ok() || m->kind != Kind::kOk || m->fields.size() != 1 || !m->fields[0]) return std::nullopt;
+    if (!m.is_ok() || m->kind != Kind::kOk || m->fields.size() != 1 || !m->fields[0])
+      return std::nullopt;
     return parse_int(*m->fields[0]);
   }
 
@@ -101,10 +106,12 @@ class AgentSource final : public launcher::SecretSource {
   Status broken() {
     fd_.reset();
     answer_.clear();
-    return runtime_error(fmt::format("the agent at {} closed the connection or answered nonsense", path_));
+    return runtime_error(
+        fmt::format("the agent at {} closed the connection or answered nonsense", path_));
   }
 
-  Status fetch(const resolver::LaunchContext& context, const std::vector<Scope>& chain, bool decrypt) {
+  Status fetch(const resolver::LaunchContext& context, const std::vector<Scope>& chain,
+               bool decrypt) {
     MessageWriter w(Kind::kResolve);
     w.field(context.ns);
     for (const auto* id : {&context.function, &context.group, &context.apikey}) {
@@ -113,10 +120,12 @@ class AgentSource final : public launcher::SecretSource {
     w.field(decrypt ? "1" : "0");
     for (const auto& scope : chain) w.field(scope.address());
     LOCKBOX_ASSIGN_OR_RETURN(const Message m, call(w.finish()));
-    if (m.kind != Kind::kHeads || m.fields.empty() || (m.fields.size() - 1) % kHeadFields != 0) return broken();
+    if (m.kind != Kind::kHeads || m.fields.empty() || (m.fields.size() - 1) % kHeadFields != 0)
+      return broken();
     heads_.clear();
     values_.clear();
-    for (std::size_t i = 1; i < m.fields.size(); i += kHeadFields) LOCKBOX_TRY(add_head(&m.fields[i]));
+    for (std::size_t i = 1; i < m.fields.size(); i += kHeadFields)
+      LOCKBOX_TRY(add_head(&m.fields[i]));
     return Status::ok();
   }
 
@@ -135,8 +144,10 @@ class AgentSource final : public launcher::SecretSource {
       meta.expires_at = *at;
     }
     meta.tombstone = *f[4] == "1";
-    if (f[5]) values_.emplace(std::make_pair(store::SecretAddress{meta.scope, meta.name}.reference(), meta.version),
-                              SecretValue(*f[5]));
+    if (f[5])
+      values_.emplace(
+          std::make_pair(store::SecretAddress{meta.scope, meta.name}.reference(), meta.version),
+          SecretValue(*f[5]));
     heads_.push_back(std::move(meta));
     return Status::ok();
   }
@@ -190,17 +201,19 @@ Opened open_agent(const std::string& socket_path, int timeout_ms) {
   if (rc != 0) {
     // A socket this user may not open is another user's agent: refused, never the direct path.
     if (errno == EACCES || errno == EPERM) out.reach = Reach::kRefused;
-    out.status = out.reach == Reach::kRefused
-                     ? denied(fmt::format("the agent at {} is not this user's ({})", socket_path, std::strerror(errno)))
-                     : runtime_error(fmt::format("no agent at {} ({})", socket_path, std::strerror(errno)));
+    out.status =
+        out.reach == Reach::kRefused
+            ? denied(fmt::format("the agent at {} is not this user's ({})", socket_path,
+                                 std::strerror(errno)))
+            : runtime_error(fmt::format("no agent at {} ({})", socket_path, std::strerror(errno)));
     return out;
   }
   auto source = std::make_unique<AgentSource>(std::move(fd), socket_path);
   auto hello = source->call(MessageWriter(Kind::kHello).finish());
   if (!hello.is_ok() || hello->kind != Kind::kOk) {
     out.reach = Reach::kRefused;
-    out.status = denied(fmt::format("the agent at {} refused this connection (it serves only its own user)",
-                                    socket_path));
+    out.status = denied(fmt::format(
+        "the agent at {} refused this connection (it serves only its own user)", socket_path));
     return out;
   }
   timing::mark("agent-hello");

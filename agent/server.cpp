@@ -40,13 +40,16 @@ sockaddr_un address_of(const std::filesystem::path& path) {
 Status clear_stale_socket(const std::filesystem::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return Status::ok();
-  if (!S_ISSOCK(st.st_mode)) return bad_input(fmt::format("{} exists and is not a socket", path.string()));
+  if (!S_ISSOCK(st.st_mode))
+    return bad_input(fmt::format("{} exists and is not a socket", path.string()));
   const Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const sockaddr_un addr = address_of(path);
-  if (probe.valid() && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+  if (probe.valid() &&
+      ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
     return bad_input(fmt::format("an agent already listens on {}", path.string()));
   }
-  if (::unlink(path.c_str()) != 0) return runtime_error(fmt::format("cannot remove the stale socket {}", path.string()));
+  if (::unlink(path.c_str()) != 0)
+    return runtime_error(fmt::format("cannot remove the stale socket {}", path.string()));
   return Status::ok();
 }
 
@@ -62,7 +65,8 @@ Result<Fd> listen_on(const std::filesystem::path& path) {
   const mode_t old = ::umask(0177);
   const int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   ::umask(old);
-  if (rc != 0) return runtime_error(fmt::format("cannot bind {}: {}", path.string(), std::strerror(errno)));
+  if (rc != 0)
+    return runtime_error(fmt::format("cannot bind {}: {}", path.string(), std::strerror(errno)));
   if (::chmod(path.c_str(), 0600) != 0 || ::listen(fd.get(), 128) != 0) {
     ::unlink(path.c_str());
     return runtime_error(fmt::format("cannot listen on {}", path.string()));
@@ -76,7 +80,8 @@ Result<Fd> stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return runtime_error("cannot block SIGTERM/SIGINT");
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
+    return runtime_error("cannot block SIGTERM/SIGINT");
   ::signal(SIGPIPE, SIG_IGN);
   Fd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd.valid()) return runtime_error("cannot open a signalfd");
@@ -136,8 +141,8 @@ void accept_peers(int listener, std::list<Connection>& connections, const AgentO
     socklen_t len = sizeof cred;
     const bool known = ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
     if (!known || cred.uid != ::geteuid() || options.refuse_every_peer) {
-      log::notice("agent: refused a peer of uid {} (only uid {} is served)", known ? static_cast<long>(cred.uid) : -1L,
-                  static_cast<long>(::geteuid()));
+      log::notice("agent: refused a peer of uid {} (only uid {} is served)",
+                  known ? static_cast<long>(cred.uid) : -1L, static_cast<long>(::geteuid()));
       continue;
     }
     if (connections.size() >= kMaxConnections) {
@@ -185,36 +190,42 @@ Status serve(int listener, int signals, AgentState& state, const AgentOptions& o
 
 std::filesystem::path default_socket_path() {
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  if (runtime != nullptr && runtime[0] == '/') return std::filesystem::path(runtime) / "lockbox" / "agent.sock";
+  if (runtime != nullptr && runtime[0] == '/')
+    return std::filesystem::path(runtime) / "lockbox" / "agent.sock";
   return std::filesystem::path(fmt::format("/tmp/lockbox-{}", ::geteuid())) / "agent.sock";
 }
 
 Status check_socket_dir(const std::filesystem::path& dir) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT) return bad_input(fmt::format("cannot inspect the socket directory {}", dir.string()));
+    if (errno != ENOENT)
+      return bad_input(fmt::format("cannot inspect the socket directory {}", dir.string()));
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       return runtime_error(fmt::format("cannot create the socket directory {}", dir.string()));
     }
-    if (::lstat(dir.c_str(), &st) != 0) return runtime_error(fmt::format("cannot inspect {}", dir.string()));
+    if (::lstat(dir.c_str(), &st) != 0)
+      return runtime_error(fmt::format("cannot inspect {}", dir.string()));
   }
-  if (S_ISLNK(st.st_mode)) return bad_input(fmt::format("the socket directory {} is a symbolic link", dir.string()));
-  if (!S_ISDIR(st.st_mode)) return bad_input(fmt::format("the socket directory {} is not a directory", dir.string()));
+  if (S_ISLNK(st.st_mode))
+    return bad_input(fmt::format("the socket directory {} is a symbolic link", dir.string()));
+  if (!S_ISDIR(st.st_mode))
+    return bad_input(fmt::format("the socket directory {} is not a directory", dir.string()));
   if (st.st_uid != ::geteuid()) {
     return bad_input(fmt::format("the socket directory {} is owned by uid {}, not {}", dir.string(),
                                  static_cast<long>(st.st_uid), static_cast<long>(::geteuid())));
   }
   if ((st.st_mode & 077) != 0) {
-    return bad_input(fmt::format("the socket directory {} is open to other users (mode {:o}): chmod 700 it",
-                                 dir.string(), st.st_mode & 07777));
+    return bad_input(
+        fmt::format("the socket directory {} is open to other users (mode {:o}): chmod 700 it",
+                    dir.string(), st.st_mode & 07777));
   }
   return Status::ok();
 }
 
 Status run_agent(const AgentOptions& options) {
   std::error_code ec;
-  const std::filesystem::path path =
-      std::filesystem::absolute(options.socket.empty() ? default_socket_path() : options.socket, ec);
+  const std::filesystem::path path = std::filesystem::absolute(
+      options.socket.empty() ? default_socket_path() : options.socket, ec);
   if (ec) return bad_input("cannot make the socket path absolute");
   LOCKBOX_TRY(check_socket_dir(path.parent_path().empty() ? "." : path.parent_path()));
   LOCKBOX_ASSIGN_OR_RETURN(policies::Policy policy, options.load_policy());

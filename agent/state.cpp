@@ -23,11 +23,14 @@ std::string stamp_of(const std::optional<std::filesystem::path>& file) {
                      st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
-SecretValue ok_frame() { return MessageWriter(Kind::kOk).finish(); }
+SecretValue ok_frame() {
+  return MessageWriter(Kind::kOk).finish();
+}
 
 // Per name, the live head whose scope comes first in `chain` (the newest version on a tie), as
 // the resolver picks store winners: the client's resolver then sees exactly its winners.
-std::vector<store::SecretMeta> winners(std::vector<store::SecretMeta> heads, const std::vector<Scope>& chain) {
+std::vector<store::SecretMeta> winners(std::vector<store::SecretMeta> heads,
+                                       const std::vector<Scope>& chain) {
   std::map<std::string, std::pair<std::size_t, std::size_t>> best;  // name -> (rank, index)
   for (std::size_t i = 0; i < heads.size(); ++i) {
     const auto& head = heads[i];
@@ -36,8 +39,9 @@ std::vector<store::SecretMeta> winners(std::vector<store::SecretMeta> heads, con
     if (pos == chain.end()) continue;
     const auto rank = static_cast<std::size_t>(pos - chain.begin());
     auto [it, inserted] = best.try_emplace(head.name, rank, i);
-    if (!inserted && (rank < it->second.first ||
-                      (rank == it->second.first && head.version > heads[it->second.second].version))) {
+    if (!inserted &&
+        (rank < it->second.first ||
+         (rank == it->second.first && head.version > heads[it->second.second].version))) {
       it->second = {rank, i};
     }
   }
@@ -60,8 +64,12 @@ SecretValue error_frame(const Status& status) {
   return w.finish();
 }
 
-AgentState::AgentState(const AgentOptions& options, std::unique_ptr<store::Store> store, policies::Policy policy)
-    : options_(options), store_(std::move(store)), policy_(std::move(policy)), policy_stamp_(stamp_of(options.policy_file)) {}
+AgentState::AgentState(const AgentOptions& options, std::unique_ptr<store::Store> store,
+                       policies::Policy policy)
+    : options_(options),
+      store_(std::move(store)),
+      policy_(std::move(policy)),
+      policy_stamp_(stamp_of(options.policy_file)) {}
 
 void AgentState::reload_policy_if_changed() {
   std::string stamp = stamp_of(options_.policy_file);
@@ -101,10 +109,12 @@ Result<const AgentState::Entry*> AgentState::lookup(const std::vector<Scope>& ch
   if (cache_.size() >= kMaxCachedContexts) cache_.clear();
   LOCKBOX_ASSIGN_OR_RETURN(auto heads, store_->heads_in_scopes(chain));
   Entry entry;
-  for (auto& meta : winners(std::move(heads), chain)) entry.heads.push_back({std::move(meta), std::nullopt});
+  for (auto& meta : winners(std::move(heads), chain))
+    entry.heads.push_back({std::move(meta), std::nullopt});
   if (decrypt) {
     for (auto& head : entry.heads) {
-      LOCKBOX_ASSIGN_OR_RETURN(SecretValue value, store_->decrypt({head.meta.scope, head.meta.name}, head.meta.version));
+      LOCKBOX_ASSIGN_OR_RETURN(
+          SecretValue value, store_->decrypt({head.meta.scope, head.meta.name}, head.meta.version));
       head.value = std::move(value);
     }
     entry.decrypted = true;
@@ -123,8 +133,9 @@ std::optional<SecretValue> AgentState::resolve(const Message& request) {
   for (std::size_t i = 0; i < 3; ++i) {
     if (request.fields[i + 1]) *ids[i] = std::string(*request.fields[i + 1]);
   }
-  for (const auto* id : {&context.ns, context.function ? &*context.function : nullptr,
-                         context.group ? &*context.group : nullptr, context.apikey ? &*context.apikey : nullptr}) {
+  for (const auto* id :
+       {&context.ns, context.function ? &*context.function : nullptr,
+        context.group ? &*context.group : nullptr, context.apikey ? &*context.apikey : nullptr}) {
     if (id == nullptr) continue;
     if (Status st = validate_name(*id, "context identifier"); !st.is_ok()) return error_frame(st);
   }
@@ -149,8 +160,9 @@ std::optional<SecretValue> AgentState::resolve(const Message& request) {
     w.field(m.scope.address()).field(m.name).field(std::to_string(m.version));
     w.optional_field(m.expires_at ? std::optional<std::string_view>(expires) : std::nullopt);
     w.field(m.tombstone ? "1" : "0");
-    w.optional_field(decrypt_flag == "1" && head.value ? std::optional<std::string_view>(head.value->reveal())
-                                                       : std::nullopt);
+    w.optional_field(decrypt_flag == "1" && head.value
+                         ? std::optional<std::string_view>(head.value->reveal())
+                         : std::nullopt);
   }
   return w.finish();
 }
@@ -165,7 +177,8 @@ std::optional<SecretValue> AgentState::audit(const Message& request) {
   store::AuditEvent event{text(request.fields[0]), text(request.fields[1]), text(request.fields[2]),
                           text(request.fields[3])};
   if (event.action != "launch" && event.action != "job" && event.action != "resolve") {
-    return error_frame(bad_input("agent: only launch, job and resolve records are written through the agent"));
+    return error_frame(
+        bad_input("agent: only launch, job and resolve records are written through the agent"));
   }
   if (Status st = store_->append_audit(event, false); !st.is_ok()) return error_frame(st);
   return ok_frame();
@@ -175,10 +188,8 @@ std::optional<SecretValue> AgentState::answer(const Message& request) {
   switch (request.kind) {
     case Kind::kHello:
       return request.fields.empty() ? std::optional<SecretValue>(ok_frame()) : std::nullopt;
-    case Kind::kResolve:
-      return resolve(request);
-    case Kind::kAudit:
-      return audit(request);
+    case Kind::kResolve: return resolve(request);
+    case Kind::kAudit: return audit(request);
     case Kind::kCounter: {
       if (!request.fields.empty()) return std::nullopt;
       if (Status st = refresh(); !st.is_ok()) return error_frame(st);
@@ -186,8 +197,7 @@ std::optional<SecretValue> AgentState::answer(const Message& request) {
       w.field(std::to_string(*counter_));
       return w.finish();
     }
-    default:
-      return std::nullopt;  // an answer kind sent as a request
+    default: return std::nullopt;  // an answer kind sent as a request
   }
 }
 

@@ -18,7 +18,8 @@ namespace lockbox::agent {
 
 class AgentState {
  public:
-  AgentState(const AgentOptions& options, std::unique_ptr<store::Store> store, policies::Policy policy);
+  AgentState(const AgentOptions& options, std::unique_ptr<store::Store> store,
+             policies::Policy policy);
 
   // The answer frame to one decoded request; nullopt when the request is malformed (the
   // connection is then dropped).

@@ -5,7 +5,6 @@
 // when a store is configured (a master key is found); one that refuses this user is an error.
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +28,8 @@ std::optional<std::string> agent_socket(const AgentFlags& flags);
 
 // The agent at `socket` as the launch's source; when it is gone, the local store (one warning),
 // or an error when no store is configured. kDenied when the agent refuses this user.
-Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::string& socket, const Context& ctx);
+Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::string& socket,
+                                                                  const Context& ctx);
 
 // Before parsing (main): does this command line look like a launch through the agent? (`run`,
 // `job` or `resolve` with --agent, or with LOCKBOX_AGENT_SOCKET set, and no --no-agent before

@@ -15,8 +15,10 @@
 namespace lockbox::cli {
 
 void add_agent_flags(CLI::App& cmd, AgentFlags& flags) {
-  cmd.add_option("--agent", flags.socket, "Go through the launch agent at this socket (default: LOCKBOX_AGENT_SOCKET)");
-  cmd.add_flag("--no-agent", flags.none, "Do not use the launch agent, even with LOCKBOX_AGENT_SOCKET set");
+  cmd.add_option("--agent", flags.socket,
+                 "Go through the launch agent at this socket (default: LOCKBOX_AGENT_SOCKET)");
+  cmd.add_flag("--no-agent", flags.none,
+               "Do not use the launch agent, even with LOCKBOX_AGENT_SOCKET set");
 }
 
 std::optional<std::string> agent_socket(const AgentFlags& flags) {
@@ -40,13 +42,15 @@ bool agent_launch_hint(int argc, char** argv) {
   return launch && (flag || (env != nullptr && env[0] != '\0'));
 }
 
-Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::string& socket, const Context& ctx) {
+Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::string& socket,
+                                                                  const Context& ctx) {
   agent::Opened opened = agent::open_agent(socket);
   if (opened.reach == agent::Reach::kServed) return std::move(opened.source);
   if (opened.reach == agent::Reach::kRefused) return opened.status;
   LOCKBOX_ASSIGN_OR_RETURN(const std::optional<store::MasterKey> key, ctx.load_master_key());
   if (!key) {
-    return runtime_error(fmt::format("{}, and no store is configured here (no master key)", opened.status.message()));
+    return runtime_error(fmt::format("{}, and no store is configured here (no master key)",
+                                     opened.status.message()));
   }
   log::warn("{}: launching directly from the store", opened.status.message());
   LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
@@ -55,9 +59,11 @@ Result<std::unique_ptr<launcher::SecretSource>> open_agent_source(const std::str
 
 void add_agent_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot) {
   auto socket = std::make_shared<std::string>();
-  CLI::App* cmd = parent.add_subcommand("agent", "Serve launches from a resident process on a unix socket");
+  CLI::App* cmd =
+      parent.add_subcommand("agent", "Serve launches from a resident process on a unix socket");
   cmd->add_option("--socket", *socket,
-                  "Unix socket (default $XDG_RUNTIME_DIR/lockbox/agent.sock, else /tmp/lockbox-UID/agent.sock)");
+                  "Unix socket (default $XDG_RUNTIME_DIR/lockbox/agent.sock, else "
+                  "/tmp/lockbox-UID/agent.sock)");
   cmd->callback([&globals, &slot, socket] {
     slot.action = [&globals, socket]() -> Status {
       LOCKBOX_ASSIGN_OR_RETURN(const Context ctx, Context::create(globals));
@@ -67,7 +73,8 @@ void add_agent_command(CLI::App& parent, const GlobalOptions& globals, ActionSlo
       options.load_policy = [&globals] { return load_policy(globals); };
       // Watched even when absent, so a ./lockbox.yaml created later is picked up.
       const auto given = policy_path(globals);
-      if (!globals.builtin_policy) options.policy_file = given ? *given : std::filesystem::path("lockbox.yaml");
+      if (!globals.builtin_policy)
+        options.policy_file = given ? *given : std::filesystem::path("lockbox.yaml");
       options.on_listening = [](const std::filesystem::path& path) {
         write_stderr(fmt::format("lockbox agent: listening on {}\n", path.string()));
       };

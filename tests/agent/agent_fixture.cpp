@@ -20,8 +20,10 @@ ProcessResult launch(const Lockbox& box, std::vector<std::string> args, ProcessO
   const std::size_t words = !args.empty() && args[0] == "job" ? 2 : 1;
   std::vector<std::string> flags{"--data-dir", box.data_dir().string()};
   if (!agent_socket.empty()) flags.insert(flags.end(), {"--agent", agent_socket});
-  args.insert(args.begin() + static_cast<std::ptrdiff_t>(std::min(words, args.size())), flags.begin(), flags.end());
-  if (!box.store_url().empty() && options.env.count("LOCKBOX_STORE") == 0) options.env["LOCKBOX_STORE"] = box.store_url();
+  args.insert(args.begin() + static_cast<std::ptrdiff_t>(std::min(words, args.size())),
+              flags.begin(), flags.end());
+  if (!box.store_url().empty() && options.env.count("LOCKBOX_STORE") == 0)
+    options.env["LOCKBOX_STORE"] = box.store_url();
   for (const auto& name : inherited_lockbox_vars()) {
     if (options.env.count(name) == 0) options.unset_env.push_back(name);
   }
@@ -35,13 +37,14 @@ std::filesystem::path socket_dir(const Lockbox& box) {
   return dir;
 }
 
-AgentProcess::AgentProcess(const Lockbox& box, const std::filesystem::path& socket, std::vector<std::string> extra,
-                           std::map<std::string, std::string> env) {
+AgentProcess::AgentProcess(const Lockbox& box, const std::filesystem::path& socket,
+                           std::vector<std::string> extra, std::map<std::string, std::string> env) {
   std::vector<std::string> argv{LOCKBOX_BIN, "agent", "--socket", socket.string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back("--data-dir");
   argv.push_back(box.data_dir().string());
-  if (!box.store_url().empty() && env.count("LOCKBOX_STORE") == 0) env["LOCKBOX_STORE"] = box.store_url();
+  if (!box.store_url().empty() && env.count("LOCKBOX_STORE") == 0)
+    env["LOCKBOX_STORE"] = box.store_url();
   std::vector<std::string> envs;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
@@ -94,7 +97,8 @@ void AgentProcess::drain(int timeout_ms) {
 bool AgentProcess::wait_ready(int timeout_ms) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (err_.find("listening on") == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
     if (left.count() <= 0 || err_fd_ < 0) return false;
     drain(static_cast<int>(left.count()));
   }

@@ -17,8 +17,8 @@ namespace lockbox::testing {
 class AgentProcess {
  public:
   // Starts `lockbox agent --socket SOCKET EXTRA... --data-dir BOX` with the box's store.
-  AgentProcess(const Lockbox& box, const std::filesystem::path& socket, std::vector<std::string> extra = {},
-               std::map<std::string, std::string> env = {});
+  AgentProcess(const Lockbox& box, const std::filesystem::path& socket,
+               std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {});
   ~AgentProcess();
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;

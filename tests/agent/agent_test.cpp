@@ -15,7 +15,9 @@ using namespace lockbox::testing;
 
 namespace {
 
-const char* kShow = "printf '%s|%s|%s' \"$FLUXBASE_SECRET_FOO\" \"$FLUXBASE_SECRET_BAR\" \"$FLUXBASE_SECRET_LOCAL\"";
+const char* kShow =
+    "printf '%s|%s|%s' \"$FLUXBASE_SECRET_FOO\" \"$FLUXBASE_SECRET_BAR\" "
+    "\"$FLUXBASE_SECRET_LOCAL\"";
 
 // A box with FOO and BAR stored and an agent serving it.
 struct AgentBox {
@@ -23,7 +25,8 @@ struct AgentBox {
   std::filesystem::path socket;
   std::unique_ptr<AgentProcess> agent;
 
-  explicit AgentBox(std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {}) {
+  explicit AgentBox(std::vector<std::string> extra = {},
+                    std::map<std::string, std::string> env = {}) {
     box.init();
     box.set("FOO", "foo-one");
     box.set("BAR", kCanary);
@@ -33,10 +36,12 @@ struct AgentBox {
     REQUIRE(agent->wait_ready());
   }
 
-  [[nodiscard]] ProcessResult direct(std::vector<std::string> args, ProcessOptions options = {}) const {
+  [[nodiscard]] ProcessResult direct(std::vector<std::string> args,
+                                     ProcessOptions options = {}) const {
     return launch(box, std::move(args), std::move(options));
   }
-  [[nodiscard]] ProcessResult via_agent(std::vector<std::string> args, ProcessOptions options = {}) const {
+  [[nodiscard]] ProcessResult via_agent(std::vector<std::string> args,
+                                        ProcessOptions options = {}) const {
     return launch(box, std::move(args), std::move(options), socket.string());
   }
 };
@@ -65,8 +70,10 @@ bool agent_drops(const std::filesystem::path& socket, const std::string& bytes) 
 
 }  // namespace
 
-TEST_CASE("a launch through the agent injects, overrides, redacts and delivers exactly as a direct launch",
-          "[agent]") {
+TEST_CASE(
+    "a launch through the agent injects, overrides, redacts and delivers exactly as a direct "
+    "launch",
+    "[agent]") {
   AgentBox a;
   write_file(a.box.root() / "local.env", "LOCAL=from-file\nFOO=foo-file\n");
   const std::string env_file = (a.box.root() / "local.env").string();
@@ -96,7 +103,8 @@ TEST_CASE("a launch through the agent injects, overrides, redacts and delivers e
   CHECK(a.agent->err().find(kCanary) == std::string::npos);
 }
 
-TEST_CASE("a launch through the agent writes the started and exit records, and resolve its record", "[agent]") {
+TEST_CASE("a launch through the agent writes the started and exit records, and resolve its record",
+          "[agent]") {
   AgentBox a;
   const auto before = parse_json(a.box.run({"audit", "list", "--json"}).out).as_array().size();
   REQUIRE(a.via_agent({"run", "--", "sh", "-c", "exit 3"}).exit_code == 3);
@@ -107,7 +115,8 @@ TEST_CASE("a launch through the agent writes the started and exit records, and r
   CHECK(records[before].at("outcome") == "started");
   CHECK(records[before + 1].at("outcome") == "exit 3");
   CHECK(records[before + 2].at("action") == "resolve");
-  CHECK(std::string(records[before].at("detail").as_string()).find("FOO@global#v1") != std::string::npos);
+  CHECK(std::string(records[before].at("detail").as_string()).find("FOO@global#v1") !=
+        std::string::npos);
 }
 
 TEST_CASE("a write committed before a launch is seen through the agent (never stale)", "[agent]") {
@@ -127,7 +136,8 @@ TEST_CASE("a write committed before a launch is seen through the agent (never st
 TEST_CASE("job run goes through the agent with the policy's retries and exit code", "[agent]") {
   AgentBox a;
   write_file(a.box.root() / "p.yaml",
-             "jobs:\n  nightly:\n    command: [sh, -c, 'test \"$FLUXBASE_SECRET_FOO\" = foo-one && exit 4']\n"
+             "jobs:\n  nightly:\n    command: [sh, -c, 'test \"$FLUXBASE_SECRET_FOO\" = foo-one && "
+             "exit 4']\n"
              "    retries: 0\n");
   const std::string policy = (a.box.root() / "p.yaml").string();
   const ProcessResult direct = a.direct({"job", "run", "nightly", "--policy", policy});
@@ -138,7 +148,8 @@ TEST_CASE("job run goes through the agent with the policy's retries and exit cod
   CHECK(agent.err == direct.err);
 }
 
-TEST_CASE("an agent that is gone falls back to the direct path with exactly one warning", "[agent]") {
+TEST_CASE("an agent that is gone falls back to the direct path with exactly one warning",
+          "[agent]") {
   AgentBox a;
   REQUIRE(a.agent->stop() == 0);
   CHECK(!std::filesystem::exists(a.socket));  // removed on SIGTERM
@@ -178,7 +189,8 @@ TEST_CASE("a peer the agent refuses gets exit 125 and nothing is launched", "[ag
   CHECK(a.agent->err().find("refused a peer of uid") != std::string::npos);
 }
 
-TEST_CASE("the agent socket is 0600 and a socket directory open to others or a link is refused", "[agent]") {
+TEST_CASE("the agent socket is 0600 and a socket directory open to others or a link is refused",
+          "[agent]") {
   AgentBox a;
   struct stat st {};
   REQUIRE(::lstat(a.socket.c_str(), &st) == 0);
@@ -202,14 +214,16 @@ TEST_CASE("the agent socket is 0600 and a socket directory open to others or a l
   CHECK(linked.err().find("symbolic link") != std::string::npos);
 }
 
-TEST_CASE("a malformed or oversized message drops that connection and the agent serves on", "[agent]") {
+TEST_CASE("a malformed or oversized message drops that connection and the agent serves on",
+          "[agent]") {
   AgentBox a;
-  CHECK(agent_drops(a.socket, std::string("\xff\xff\xff\xff", 4)));            // over the limit
-  CHECK(agent_drops(a.socket, std::string("\0\0\0\x02\x02\x07", 6)));          // bad field marker
-  CHECK(agent_drops(a.socket, std::string("\0\0\0\x01\x82", 5)));              // an answer kind
+  CHECK(agent_drops(a.socket, std::string("\xff\xff\xff\xff", 4)));    // over the limit
+  CHECK(agent_drops(a.socket, std::string("\0\0\0\x02\x02\x07", 6)));  // bad field marker
+  CHECK(agent_drops(a.socket, std::string("\0\0\0\x01\x82", 5)));      // an answer kind
   CHECK(agent_drops(a.socket, std::string("\0\0\0\x06\x02\x01\0\0\0\x09", 10)));  // truncated field
-  CHECK(agent_drops(a.socket, std::string("\0\0\0\x02\x01\x00", 6)));          // hello with a field
-  CHECK(a.via_agent({"run", "--", "sh", "-c", kShow}).out == std::string("foo-one|") + kCanary + "|");
+  CHECK(agent_drops(a.socket, std::string("\0\0\0\x02\x01\x00", 6)));  // hello with a field
+  CHECK(a.via_agent({"run", "--", "sh", "-c", kShow}).out ==
+        std::string("foo-one|") + kCanary + "|");
   CHECK(a.agent->stop() == 0);
 }
 
@@ -227,7 +241,8 @@ TEST_CASE("the agent reloads its policy when the policy file changes", "[agent]"
   CHECK(agent.err().find("policy reloaded") != std::string::npos);
 }
 
-TEST_CASE("run --watch through the agent restarts the child when a secret changes", "[agent][watch]") {
+TEST_CASE("run --watch through the agent restarts the child when a secret changes",
+          "[agent][watch]") {
   AgentBox a;
   const auto out = a.box.root() / "watch.out";
   const std::string script = "echo \"$FLUXBASE_SECRET_FOO\" >> '" + out.string() +
@@ -236,11 +251,13 @@ TEST_CASE("run --watch through the agent restarts the child when a secret change
   std::thread launch_thread([&] {
     ProcessOptions options;
     options.timeout_ms = 40000;
-    result = a.via_agent({"run", "--watch=1s", "--kill-grace", "2s", "--", "sh", "-c", script}, options);
+    result =
+        a.via_agent({"run", "--watch=1s", "--kill-grace", "2s", "--", "sh", "-c", script}, options);
   });
   const auto seen = [&](const std::string& needle) {
     for (int i = 0; i < 200; ++i) {  // bounded: ~20 s
-      if (std::filesystem::exists(out) && read_file(out).find(needle) != std::string::npos) return true;
+      if (std::filesystem::exists(out) && read_file(out).find(needle) != std::string::npos)
+        return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;

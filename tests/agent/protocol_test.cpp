@@ -1,21 +1,23 @@
 // The agent's wire format (agent/protocol.hpp): round trips, and garbage, truncated and
 // oversized input rejected without a crash (the agent drops such a connection and serves on).
-#include <catch2/catch.hpp>
-
-#include <random>
-
 #include "agent/protocol.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
 
 using namespace lockbox;
 using namespace lockbox::agent;
 
 namespace {
 
-std::string payload_of(const SecretValue& frame) { return std::string(frame.reveal().substr(4)); }
+std::string payload_of(const SecretValue& frame) {
+  return std::string(frame.reveal().substr(4));
+}
 
 }  // namespace
 
-TEST_CASE("a message round-trips its kind, present and absent fields, and binary bytes", "[agent][protocol]") {
+TEST_CASE("a message round-trips its kind, present and absent fields, and binary bytes",
+          "[agent][protocol]") {
   MessageWriter w(Kind::kResolve);
   w.field("default").absent().field(std::string("a\0b", 3)).field("").optional_field(std::nullopt);
   const SecretValue frame = w.finish();
@@ -35,7 +37,8 @@ TEST_CASE("a message round-trips its kind, present and absent fields, and binary
   CHECK(!m->fields[4]);
 }
 
-TEST_CASE("the frame reader yields whole payloads however the bytes are split", "[agent][protocol]") {
+TEST_CASE("the frame reader yields whole payloads however the bytes are split",
+          "[agent][protocol]") {
   MessageWriter a(Kind::kHello);
   MessageWriter b(Kind::kAudit);
   b.field("launch").field("namespace:default").field("started").field("command=sh");
@@ -59,11 +62,12 @@ TEST_CASE("the frame reader yields whole payloads however the bytes are split", 
   }
 }
 
-TEST_CASE("an announced length over the limit is refused before its bytes arrive", "[agent][protocol]") {
+TEST_CASE("an announced length over the limit is refused before its bytes arrive",
+          "[agent][protocol]") {
   FrameReader reader(kMaxRequestBytes);
   const std::uint32_t n = kMaxRequestBytes + 1;
-  const char head[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                        static_cast<char>(n)};
+  const char head[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                        static_cast<char>(n >> 8), static_cast<char>(n)};
   reader.append({head, 4});
   CHECK(reader.next().status().code() == StatusCode::kBadInput);
   FrameReader huge(kMaxRequestBytes);
@@ -71,19 +75,21 @@ TEST_CASE("an announced length over the limit is refused before its bytes arrive
   CHECK(!huge.next().is_ok());
 }
 
-TEST_CASE("malformed payloads are refused: empty, unknown kind, bad marker, truncated field", "[agent][protocol]") {
+TEST_CASE("malformed payloads are refused: empty, unknown kind, bad marker, truncated field",
+          "[agent][protocol]") {
   CHECK(!decode("").is_ok());
   CHECK(!decode(std::string("\x00", 1)).is_ok());
   CHECK(!decode("\x05").is_ok());
   CHECK(!decode("\x7f").is_ok());
-  CHECK(!decode("\x02\x02").is_ok());                              // marker 2
-  CHECK(!decode(std::string("\x02\x01\x00\x00", 4)).is_ok());      // length cut short
+  CHECK(!decode("\x02\x02").is_ok());                                    // marker 2
+  CHECK(!decode(std::string("\x02\x01\x00\x00", 4)).is_ok());            // length cut short
   CHECK(!decode(std::string("\x02\x01\x00\x00\x00\x05zz", 8)).is_ok());  // field cut short
   CHECK(!decode(std::string("\x02\x01\xff\xff\xff\xff", 6)).is_ok());    // length past the end
   CHECK(decode(std::string("\x02\x00\x00", 3))->fields.size() == 2);     // two absent fields
 }
 
-TEST_CASE("random and mutated bytes never crash the decoder or the frame reader", "[agent][protocol]") {
+TEST_CASE("random and mutated bytes never crash the decoder or the frame reader",
+          "[agent][protocol]") {
   std::mt19937 rng(20261206);
   MessageWriter w(Kind::kHeads);
   w.field("7").field("global").field("FOO").field("3").absent().field("0").field("value");
