@@ -19,7 +19,11 @@ audit-exit). No assertion: figures only.
 With --baseline OTHER_LOCKBOX, a second lockbox binary (e.g. the build before a change) runs the
 same launch against the same store, interleaved as "base", and the ratio run/base is printed.
 
+Then launches per second with 2 and 8 concurrent launchers, direct vs agent (--concurrency N
+launches each; 0 skips).
+
 Usage: bench/launch.py [--lockbox build/cli/lockbox] [--baseline OTHER] [--rounds 200] [--others 10000]
+                       [--concurrency 200] [--no-agent-variant]
 """
 import argparse
 import os
@@ -87,6 +91,18 @@ def start_agent(binary, env, work):
     return proc, sock
 
 
+def throughput(argv, env, workers, launches):
+    """Launches per second with `workers` concurrent launchers, `launches` in all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    start = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, range(launches)))
+    return launches / (time.monotonic() - start)
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -113,6 +129,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--others", type=int, default=10000)
     ap.add_argument("--baseline", help="another lockbox binary to time against, interleaved")
+    ap.add_argument("--concurrency", type=int, default=200,
+                    help="launches per concurrency run (2 and 8 launchers, direct vs agent); 0 skips")
     ap.add_argument("--no-agent-variant", action="store_true", help="leave out the launch through the agent")
     args = ap.parse_args()
     binary = os.path.abspath(args.lockbox)
@@ -195,7 +213,14 @@ def main():
             for k, v in agent_breakdown.items():
                 print(f"    {k:11s} {statistics.median(x[0] for x in v):6.3f} ms  "
                       f"{statistics.median(x[1] for x in v):5.0f} pf")
+        if agent_argv and args.concurrency:
+            for workers in (2, 8):
+                direct = throughput(run_argv, env, workers, args.concurrency)
+                agent = throughput(agent_argv, env, workers, args.concurrency)
+                print(f"  {workers} concurrent launchers: direct {direct:6.0f}/s, agent {agent:6.0f}/s "
+                      f"({agent / direct:.2f}x)")
         if agent_proc:
+            print(f"  agent RSS at the end: {rss_kib(agent_proc.pid) / 1024:.1f} MiB")
             agent_proc.terminate()
             agent_proc.wait(timeout=30)
     finally:
