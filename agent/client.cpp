@@ -199,13 +199,14 @@ Opened open_agent(const std::string& socket_path, int timeout_ms) {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
+    const int err = errno;
     // A socket this user may not open is another user's agent: refused, never the direct path.
-    if (errno == EACCES || errno == EPERM) out.reach = Reach::kRefused;
+    if (err == EACCES || err == EPERM) out.reach = Reach::kRefused;
     out.status =
         out.reach == Reach::kRefused
             ? denied(fmt::format("the agent at {} is not this user's ({})", socket_path,
-                                 std::strerror(errno)))
-            : runtime_error(fmt::format("no agent at {} ({})", socket_path, std::strerror(errno)));
+                                 std::strerror(err)))
+            : runtime_error(fmt::format("no agent at {} ({})", socket_path, std::strerror(err)));
     return out;
   }
   auto source = std::make_unique<AgentSource>(std::move(fd), socket_path);

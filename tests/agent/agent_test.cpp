@@ -1,8 +1,10 @@
 // Black-box tests of `lockbox agent` and of launches through it (SPEC §12): the real binary, an
 // agent on a socket in the box's temp dir, launches compared with the direct path.
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -271,4 +273,41 @@ TEST_CASE("run --watch through the agent restarts the child when a secret change
   CHECK(result.exit_code == 5);
   CHECK(result.err.find("restarting") != std::string::npos);
   CHECK(result.err.find("warning: no agent") == std::string::npos);
+}
+
+TEST_CASE("as root: a launch by another uid is refused by SO_PEERCRED with exit 125",
+          "[agent][root]") {
+  if (::geteuid() != 0) {
+    WARN("not root: another uid cannot be tested here (the seam test covers the client side)");
+    return;
+  }
+  AgentBox a;
+  // Open the path to the socket (the agent checked its directory at start; this only lets the
+  // other uid reach the socket, so that the agent's own peer check is what refuses it).
+  for (auto dir = a.socket.parent_path(); dir != a.box.root().parent_path();
+       dir = dir.parent_path()) {
+    ::chmod(dir.c_str(), 0711);
+  }
+  ::chmod(a.socket.c_str(), 0666);
+  const auto marker = a.box.root() / "ran-as-nobody";
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(90);
+    if (::chdir("/") != 0) ::_exit(91);
+    const std::string agent = a.socket.string();
+    const std::string touch = marker.string();
+    const char* argv[] = {LOCKBOX_BIN,      "run",         "--agent", agent.c_str(), "--",
+                          "/usr/bin/touch", touch.c_str(), nullptr};
+    const char* envp[] = {"PATH=/usr/bin:/bin", nullptr};
+    ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+    ::_exit(92);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 125);
+  CHECK(!std::filesystem::exists(marker));
+  CHECK(a.agent->stop() == 0);
+  CHECK(a.agent->err().find("refused a peer of uid 65534") != std::string::npos);
 }
