@@ -9,14 +9,21 @@ Measured, interleaved round by round so machine noise hits every variant alike:
   bare   /bin/true                                   (exec baseline)
   env    env <the same 50 FLUXBASE_SECRET_*=...> /bin/true
   run    lockbox run --namespace prod --function fn --group g1 --apikey k1 -- /bin/true
-Prints medians, the ratios run/env and run/bare, and the median of each phase lockbox reports
+  agent  the same launch with --agent SOCKET, through a `lockbox agent` started on the same store
+         (SPEC §12; --no-agent-variant leaves it out)
+Prints medians, the minor page faults of each launch (wait4: the process and what it reaped),
+the agent's RSS at the end, the ratios run/env and run/bare, and the median of each phase lockbox reports
 with LOCKBOX_TIMING (exec+load, cli+policy, store-open, keys, resolve, decrypt, audit, spawn, child,
 audit-exit). No assertion: figures only.
 
 With --baseline OTHER_LOCKBOX, a second lockbox binary (e.g. the build before a change) runs the
 same launch against the same store, interleaved as "base", and the ratio run/base is printed.
 
+Then launches per second with 2 and 8 concurrent launchers, direct vs agent (--concurrency N
+launches each; 0 skips).
+
 Usage: bench/launch.py [--lockbox build/cli/lockbox] [--baseline OTHER] [--rounds 200] [--others 10000]
+                       [--concurrency 200] [--no-agent-variant]
 """
 import argparse
 import os
@@ -50,16 +57,58 @@ def seed(binary, env, others):
         lockbox([binary, "secrets", "import", "-", *flags], env, body.encode())
 
 
-def timed(argv, env):
+FAULTS = {}  # variant -> minor page faults per launch
+
+
+def timed(argv, env, variant=None):
     start = time.monotonic_ns()
     env = dict(env)
     if "LOCKBOX_TIMING" in env:
         env["LOCKBOX_TIMING"] = str(start)
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = (time.monotonic_ns() - start) / 1e6
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        sys.exit(f"{argv[0]} failed ({proc.returncode}): {proc.stderr.decode()[-400:]}")
-    return elapsed, proc.stderr.decode()
+        sys.exit(f"{argv[0]} failed ({proc.returncode}): {err.decode()[-400:]}")
+    if variant:
+        FAULTS.setdefault(variant, []).append(usage.ru_minflt)
+    return elapsed, err.decode()
+
+
+def start_agent(binary, env, work):
+    """`lockbox agent` on a socket in the work dir; returns (process, socket) once it listens."""
+    sock_dir = os.path.join(work, "s")
+    os.mkdir(sock_dir, 0o700)
+    sock = os.path.join(sock_dir, "agent.sock")
+    proc = subprocess.Popen([binary, "agent", "--socket", sock], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    line = proc.stderr.readline().decode()
+    if "listening on" not in line:
+        sys.exit(f"lockbox agent did not start: {line}")
+    return proc, sock
+
+
+def throughput(argv, env, workers, launches):
+    """Launches per second with `workers` concurrent launchers, `launches` in all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    start = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, range(launches)))
+    return launches / (time.monotonic() - start)
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def phases(stderr):
@@ -80,6 +129,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--others", type=int, default=10000)
     ap.add_argument("--baseline", help="another lockbox binary to time against, interleaved")
+    ap.add_argument("--concurrency", type=int, default=200,
+                    help="launches per concurrency run (2 and 8 launchers, direct vs agent); 0 skips")
+    ap.add_argument("--no-agent-variant", action="store_true", help="leave out the launch through the agent")
     args = ap.parse_args()
     binary = os.path.abspath(args.lockbox)
     true_bin = shutil.which("true")
@@ -99,7 +151,12 @@ def main():
         samples = {"bare": [], "env": [], "run": []}
         if base_argv:
             samples["base"] = []
-        breakdown, base_breakdown = {}, {}
+        breakdown, base_breakdown, agent_breakdown = {}, {}, {}
+        agent_proc, agent_argv = None, None
+        if not args.no_agent_variant:
+            agent_proc, sock = start_agent(binary, env, work)
+            agent_argv = [binary, "run", "--agent", sock, *run_argv[2:]]
+            samples["agent"] = []
 
         def time_base():
             ms, err = timed(base_argv, timing_env)
@@ -110,14 +167,21 @@ def main():
             timed(run_argv, env), timed(env_argv, env), timed([true_bin], env)
             if base_argv:
                 timed(base_argv, env)
+            if agent_argv:
+                timed(agent_argv, env)
         for round_no in range(args.rounds):
-            samples["bare"].append(timed([true_bin], env)[0])
-            samples["env"].append(timed(env_argv, env)[0])
+            samples["bare"].append(timed([true_bin], env, "bare")[0])
+            samples["env"].append(timed(env_argv, env, "env")[0])
+            if agent_argv:
+                ms, err = timed(agent_argv, timing_env, "agent")
+                samples["agent"].append(ms)
+                for k, v in phases(err).items():
+                    agent_breakdown.setdefault(k, []).append(v)
             # The baseline goes first every other round, so neither binary always finds the
             # store's pages warmer.
             if base_argv and round_no % 2 == 0:
                 time_base()
-            ms, err = timed(run_argv, timing_env)
+            ms, err = timed(run_argv, timing_env, "run")
             samples["run"].append(ms)
             for k, v in phases(err).items():
                 breakdown.setdefault(k, []).append(v)
@@ -126,8 +190,12 @@ def main():
         med = {k: statistics.median(v) for k, v in samples.items()}
         print(f"lockbox run injecting {injected} secrets ({args.others} others stored), {args.rounds} rounds")
         for k in samples:
-            print(f"  {k:5s} median {med[k]:7.2f} ms   p90 {statistics.quantiles(samples[k], n=10)[-1]:7.2f} ms")
+            faults = f"   {statistics.median(FAULTS[k]):6.0f} pf" if k in FAULTS else ""
+            print(f"  {k:5s} median {med[k]:7.2f} ms   p90 {statistics.quantiles(samples[k], n=10)[-1]:7.2f} ms{faults}")
         print(f"  ratio run/env  = {med['run'] / med['env']:.2f}x   (target <= 3x, stretch 2x)")
+        if agent_argv:
+            print(f"  ratio agent/env = {med['agent'] / med['env']:.2f}x   (target <= 1.5x, stretch 1.2x); "
+                  f"agent/run = {med['agent'] / med['run']:.2f}x; agent RSS {rss_kib(agent_proc.pid) / 1024:.1f} MiB")
         print(f"  ratio run/bare = {med['run'] / med['bare']:.2f}x")
         if base_argv:
             print(f"  ratio run/base = {med['run'] / med['base']:.3f}x   (base: {args.baseline}; "
@@ -140,6 +208,21 @@ def main():
                 b = base_breakdown[k]
                 line += f"   base {statistics.median(x[0] for x in b):6.3f} ms  {statistics.median(x[1] for x in b):5.0f} pf"
             print(line)
+        if agent_breakdown:
+            print("  through the agent (median per phase: ms, minor page faults):")
+            for k, v in agent_breakdown.items():
+                print(f"    {k:11s} {statistics.median(x[0] for x in v):6.3f} ms  "
+                      f"{statistics.median(x[1] for x in v):5.0f} pf")
+        if agent_argv and args.concurrency:
+            for workers in (2, 8):
+                direct = throughput(run_argv, env, workers, args.concurrency)
+                agent = throughput(agent_argv, env, workers, args.concurrency)
+                print(f"  {workers} concurrent launchers: direct {direct:6.0f}/s, agent {agent:6.0f}/s "
+                      f"({agent / direct:.2f}x)")
+        if agent_proc:
+            print(f"  agent RSS at the end: {rss_kib(agent_proc.pid) / 1024:.1f} MiB")
+            agent_proc.terminate()
+            agent_proc.wait(timeout=30)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/agent_choice.hpp"
 #include "cli/command.hpp"
 #include "cli/completion.hpp"
 #include "cli/output.hpp"
@@ -120,6 +121,7 @@ void add_commands(CLI::App& app, const GlobalOptions& globals, ActionSlot& slot,
   add_doctor_command(app, globals, slot);
   add_tokens_commands(app, globals, slot);
   add_serve_command(app, globals, slot);
+  add_agent_command(app, globals, slot);
   add_store_commands(app, globals, slot);
   add_completion_command(app, globals, slot);
   CLI::App* secrets = app.add_subcommand("secrets", "Manage secrets");

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "api/remote_source.hpp"
+#include "cli/agent_choice.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
 #include "core/json_writer.hpp"
@@ -25,6 +26,7 @@ struct ResolveFlags {
   std::vector<std::string> env_files;
   std::string all_scopes;
   std::string server, token_file;  // through the REST API (SPEC §8)
+  AgentFlags agent;                // through the launch agent (SPEC §12)
 };
 
 // Every scope of the chain that holds NAME, most specific first; the first live one wins.
@@ -79,6 +81,7 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
   cmd->add_option("--all-scopes", flags->all_scopes, "Show every scope's entry for one NAME");
   cmd->add_option("--server", flags->server, "Resolve through the REST API at URL (exit 6 when the role denies)");
   cmd->add_option("--token-file", flags->token_file, "File holding the API token for --server");
+  add_agent_flags(*cmd, flags->agent);
   cmd->callback([&globals, &slot, flags] {
     slot.action = [&globals, flags]() -> Status {
       LOCKBOX_ASSIGN_OR_RETURN(const Context ctx, Context::create(globals));
@@ -94,6 +97,9 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
       if (flags->server.empty() != flags->token_file.empty()) {
         return bad_input("--server and --token-file go together");
       }
+      if (!flags->server.empty() && !flags->agent.socket.empty()) {
+        return bad_input("--agent and --server do not go together");
+      }
       if (!flags->server.empty()) {
         // The server audits the resolve under the token's name; a refused token or a role that
         // denies is exit 6.
@@ -101,6 +107,16 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
         LOCKBOX_ASSIGN_OR_RETURN(auto source, api::remote_source({flags->server, flags->token_file}));
         LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(), process_clock().now(),
                                     false));
+        print_resolution(plan.resolution, globals.json);
+        return Status::ok();
+      }
+      // Through the agent (SPEC §12): the same view and the same audit record, written by the agent.
+      // --all-scopes reads every scope's entry and stays on the direct path.
+      if (const auto socket = agent_socket(flags->agent); socket && flags->all_scopes.empty()) {
+        LOCKBOX_ASSIGN_OR_RETURN(auto source, open_agent_source(*socket, ctx));
+        LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(), process_clock().now(),
+                                    false));
+        LOCKBOX_TRY(source->audit({"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)}));
         print_resolution(plan.resolution, globals.json);
         return Status::ok();
       }

@@ -19,6 +19,7 @@
 #include "cli/resolution_output.hpp"
 #include "core/time_format.hpp"
 #include "api/remote_source.hpp"
+#include "cli/agent_choice.hpp"
 #include "launcher/launch.hpp"
 
 namespace lockbox::cli {
@@ -37,6 +38,7 @@ struct RunFlags {
   std::optional<std::string> user;  // given, even empty (refused then, never "no switch")
   std::string deliver = "env", payload;
   std::string server, token_file;  // remote mode (SPEC §8)
+  AgentFlags agent;                // the launch agent (SPEC §12)
 };
 
 void add_context_flags(CLI::App& cmd, RunFlags& f) {
@@ -59,6 +61,20 @@ void add_launch_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_flag("--keep-env", f.keep_env, "With --user: pass the host environment on as without --user");
   cmd.add_option("--server", f.server, "Resolve through the REST API at URL (remote mode: no local store)");
   cmd.add_option("--token-file", f.token_file, "File holding the API token for --server");
+  add_agent_flags(cmd, f.agent);
+}
+
+// The launch agent (SPEC §12): --agent PATH or LOCKBOX_AGENT_SOCKET, unless --no-agent or
+// remote mode. bad_input when --agent is combined with --server.
+Status use_agent(const RunFlags& f, const Context& context, launcher::LaunchDeps& deps) {
+  const auto socket = agent_socket(f.agent);
+  if (!socket) return Status::ok();
+  if (!f.server.empty()) {
+    if (!f.agent.socket.empty()) return bad_input("--agent and --server do not go together");
+    return Status::ok();  // an explicit --server wins over LOCKBOX_AGENT_SOCKET
+  }
+  deps.open_source = [socket = *socket, &context] { return open_agent_source(socket, context); };
+  return Status::ok();
 }
 
 Result<std::optional<std::int64_t>> optional_duration(const std::optional<std::string>& text,
@@ -142,6 +158,7 @@ int launch(const GlobalOptions& globals, const RunFlags& f, launcher::RunRequest
     const api::RemoteOptions remote{f.server, f.token_file};
     deps.open_source = [remote] { return api::remote_source(remote); };
   }
+  if (Status st = use_agent(f, context, deps); !st.is_ok()) return fail(st);
   deps.print_plan = [&globals](const launcher::LaunchPlan& plan) { print_resolution(plan.resolution, globals.json); };
   if (request.job) {
     if (!f.payload.empty()) {
