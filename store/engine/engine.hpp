@@ -151,8 +151,12 @@ class Engine final : public Store {
   Result<ScopeRowFields> scope_fields(const ScopeRow& row) const;
   // The scope's row, or its predecessor proving it absent; kIntegrity when the chain is broken.
   Result<ScopeLookup> find_scope(std::string_view scope);
-  // kIntegrity naming the scope unless `members` (its head rows) are exactly what its row says.
-  Status verify_scope(std::string_view scope, const std::vector<const SecretRow*>& members);
+  // find_scope() on a row already read (Backend::scope_heads): the scope's row or its predecessor.
+  Result<ScopeLookup> check_scope_row(std::string_view scope, std::optional<ScopeRow> row) const;
+  // kIntegrity naming the scope unless `members` (its head rows) are exactly what its row (`row`,
+  // as scope_at_or_before(scope) read it with the heads) says.
+  Status verify_scope(std::string_view scope, std::optional<ScopeRow> row,
+                      const std::vector<const SecretRow*>& members);
   // The same for every scope at once, with the whole chain (heads of every secret).
   Status verify_all_scopes(const std::vector<SecretVersionRow>& heads);
   // Inside a write transaction: `removed` leaves and `added` joins the scope (either may be null).
@@ -165,6 +169,8 @@ class Engine final : public Store {
   // Unwraps the fingerprint and audit keys under kek_ and derives the audit chain and row-auth keys.
   Status unwrap_service_keys();
   Status append_audit_in_tx(const AuditEvent& event);
+  // The same for several records, chained in order, with one tail read (engine_writes.cpp).
+  Status append_audits_in_tx(const std::vector<AuditEvent>& events);
   // Inside an open transaction: a new random key of `purpose` wrapped under the current KEK.
   Result<std::uint32_t> insert_wrapped_key(const char* purpose, UnixMillis now);
   // Inside an open transaction: the active data key, or kIntegrity (a damaged keyring).

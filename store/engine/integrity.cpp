@@ -75,7 +75,13 @@ Result<ScopeRowFields> Engine::scope_fields(const ScopeRow& row) const {
 
 Result<Engine::ScopeLookup> Engine::find_scope(std::string_view scope) {
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->scope_at_or_before(scope));
+  return check_scope_row(scope, std::move(row));
+}
+
+Result<Engine::ScopeLookup> Engine::check_scope_row(std::string_view scope, std::optional<ScopeRow> row) const {
   if (!row) return scope_tampered("");  // not even the sentinel
+  // The backend's "greatest address <= scope" is trusted no more than its rows.
+  if (row->scope > scope) return scope_tampered(scope);
   ScopeLookup out;
   LOCKBOX_ASSIGN_OR_RETURN(out.fields, scope_fields(*row));
   out.found = row->scope == scope;
@@ -86,8 +92,9 @@ Result<Engine::ScopeLookup> Engine::find_scope(std::string_view scope) {
   return out;
 }
 
-Status Engine::verify_scope(std::string_view scope, const std::vector<const SecretRow*>& members) {
-  LOCKBOX_ASSIGN_OR_RETURN(const ScopeLookup lookup, find_scope(scope));
+Status Engine::verify_scope(std::string_view scope, std::optional<ScopeRow> row,
+                            const std::vector<const SecretRow*>& members) {
+  LOCKBOX_ASSIGN_OR_RETURN(const ScopeLookup lookup, check_scope_row(scope, std::move(row)));
   if (!lookup.found) return members.empty() ? Status::ok() : scope_tampered(scope);
   ScopeDigest digest;
   for (const SecretRow* m : members) digest ^= member(*m);

@@ -228,7 +228,21 @@ class Backend {
   virtual Result<std::vector<SecretVersionRow>> versions_under_key(std::uint32_t key_id,
                                                                    std::size_t limit) = 0;
 
+  // get()'s one query: the secret at (scope, name) with its head version row (no envelope);
+  // nullopt when there is no such secret, `version` all zero when its head row is missing. The
+  // default runs find_secret() then version(); backends override it with one joined query.
+  virtual Result<std::optional<SecretVersionRow>> head(std::string_view scope, std::string_view name);
+
   // ---- scopes (membership rows, SPEC §17) ----
+  // A launch's one query per scope: the heads of `scope` (as heads(scope)) and its scope row (as
+  // scope_at_or_before(scope)) from one snapshot, so verifying the membership costs no extra
+  // round trip and a write committing in between cannot make the two disagree. The default runs
+  // both calls; backends override it with one statement.
+  struct ScopeHeads {
+    std::optional<ScopeRow> scope_row;
+    std::vector<SecretVersionRow> heads;
+  };
+  virtual Result<ScopeHeads> scope_heads(std::string_view scope);
   // The scope row with the greatest address <= `scope` (the row itself, or its predecessor in the
   // chain); nullopt only when not even the sentinel "" is there.
   virtual Result<std::optional<ScopeRow>> scope_at_or_before(std::string_view scope) = 0;
@@ -255,6 +269,9 @@ class Backend {
   };
   virtual Result<std::optional<AuditTail>> audit_tail() = 0;
   virtual Status insert_audit(const AuditRecord& record) = 0;
+  // Several records at once, in order (a group commit of launch/resolve records). The default
+  // calls insert_audit() for each; PostgreSQL sends one multi-row INSERT per page.
+  virtual Status insert_audits(const std::vector<AuditRecord>& records);
   // Records matching the SQL-expressible part of `filter` (since, action, exact target), by seq.
   // `macs_ok` is false for a record whose MAC columns have the wrong length.
   using AuditVisitor = std::function<Status(const AuditRecord&, bool macs_ok)>;

@@ -3,6 +3,8 @@
 // secret_version() once per injected secret, each one prepared statement.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/postgres/pg_backend.hpp"
 #include "store/row_codec.hpp"
 
@@ -170,6 +172,45 @@ Result<std::vector<SecretVersionRow>> PgBackend::heads(const std::optional<std::
   std::vector<SecretVersionRow> out;
   out.reserve(static_cast<std::size_t>(r.size()));
   for (int i = 0; i < r.size(); ++i) out.push_back({read_secret(r, i, 0), read_version(r, i, kSecretColumnCount)});
+  return out;
+}
+
+Result<std::optional<SecretVersionRow>> PgBackend::head(std::string_view scope, std::string_view name) {
+  // LEFT JOIN: a secret whose head row is missing comes back with an empty version (not found).
+  LOCKBOX_ASSIGN_OR_RETURN(Rows r, db_->run(
+      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS " FROM lockbox.secrets s "
+      "LEFT JOIN lockbox.versions v ON v.secret_id = s.id AND v.version = s.head_version "
+      "WHERE s.scope = $1 AND s.name = $2",
+      Params().text(scope).text(name)));
+  if (r.size() == 0) return std::optional<SecretVersionRow>();
+  SecretVersionRow out{read_secret(r, 0, 0), {}};
+  if (!r.null(0, kSecretColumnCount)) out.version = read_version(r, 0, kSecretColumnCount);
+  return std::optional<SecretVersionRow>(std::move(out));
+}
+
+Result<Backend::ScopeHeads> PgBackend::scope_heads(std::string_view scope) {
+  // One statement, one snapshot (and one round trip): the scope row at or before `scope` (kind 0,
+  // in the first six columns after the kind) and the scope's heads (kind 1), sorted here by name.
+  static constexpr const char* kScopeHeads =
+      "(SELECT 0 AS kind, scope, members, digest, next, change_counter, row_mac, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL FROM lockbox.scopes WHERE scope <= $1 ORDER BY scope DESC LIMIT 1) "
+      "UNION ALL (SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+      " FROM lockbox.secrets s JOIN lockbox.versions v ON v.secret_id = s.id AND v.version = s.head_version"
+      " WHERE s.scope = $1)";
+  LOCKBOX_ASSIGN_OR_RETURN(Rows r, db_->run(kScopeHeads, Params().text(scope)));
+  ScopeHeads out;
+  out.heads.reserve(static_cast<std::size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    if (r.i64(i, 0) == 0) {
+      out.scope_row = ScopeRow{r.text(i, 1), r.i64(i, 2), r.copy(i, 3), r.text(i, 4), r.i64(i, 5), r.copy(i, 6)};
+    } else {
+      out.heads.push_back({read_secret(r, i, 7), read_version(r, i, 7 + kSecretColumnCount)});
+    }
+  }
+  // heads(scope)'s order (byte order, as COLLATE "C"), which the resolver and `secrets list` rely on.
+  std::sort(out.heads.begin(), out.heads.end(),
+            [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; });
   return out;
 }
 

@@ -71,6 +71,8 @@ class SqliteBackend final : public Backend {
                                                          std::int64_t version) override;
   Result<std::vector<VersionRow>> versions(std::int64_t secret_id) override;
   Result<std::vector<SecretVersionRow>> heads(const std::optional<std::string>& scope) override;
+  Result<std::optional<SecretVersionRow>> head(std::string_view scope, std::string_view name) override;
+  Result<ScopeHeads> scope_heads(std::string_view scope) override;
   Status insert_version(std::int64_t secret_id, const VersionRow& row) override;
   Result<bool> replace_envelope(std::int64_t secret_id, std::int64_t version, std::int64_t row_rev,
                                 std::uint32_t old_key, std::uint32_t new_key, ByteView envelope) override;

@@ -3,6 +3,8 @@
 // connection and reset by their Borrowed guard on every path.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/row_codec.hpp"
 #include "store/sqlite/sqlite_backend.hpp"
 
@@ -147,6 +149,48 @@ Result<std::vector<SecretVersionRow>> SqliteBackend::heads(const std::optional<s
     if (!row) return out;
     out.push_back({read_secret_columns(*st, 0), read_version_columns(*st, kSecretColumnCount)});
   }
+}
+
+Result<std::optional<SecretVersionRow>> SqliteBackend::head(std::string_view scope, std::string_view name) {
+  // LEFT JOIN: a secret whose head row is missing comes back with an empty version (not found).
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
+      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS " FROM secrets s LEFT JOIN versions v "
+      "ON v.secret_id = s.id AND v.version = s.head_version WHERE s.scope = ? AND s.name = ?"));
+  st->bind(1, scope).bind(2, name);
+  LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
+  if (!row) return std::optional<SecretVersionRow>();
+  SecretVersionRow out{read_secret_columns(*st, 0), {}};
+  if (!st->is_null(kSecretColumnCount)) out.version = read_version_columns(*st, kSecretColumnCount);
+  return std::optional<SecretVersionRow>(std::move(out));
+}
+
+Result<Backend::ScopeHeads> SqliteBackend::scope_heads(std::string_view scope) {
+  // The scope row at or before `scope` (as scope_at_or_before), then the scope's heads (as
+  // heads(scope)), in one statement: one snapshot, one step loop. Rows with kind 0 carry the scope
+  // row in the first six columns; rows with kind 1 a head.
+  static constexpr const char* kScopeHeads =
+      "SELECT * FROM (SELECT 0, scope, members, digest, next, change_counter, row_mac, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+      "FROM scopes WHERE scope <= ?1 ORDER BY scope DESC LIMIT 1) "
+      "UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+      " FROM secrets s JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version WHERE s.scope = ?1";
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(kScopeHeads));
+  st->bind(1, scope);
+  ScopeHeads out;
+  while (true) {
+    LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
+    if (!row) break;
+    if (st->int64(0) == 0) {
+      out.scope_row = ScopeRow{st->text(1), st->int64(2), Bytes(st->blob(3).begin(), st->blob(3).end()),
+                               st->text(4), st->int64(5), Bytes(st->blob(6).begin(), st->blob(6).end())};
+    } else {
+      out.heads.push_back({read_secret_columns(*st, 7), read_version_columns(*st, 7 + kSecretColumnCount)});
+    }
+  }
+  // heads(scope)'s order, which the resolver and `secrets list` rely on.
+  std::sort(out.heads.begin(), out.heads.end(),
+            [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; });
+  return out;
 }
 
 Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
