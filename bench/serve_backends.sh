@@ -182,6 +182,7 @@ for name in sqlite pg pgx2; do
     read -r rps p50 p99 failed < <(summary "$work/$name-$kind"-*.txt)
     label=$([ "$name" = sqlite ] && echo "SQLite" || { [ "$name" = pg ] && echo "PostgreSQL" || echo "PostgreSQL, 2 replicas"; })
     printf '%-24s %-10s %10s %9s %9s %7s\n' "$label" "$kind" "$rps" "$p50" "$p99" "$failed"
+    if [ "$failed" != 0 ]; then grep -h 'Socket errors\|Non-2xx' "$work/$name-$kind"-*.txt | sed 's/^ */    wrk: /'; fi
   done
 done
 echo "targets: metadata >= 10000 req/s, resolve >= 5000 req/s, p99 < 20 ms, no failed request"

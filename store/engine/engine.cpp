@@ -43,6 +43,10 @@ Result<Tx> Tx::begin(Backend& backend, TxMode mode) {
 
 Status Tx::commit() {
   Backend* backend = std::exchange(backend_, nullptr);
+  if (Status flushed = backend->before_commit(); !flushed.is_ok()) {
+    backend->rollback();
+    return flushed;
+  }
   const Status committed = backend->commit();
   if (!committed.is_ok()) backend->rollback();
   return committed;
@@ -56,7 +60,10 @@ Engine::Engine(const StoreOptions& options, std::unique_ptr<Backend> rows)
   rows_->set_rollback_hook([this] {
     nonce_block_ = {};
     data_keys_.clear();
+    pending_scopes_.clear();
+    pending_encryptions_.clear();
   });
+  rows_->set_before_commit([this] { return flush_pending_rows(); });
 }
 
 Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::unique_ptr<Backend> rows,
@@ -246,6 +253,7 @@ Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& 
                                                     bool include_deleted, bool keep_damaged) {
   // Membership first: a deleted or rolled-back row is a scope failure before any secret is used.
   // One scope: its heads and its scope row come from one query (no extra round trip per scope).
+  LOCKBOX_TRY(flush_pending_scopes());  // inside a write transaction, read what it wrote
   std::vector<SecretVersionRow> rows;
   if (exact_scope) {
     LOCKBOX_ASSIGN_OR_RETURN(Backend::ScopeHeads found, rows_->scope_heads(exact_scope->address()));

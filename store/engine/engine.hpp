@@ -162,6 +162,10 @@ class Engine final : public Store {
   // Inside a write transaction: `removed` leaves and `added` joins the scope (either may be null).
   Status update_scope(const std::string& scope, const SecretRow* removed, const SecretRow* added,
                       std::int64_t counter);
+  // Writes the coalesced scope rows (before any lookup of the chain, and at commit).
+  Status flush_pending_scopes();
+  // Writes everything coalesced in the open transaction; Tx::commit() calls it first.
+  Status flush_pending_rows();
   Status put_sentinel_scope(std::int64_t counter);
   // The verified counter + 1 (what a write stores with store_change_counter()).
   Result<std::int64_t> next_change_counter();
@@ -225,6 +229,10 @@ class Engine final : public Store {
   std::int64_t highest_counter_ = 0;
   std::map<std::uint32_t, SecureKey> data_keys_;
   NonceBlock nonce_block_;
+  // Row writes of the open write transaction coalesced until its commit (flush_pending_rows):
+  // each scope's new fields, and encryptions counted per data key. A rollback drops them.
+  std::map<std::string, ScopeRowFields> pending_scopes_;
+  std::map<std::uint32_t, std::int64_t> pending_encryptions_;
   std::int64_t next_block_size_ = 16;
 };
 

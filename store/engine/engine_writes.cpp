@@ -84,6 +84,7 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
     LOCKBOX_TRY(tx.commit());
     rows = std::move(fresh.rows_);
     rows->set_rollback_hook(nullptr);  // it pointed at `fresh`
+    rows->set_before_commit(nullptr);
   }
   // Reopen through the normal path, so create and open share one code path.
   return open(options, std::move(rows), std::move(master_key), where);

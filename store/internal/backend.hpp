@@ -159,6 +159,10 @@ class Backend {
   // Called whenever a transaction of this connection rolls back, for caches of the engine that
   // would otherwise outlive what the transaction created.
   virtual void set_rollback_hook(std::function<void()> hook) = 0;
+  // Run by the engine's Tx::commit() before commit(): the engine writes what it coalesced in the
+  // transaction (scope rows, encryption counts). A failure rolls the transaction back.
+  void set_before_commit(std::function<Status()> hook) { before_commit_ = std::move(hook); }
+  Status before_commit() const { return before_commit_ ? before_commit_() : Status::ok(); }
   // Housekeeping off the request path (SQLite: a passive WAL checkpoint).
   virtual Status maintenance() = 0;
   // After a purge or a large rewrite: give freed pages back and fold logs (best effort).
@@ -191,7 +195,8 @@ class Backend {
   // reserved += granted where reserved == expected; false when another writer moved it.
   virtual Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                            std::int64_t granted) = 0;
-  virtual Status count_encryption(std::uint32_t key_id) = 0;
+  // encryptions += n (the engine counts a transaction's encryptions and writes them at its commit).
+  virtual Status count_encryptions(std::uint32_t key_id, std::int64_t n) = 0;
   // How many versions each data key encrypts.
   virtual Result<std::map<std::uint32_t, std::int64_t>> versions_per_key() = 0;
   // decrypt_only data keys that encrypt no version become retired; returns their ids.
@@ -313,6 +318,9 @@ class Backend {
   // the engine re-reads the MACed counter either way). The default sleeps the whole timeout, so
   // a backend without signals (SQLite) is polled (store/engine/copy.cpp).
   virtual Result<bool> wait_for_notification(std::int64_t timeout_ms);
+
+ private:
+  std::function<Status()> before_commit_;
 };
 
 // The Backend a StoreOptions names (store/store.cpp): SQLite by path or sqlite: URL, PostgreSQL by

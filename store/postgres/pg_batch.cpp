@@ -42,10 +42,9 @@ Status PgBackend::insert_audits(const std::vector<AuditRecord>& records) {
       p.i64(a.seq).i64(a.ts).text(a.actor).text(a.action).text(a.target).text(a.outcome).text(a.detail)
           .bytes(a.prev_mac).bytes(a.entry_mac);
     }
-    LOCKBOX_TRY(db_->run("INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, "
-                         "entry_mac) VALUES " + values_list(n, 9),
-                         p)
-                    .status());
+    LOCKBOX_TRY(db_->queue("INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, "
+                           "entry_mac) VALUES " + values_list(n, 9),
+                           p));
   }
   return Status::ok();
 }

@@ -79,20 +79,17 @@ Result<std::int64_t> PgBackend::insert_secret(const SecretRow& row) {
 }
 
 Status PgBackend::set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) {
-  return db_->run("UPDATE lockbox.secrets SET head_version = $1, row_mac = $2 WHERE id = $3",
-                  Params().i64(head_version).bytes(row_mac).i64(secret_id))
-      .status();
+  return db_->queue("UPDATE lockbox.secrets SET head_version = $1, row_mac = $2 WHERE id = $3",
+                  Params().i64(head_version).bytes(row_mac).i64(secret_id));
 }
 
 Status PgBackend::set_secret_mac(std::int64_t secret_id, ByteView row_mac) {
-  return db_->run("UPDATE lockbox.secrets SET row_mac = $1 WHERE id = $2", Params().bytes(row_mac).i64(secret_id))
-      .status();
+  return db_->queue("UPDATE lockbox.secrets SET row_mac = $1 WHERE id = $2", Params().bytes(row_mac).i64(secret_id));
 }
 
 Status PgBackend::set_version_mac(std::int64_t secret_id, std::int64_t version, ByteView row_mac) {
-  return db_->run("UPDATE lockbox.versions SET row_mac = $1 WHERE secret_id = $2 AND version = $3",
-                  Params().bytes(row_mac).i64(secret_id).i64(version))
-      .status();
+  return db_->queue("UPDATE lockbox.versions SET row_mac = $1 WHERE secret_id = $2 AND version = $3",
+                  Params().bytes(row_mac).i64(secret_id).i64(version));
 }
 
 Status PgBackend::delete_secret(std::int64_t secret_id) {
@@ -224,11 +221,10 @@ Status PgBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
   }
   p.text(v.description).bytes(encode_tags(v.tags)).bytes(encode_metadata(v.metadata)).opt_i64(v.expires_at)
       .i64(v.created_at).text(v.actor).opt_bytes(v.row_mac);
-  return db_->run("INSERT INTO lockbox.versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
+  return db_->queue("INSERT INTO lockbox.versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
                   "description, tags, metadata, expires_at, created_at, actor, row_mac) "
                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                  p)
-      .status();
+                  p);
 }
 
 Result<bool> PgBackend::replace_envelope(std::int64_t secret_id, std::int64_t version, std::int64_t row_rev,
@@ -286,11 +282,10 @@ Status PgBackend::release_quarantine(std::int64_t secret_id, std::int64_t versio
 // ---- the change counter and scopes ----
 
 Status PgBackend::set_change_counter(std::int64_t value, ByteView mac) {
-  return db_->run("INSERT INTO lockbox.meta(key, num, bin) VALUES ('change_counter', $1, NULL), "
+  return db_->queue("INSERT INTO lockbox.meta(key, num, bin) VALUES ('change_counter', $1, NULL), "
                   "('change_counter_mac', NULL, $2) ON CONFLICT (key) DO UPDATE SET num = excluded.num, "
                   "bin = excluded.bin",
-                  Params().i64(value).bytes(mac))
-      .status();
+                  Params().i64(value).bytes(mac));
 }
 
 Result<CounterRow> PgBackend::change_counter() {
@@ -323,13 +318,12 @@ Result<std::vector<ScopeRow>> PgBackend::scopes() {
 }
 
 Status PgBackend::put_scope(const ScopeRow& row) {
-  return db_->run("INSERT INTO lockbox.scopes(scope, members, digest, next, change_counter, row_mac) "
+  return db_->queue("INSERT INTO lockbox.scopes(scope, members, digest, next, change_counter, row_mac) "
                   "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope) DO UPDATE SET members = excluded.members, "
                   "digest = excluded.digest, next = excluded.next, change_counter = excluded.change_counter, "
                   "row_mac = excluded.row_mac",
                   Params().text(row.scope).i64(row.members).bytes(row.digest).text(row.next)
-                      .i64(row.change_counter).bytes(row.row_mac))
-      .status();
+                      .i64(row.change_counter).bytes(row.row_mac));
 }
 
 }  // namespace lockbox::store::postgres

@@ -52,7 +52,7 @@ class SqliteBackend final : public Backend {
   Status destroy_key(std::uint32_t key_id) override;
   Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                    std::int64_t granted) override;
-  Status count_encryption(std::uint32_t key_id) override;
+  Status count_encryptions(std::uint32_t key_id, std::int64_t n) override;
   Result<std::map<std::uint32_t, std::int64_t>> versions_per_key() override;
   Result<std::vector<std::uint32_t>> retire_unused_keys() override;
 
