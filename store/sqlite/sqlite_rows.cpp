@@ -165,31 +165,30 @@ Result<std::optional<SecretVersionRow>> SqliteBackend::head(std::string_view sco
 }
 
 Result<Backend::ScopeHeads> SqliteBackend::scope_heads(std::string_view scope) {
-  // The scope row at or before `scope` (as scope_at_or_before), then the scope's heads (as
-  // heads(scope)), in one statement: one snapshot, one step loop. Rows with kind 0 carry the scope
-  // row in the first six columns; rows with kind 1 a head.
+  // The scope row at or before `scope` (as scope_at_or_before) joined with the scope's heads (as
+  // heads(scope)), in one statement: one snapshot, one step loop. A scope without heads gives one
+  // row with NULL secret columns; a secret without its head version row is left out, as heads() does.
   static constexpr const char* kScopeHeads =
-      "SELECT * FROM (SELECT 0, scope, members, digest, next, change_counter, row_mac, "
-      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
-      "FROM scopes WHERE scope <= ?1 ORDER BY scope DESC LIMIT 1) "
-      "UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
-      " FROM secrets s JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version WHERE s.scope = ?1";
+      "SELECT c.scope, c.members, c.digest, c.next, c.change_counter, c.row_mac, " LOCKBOX_SECRET_COLUMNS
+      ", " LOCKBOX_VERSION_COLUMNS " FROM (SELECT * FROM scopes WHERE scope <= ?1 ORDER BY scope DESC LIMIT 1) c "
+      "LEFT JOIN secrets s ON s.scope = ?1 LEFT JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version";
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(kScopeHeads));
   st->bind(1, scope);
   ScopeHeads out;
+  constexpr int kS = 6;
+  const auto by_name = [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; };
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
     if (!row) break;
-    if (st->int64(0) == 0) {
-      out.scope_row = ScopeRow{st->text(1), st->int64(2), Bytes(st->blob(3).begin(), st->blob(3).end()),
-                               st->text(4), st->int64(5), Bytes(st->blob(6).begin(), st->blob(6).end())};
-    } else {
-      out.heads.push_back({read_secret_columns(*st, 7), read_version_columns(*st, 7 + kSecretColumnCount)});
+    if (!out.scope_row) {
+      out.scope_row = ScopeRow{st->text(0), st->int64(1), Bytes(st->blob(2).begin(), st->blob(2).end()),
+                               st->text(3), st->int64(4), Bytes(st->blob(5).begin(), st->blob(5).end())};
     }
+    if (st->is_null(kS) || st->is_null(kS + kSecretColumnCount)) continue;
+    out.heads.push_back({read_secret_columns(*st, kS), read_version_columns(*st, kS + kSecretColumnCount)});
   }
-  // heads(scope)'s order, which the resolver and `secrets list` rely on.
-  std::sort(out.heads.begin(), out.heads.end(),
-            [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; });
+  // heads(scope)'s order (the index on (scope, name) already yields it; no temp b-tree for an ORDER BY).
+  if (!std::is_sorted(out.heads.begin(), out.heads.end(), by_name)) std::sort(out.heads.begin(), out.heads.end(), by_name);
   return out;
 }
 
