@@ -126,11 +126,11 @@ Status PgBackend::commit() {
     (void)db_->exec("SELECT pg_terminate_backend(pg_backend_pid())");
   }
 #endif
-  // The queued writes' answers first: a failure among them is the transaction's.
-  LOCKBOX_TRY(db_->flush());
+  // With writes queued, COMMIT joins them: one round trip for their answers and the commit; a
+  // failure among them aborts the pipeline before COMMIT runs, and is the transaction's.
   // COMMIT of a transaction in which a statement failed would answer ROLLBACK as a success.
   if (db_->failed_transaction()) return runtime_error("a statement of the write failed; nothing was written");
-  const Status committed = db_->exec("COMMIT");
+  const Status committed = db_->queued() ? db_->run("COMMIT").status() : db_->exec("COMMIT");
   if (!committed.is_ok() && !db_->alive()) {
     return runtime_error(fmt::format("lost the connection to the PostgreSQL store at {} while committing: the "
                                      "write was not confirmed (it is saved whole or not at all)",

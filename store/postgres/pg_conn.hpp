@@ -100,6 +100,7 @@ class Conn {
   Status queue(const std::string& sql, const Params& params);
   // Reads every queued answer; the first failure, if any. Nothing queued: ok at once.
   Status flush();
+  [[nodiscard]] bool queued() const { return queued_ > 0; }
   // Runs one or more statements without parameters (simple protocol, one round trip).
   Status exec(const std::string& sql);
   [[nodiscard]] std::int64_t busy_timeout_ms() const { return busy_timeout_ms_; }
