@@ -43,6 +43,10 @@ Result<Tx> Tx::begin(Backend& backend, TxMode mode) {
 
 Status Tx::commit() {
   Backend* backend = std::exchange(backend_, nullptr);
+  if (Status flushed = backend->before_commit(); !flushed.is_ok()) {
+    backend->rollback();
+    return flushed;
+  }
   const Status committed = backend->commit();
   if (!committed.is_ok()) backend->rollback();
   return committed;
@@ -56,7 +60,10 @@ Engine::Engine(const StoreOptions& options, std::unique_ptr<Backend> rows)
   rows_->set_rollback_hook([this] {
     nonce_block_ = {};
     data_keys_.clear();
+    pending_scopes_.clear();
+    pending_encryptions_.clear();
   });
+  rows_->set_before_commit([this] { return flush_pending_rows(); });
 }
 
 Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::unique_ptr<Backend> rows,
@@ -214,8 +221,19 @@ Result<SecretValue> Engine::open_value(const SecretAddress& address, ByteView ui
 }
 
 Result<SecretMeta> Engine::get(const SecretAddress& address, std::optional<std::int64_t> version) {
+  if (!version) {
+    // The head: one query for the secret and its head version (a metadata GET in `serve`).
+    LOCKBOX_ASSIGN_OR_RETURN(const auto found, rows_->head(address.scope.address(), address.name));
+    if (!found) return not_found("no secret " + address.reference());
+    LOCKBOX_TRY(check_head(address, found->secret));
+    if (found->version.version != found->secret.head_version) {
+      return not_found(fmt::format("{} has no version {}", address.reference(), found->secret.head_version));
+    }
+    LOCKBOX_TRY(check_version(address, found->secret.uid, found->version));
+    return to_meta(address, found->secret, found->version);
+  }
   LOCKBOX_ASSIGN_OR_RETURN(const SecretRow row, require_secret(address));
-  return read_version(address, row, version.value_or(row.head_version));
+  return read_version(address, row, *version);
 }
 
 Result<RevealedSecret> Engine::reveal(const SecretAddress& address) {
@@ -233,15 +251,19 @@ Result<RevealedSecret> Engine::reveal(const SecretAddress& address) {
 
 Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& exact_scope,
                                                     bool include_deleted, bool keep_damaged) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto rows, rows_->heads(exact_scope ? std::optional(exact_scope->address())
-                                                               : std::nullopt));
   // Membership first: a deleted or rolled-back row is a scope failure before any secret is used.
+  // One scope: its heads and its scope row come from one query (no extra round trip per scope).
+  LOCKBOX_TRY(flush_pending_scopes());  // inside a write transaction, read what it wrote
+  std::vector<SecretVersionRow> rows;
   if (exact_scope) {
+    LOCKBOX_ASSIGN_OR_RETURN(Backend::ScopeHeads found, rows_->scope_heads(exact_scope->address()));
+    rows = std::move(found.heads);
     std::vector<const SecretRow*> members;
     members.reserve(rows.size());
     for (const SecretVersionRow& r : rows) members.push_back(&r.secret);
-    LOCKBOX_TRY(verify_scope(exact_scope->address(), members));
+    LOCKBOX_TRY(verify_scope(exact_scope->address(), std::move(found.scope_row), members));
   } else {
+    LOCKBOX_ASSIGN_OR_RETURN(rows, rows_->heads(std::nullopt));
     LOCKBOX_TRY(verify_all_scopes(rows));
   }
   std::vector<SecretMeta> out;
@@ -307,6 +329,27 @@ Result<SecretValue> Engine::decrypt(const SecretAddress& address, std::int64_t v
     return not_found(fmt::format("{} was deleted at v{}", address.reference(), version));
   }
   return open_value(address, found->secret.uid, version, found->version.key_id, found->version.envelope);
+}
+
+// ---- Backend defaults for the one-query reads (a backend overrides them with one statement) ----
+
+Result<std::optional<SecretVersionRow>> Backend::head(std::string_view scope, std::string_view name) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto secret, find_secret(scope, name));
+  if (!secret) return std::optional<SecretVersionRow>();
+  LOCKBOX_ASSIGN_OR_RETURN(auto v, version(secret->id, secret->head_version, false));
+  return std::optional<SecretVersionRow>(SecretVersionRow{*std::move(secret), v ? *std::move(v) : VersionRow{}});
+}
+
+Result<Backend::ScopeHeads> Backend::scope_heads(std::string_view scope) {
+  ScopeHeads out;
+  LOCKBOX_ASSIGN_OR_RETURN(out.heads, heads(std::string(scope)));
+  LOCKBOX_ASSIGN_OR_RETURN(out.scope_row, scope_at_or_before(scope));
+  return out;
+}
+
+Status Backend::insert_audits(const std::vector<AuditRecord>& records) {
+  for (const AuditRecord& r : records) LOCKBOX_TRY(insert_audit(r));
+  return Status::ok();
 }
 
 }  // namespace lockbox::store

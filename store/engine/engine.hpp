@@ -151,13 +151,21 @@ class Engine final : public Store {
   Result<ScopeRowFields> scope_fields(const ScopeRow& row) const;
   // The scope's row, or its predecessor proving it absent; kIntegrity when the chain is broken.
   Result<ScopeLookup> find_scope(std::string_view scope);
-  // kIntegrity naming the scope unless `members` (its head rows) are exactly what its row says.
-  Status verify_scope(std::string_view scope, const std::vector<const SecretRow*>& members);
+  // find_scope() on a row already read (Backend::scope_heads): the scope's row or its predecessor.
+  Result<ScopeLookup> check_scope_row(std::string_view scope, std::optional<ScopeRow> row) const;
+  // kIntegrity naming the scope unless `members` (its head rows) are exactly what its row (`row`,
+  // as scope_at_or_before(scope) read it with the heads) says.
+  Status verify_scope(std::string_view scope, std::optional<ScopeRow> row,
+                      const std::vector<const SecretRow*>& members);
   // The same for every scope at once, with the whole chain (heads of every secret).
   Status verify_all_scopes(const std::vector<SecretVersionRow>& heads);
   // Inside a write transaction: `removed` leaves and `added` joins the scope (either may be null).
   Status update_scope(const std::string& scope, const SecretRow* removed, const SecretRow* added,
                       std::int64_t counter);
+  // Writes the coalesced scope rows (before any lookup of the chain, and at commit).
+  Status flush_pending_scopes();
+  // Writes everything coalesced in the open transaction; Tx::commit() calls it first.
+  Status flush_pending_rows();
   Status put_sentinel_scope(std::int64_t counter);
   // The verified counter + 1 (what a write stores with store_change_counter()).
   Result<std::int64_t> next_change_counter();
@@ -165,6 +173,8 @@ class Engine final : public Store {
   // Unwraps the fingerprint and audit keys under kek_ and derives the audit chain and row-auth keys.
   Status unwrap_service_keys();
   Status append_audit_in_tx(const AuditEvent& event);
+  // The same for several records, chained in order, with one tail read (engine_writes.cpp).
+  Status append_audits_in_tx(const std::vector<AuditEvent>& events);
   // Inside an open transaction: a new random key of `purpose` wrapped under the current KEK.
   Result<std::uint32_t> insert_wrapped_key(const char* purpose, UnixMillis now);
   // Inside an open transaction: the active data key, or kIntegrity (a damaged keyring).
@@ -219,6 +229,10 @@ class Engine final : public Store {
   std::int64_t highest_counter_ = 0;
   std::map<std::uint32_t, SecureKey> data_keys_;
   NonceBlock nonce_block_;
+  // Row writes of the open write transaction coalesced until its commit (flush_pending_rows):
+  // each scope's new fields, and encryptions counted per data key. A rollback drops them.
+  std::map<std::string, ScopeRowFields> pending_scopes_;
+  std::map<std::uint32_t, std::int64_t> pending_encryptions_;
   std::int64_t next_block_size_ = 16;
 };
 

@@ -84,26 +84,38 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
     LOCKBOX_TRY(tx.commit());
     rows = std::move(fresh.rows_);
     rows->set_rollback_hook(nullptr);  // it pointed at `fresh`
+    rows->set_before_commit(nullptr);
   }
   // Reopen through the normal path, so create and open share one code path.
   return open(options, std::move(rows), std::move(master_key), where);
 }
 
-Status Engine::append_audit_in_tx(const AuditEvent& event) {
-  AuditRecord rec{0, clock_of(options_).now(), event.actor.empty() ? options_.actor : event.actor,
-                  event.action, event.target, event.outcome, event.detail, {}, {}};
+Status Engine::append_audit_in_tx(const AuditEvent& event) { return append_audits_in_tx({event}); }
+
+Status Engine::append_audits_in_tx(const std::vector<AuditEvent>& events) {
+  // One tail read and one insert call for the whole group: each record chains to the one before.
   LOCKBOX_ASSIGN_OR_RETURN(const auto tail, rows_->audit_tail());
-  if (tail) {
-    rec.seq = tail->seq + 1;
-    if (tail->entry_mac.size() != rec.prev_mac.size()) {
-      return integrity_error(fmt::format("audit record {} is damaged", tail->seq));
+  std::vector<AuditRecord> records;
+  records.reserve(events.size());
+  for (const AuditEvent& event : events) {
+    AuditRecord rec{0, clock_of(options_).now(), event.actor.empty() ? options_.actor : event.actor,
+                    event.action, event.target, event.outcome, event.detail, {}, {}};
+    if (!records.empty()) {
+      rec.seq = records.back().seq + 1;
+      rec.prev_mac = records.back().entry_mac;
+    } else if (tail) {
+      rec.seq = tail->seq + 1;
+      if (tail->entry_mac.size() != rec.prev_mac.size()) {
+        return integrity_error(fmt::format("audit record {} is damaged", tail->seq));
+      }
+      std::copy(tail->entry_mac.begin(), tail->entry_mac.end(), rec.prev_mac.begin());
+    } else {
+      rec.seq = 1;
     }
-    std::copy(tail->entry_mac.begin(), tail->entry_mac.end(), rec.prev_mac.begin());
-  } else {
-    rec.seq = 1;
+    rec.entry_mac = audit_entry_mac(audit_chain_key_, rec.prev_mac, rec);
+    records.push_back(std::move(rec));
   }
-  rec.entry_mac = audit_entry_mac(audit_chain_key_, rec.prev_mac, rec);
-  return rows_->insert_audit(rec);
+  return rows_->insert_audits(records);
 }
 
 Status Engine::append_audit(const AuditEvent& event, bool durable) {
@@ -114,7 +126,7 @@ Status Engine::append_audit_batch(const std::vector<AuditEvent>& events, bool du
   // Launch and resolve records may commit relaxed (SPEC §6): durable across a process crash,
   // not necessarily across a power loss.
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, durable ? TxMode::kWrite : TxMode::kWriteRelaxed));
-  for (const auto& event : events) LOCKBOX_TRY(append_audit_in_tx(event));
+  LOCKBOX_TRY(append_audits_in_tx(events));
   return tx.commit();
 }
 

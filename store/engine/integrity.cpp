@@ -75,7 +75,13 @@ Result<ScopeRowFields> Engine::scope_fields(const ScopeRow& row) const {
 
 Result<Engine::ScopeLookup> Engine::find_scope(std::string_view scope) {
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->scope_at_or_before(scope));
+  return check_scope_row(scope, std::move(row));
+}
+
+Result<Engine::ScopeLookup> Engine::check_scope_row(std::string_view scope, std::optional<ScopeRow> row) const {
   if (!row) return scope_tampered("");  // not even the sentinel
+  // The backend's "greatest address <= scope" is trusted no more than its rows.
+  if (row->scope > scope) return scope_tampered(scope);
   ScopeLookup out;
   LOCKBOX_ASSIGN_OR_RETURN(out.fields, scope_fields(*row));
   out.found = row->scope == scope;
@@ -86,8 +92,9 @@ Result<Engine::ScopeLookup> Engine::find_scope(std::string_view scope) {
   return out;
 }
 
-Status Engine::verify_scope(std::string_view scope, const std::vector<const SecretRow*>& members) {
-  LOCKBOX_ASSIGN_OR_RETURN(const ScopeLookup lookup, find_scope(scope));
+Status Engine::verify_scope(std::string_view scope, std::optional<ScopeRow> row,
+                            const std::vector<const SecretRow*>& members) {
+  LOCKBOX_ASSIGN_OR_RETURN(const ScopeLookup lookup, check_scope_row(scope, std::move(row)));
   if (!lookup.found) return members.empty() ? Status::ok() : scope_tampered(scope);
   ScopeDigest digest;
   for (const SecretRow* m : members) digest ^= member(*m);
@@ -127,18 +134,28 @@ Status Engine::verify_all_scopes(const std::vector<SecretVersionRow>& heads) {
 
 Status Engine::update_scope(const std::string& scope, const SecretRow* removed, const SecretRow* added,
                             std::int64_t counter) {
-  LOCKBOX_ASSIGN_OR_RETURN(ScopeLookup lookup, find_scope(scope));
+  // Coalesced: the scope's new fields stay in pending_scopes_ until the transaction commits
+  // (flush_pending_rows, from Tx::commit), so an import of N secrets into one scope writes its row
+  // once, not N times (N updates of one row in one PostgreSQL transaction grow a version chain that
+  // every later update walks: quadratic).
   ScopeRowFields f;
-  if (lookup.found) {
-    f = lookup.fields;
+  if (auto pending = pending_scopes_.find(scope); pending != pending_scopes_.end()) {
+    f = pending->second;
   } else {
-    if (removed != nullptr) return scope_tampered(scope);
-    // A new scope goes into the chain after its predecessor (scope rows are never deleted).
-    ScopeRow& p = lookup.row;
-    f.next = std::exchange(lookup.fields.next, scope);
-    p.next = scope;
-    p.row_mac = to_bytes(scope_row_mac(row_auth_mac_, store_id_, p.scope, lookup.fields));
-    LOCKBOX_TRY(rows_->put_scope(p));
+    // A lookup reads the chain as stored: every coalesced row must be there first.
+    LOCKBOX_TRY(flush_pending_scopes());
+    LOCKBOX_ASSIGN_OR_RETURN(ScopeLookup lookup, find_scope(scope));
+    if (lookup.found) {
+      f = lookup.fields;
+    } else {
+      if (removed != nullptr) return scope_tampered(scope);
+      // A new scope goes into the chain after its predecessor (scope rows are never deleted).
+      ScopeRow& p = lookup.row;
+      f.next = std::exchange(lookup.fields.next, scope);
+      p.next = scope;
+      p.row_mac = to_bytes(scope_row_mac(row_auth_mac_, store_id_, p.scope, lookup.fields));
+      LOCKBOX_TRY(rows_->put_scope(p));
+    }
   }
   if (removed != nullptr) {
     f.digest ^= member(*removed);
@@ -149,9 +166,25 @@ Status Engine::update_scope(const std::string& scope, const SecretRow* removed, 
     ++f.members;
   }
   f.change_counter = counter;
-  const ScopeRow out{scope, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()), f.next,
-                     f.change_counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, scope, f))};
-  return rows_->put_scope(out);
+  pending_scopes_[scope] = f;
+  return Status::ok();
+}
+
+Status Engine::flush_pending_scopes() {
+  for (const auto& [scope, f] : pending_scopes_) {
+    const ScopeRow out{scope, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()), f.next,
+                       f.change_counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, scope, f))};
+    LOCKBOX_TRY(rows_->put_scope(out));
+  }
+  pending_scopes_.clear();
+  return Status::ok();
+}
+
+Status Engine::flush_pending_rows() {
+  LOCKBOX_TRY(flush_pending_scopes());
+  for (const auto& [key_id, n] : pending_encryptions_) LOCKBOX_TRY(rows_->count_encryptions(key_id, n));
+  pending_encryptions_.clear();
+  return Status::ok();
 }
 
 Status Engine::put_sentinel_scope(std::int64_t counter) {

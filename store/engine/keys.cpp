@@ -64,8 +64,8 @@ Result<std::uint32_t> Engine::reserve_encryption(bool rotated_for_budget) {
     if (options_.nonce_block == 0) next_block_size_ = std::min(next_block_size_ * 2, kLargestBlock);
   }
   --nonce_block_.remaining;
-  // The exact count of committed encryptions, for `keys status`.
-  LOCKBOX_TRY(rows_->count_encryption(active.key_id));
+  // The exact count of committed encryptions, for `keys status` (written at commit).
+  ++pending_encryptions_[active.key_id];
   return active.key_id;
 }
 

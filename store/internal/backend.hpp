@@ -159,6 +159,10 @@ class Backend {
   // Called whenever a transaction of this connection rolls back, for caches of the engine that
   // would otherwise outlive what the transaction created.
   virtual void set_rollback_hook(std::function<void()> hook) = 0;
+  // Run by the engine's Tx::commit() before commit(): the engine writes what it coalesced in the
+  // transaction (scope rows, encryption counts). A failure rolls the transaction back.
+  void set_before_commit(std::function<Status()> hook) { before_commit_ = std::move(hook); }
+  Status before_commit() const { return before_commit_ ? before_commit_() : Status::ok(); }
   // Housekeeping off the request path (SQLite: a passive WAL checkpoint).
   virtual Status maintenance() = 0;
   // After a purge or a large rewrite: give freed pages back and fold logs (best effort).
@@ -191,7 +195,8 @@ class Backend {
   // reserved += granted where reserved == expected; false when another writer moved it.
   virtual Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                            std::int64_t granted) = 0;
-  virtual Status count_encryption(std::uint32_t key_id) = 0;
+  // encryptions += n (the engine counts a transaction's encryptions and writes them at its commit).
+  virtual Status count_encryptions(std::uint32_t key_id, std::int64_t n) = 0;
   // How many versions each data key encrypts.
   virtual Result<std::map<std::uint32_t, std::int64_t>> versions_per_key() = 0;
   // decrypt_only data keys that encrypt no version become retired; returns their ids.
@@ -228,7 +233,21 @@ class Backend {
   virtual Result<std::vector<SecretVersionRow>> versions_under_key(std::uint32_t key_id,
                                                                    std::size_t limit) = 0;
 
+  // get()'s one query: the secret at (scope, name) with its head version row (no envelope);
+  // nullopt when there is no such secret, `version` all zero when its head row is missing. The
+  // default runs find_secret() then version(); backends override it with one joined query.
+  virtual Result<std::optional<SecretVersionRow>> head(std::string_view scope, std::string_view name);
+
   // ---- scopes (membership rows, SPEC §17) ----
+  // A launch's one query per scope: the heads of `scope` (as heads(scope)) and its scope row (as
+  // scope_at_or_before(scope)) from one snapshot, so verifying the membership costs no extra
+  // round trip and a write committing in between cannot make the two disagree. The default runs
+  // both calls; backends override it with one statement.
+  struct ScopeHeads {
+    std::optional<ScopeRow> scope_row;
+    std::vector<SecretVersionRow> heads;
+  };
+  virtual Result<ScopeHeads> scope_heads(std::string_view scope);
   // The scope row with the greatest address <= `scope` (the row itself, or its predecessor in the
   // chain); nullopt only when not even the sentinel "" is there.
   virtual Result<std::optional<ScopeRow>> scope_at_or_before(std::string_view scope) = 0;
@@ -255,6 +274,9 @@ class Backend {
   };
   virtual Result<std::optional<AuditTail>> audit_tail() = 0;
   virtual Status insert_audit(const AuditRecord& record) = 0;
+  // Several records at once, in order (a group commit of launch/resolve records). The default
+  // calls insert_audit() for each; PostgreSQL sends one multi-row INSERT per page.
+  virtual Status insert_audits(const std::vector<AuditRecord>& records);
   // Records matching the SQL-expressible part of `filter` (since, action, exact target), by seq.
   // `macs_ok` is false for a record whose MAC columns have the wrong length.
   using AuditVisitor = std::function<Status(const AuditRecord&, bool macs_ok)>;
@@ -296,6 +318,9 @@ class Backend {
   // the engine re-reads the MACed counter either way). The default sleeps the whole timeout, so
   // a backend without signals (SQLite) is polled (store/engine/copy.cpp).
   virtual Result<bool> wait_for_notification(std::int64_t timeout_ms);
+
+ private:
+  std::function<Status()> before_commit_;
 };
 
 // The Backend a StoreOptions names (store/store.cpp): SQLite by path or sqlite: URL, PostgreSQL by

@@ -30,7 +30,11 @@ bool resolve_all(void* lib, LibPq& pq) {
          resolve(lib, "PQsetNoticeProcessor", pq.set_notice_processor) &&
          resolve(lib, "PQtransactionStatus", pq.transaction_status) && resolve(lib, "PQfreemem", pq.freemem) &&
          resolve(lib, "PQsocket", pq.socket) && resolve(lib, "PQconsumeInput", pq.consume_input) &&
-         resolve(lib, "PQnotifies", pq.notifies) && resolve(lib, "PQreset", pq.reset);
+         resolve(lib, "PQnotifies", pq.notifies) && resolve(lib, "PQreset", pq.reset) &&
+         resolve(lib, "PQenterPipelineMode", pq.enter_pipeline_mode) &&
+         resolve(lib, "PQexitPipelineMode", pq.exit_pipeline_mode) &&
+         resolve(lib, "PQpipelineSync", pq.pipeline_sync) && resolve(lib, "PQsendPrepare", pq.send_prepare) &&
+         resolve(lib, "PQsendQueryPrepared", pq.send_query_prepared) && resolve(lib, "PQgetResult", pq.get_result);
 }
 
 }  // namespace

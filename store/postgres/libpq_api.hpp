@@ -41,6 +41,13 @@ struct LibPq {
   decltype(&::PQconsumeInput) consume_input;
   decltype(&::PQnotifies) notifies;
   decltype(&::PQreset) reset;
+  // Pipeline mode (libpq 14+): queued writes inside a transaction (pg_conn.cpp).
+  decltype(&::PQenterPipelineMode) enter_pipeline_mode;
+  decltype(&::PQexitPipelineMode) exit_pipeline_mode;
+  decltype(&::PQpipelineSync) pipeline_sync;
+  decltype(&::PQsendPrepare) send_prepare;
+  decltype(&::PQsendQueryPrepared) send_query_prepared;
+  decltype(&::PQgetResult) get_result;
 };
 
 // The loaded library, or kRuntime naming the package to install.

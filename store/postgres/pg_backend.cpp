@@ -94,7 +94,7 @@ Status PgBackend::begin(TxMode mode) {
 }
 
 Status PgBackend::notify_change(std::int64_t counter) {
-  return db_->run("SELECT pg_notify('lockbox_changes', $1)", Params().text(std::to_string(counter))).status();
+  return db_->queue("SELECT pg_notify('lockbox_changes', $1)", Params().text(std::to_string(counter)));
 }
 
 Result<bool> PgBackend::wait_for_notification(std::int64_t timeout_ms) {
@@ -126,9 +126,11 @@ Status PgBackend::commit() {
     (void)db_->exec("SELECT pg_terminate_backend(pg_backend_pid())");
   }
 #endif
+  // With writes queued, COMMIT joins them: one round trip for their answers and the commit; a
+  // failure among them aborts the pipeline before COMMIT runs, and is the transaction's.
   // COMMIT of a transaction in which a statement failed would answer ROLLBACK as a success.
   if (db_->failed_transaction()) return runtime_error("a statement of the write failed; nothing was written");
-  const Status committed = db_->exec("COMMIT");
+  const Status committed = db_->queued() ? db_->run("COMMIT").status() : db_->exec("COMMIT");
   if (!committed.is_ok() && !db_->alive()) {
     return runtime_error(fmt::format("lost the connection to the PostgreSQL store at {} while committing: the "
                                      "write was not confirmed (it is saved whole or not at all)",
@@ -142,6 +144,7 @@ Status PgBackend::commit() {
 
 void PgBackend::rollback() {
   if (!in_tx_) return;
+  (void)db_->flush();  // queued answers, read and dropped
   if (db_->alive()) (void)db_->exec("ROLLBACK");  // a lost connection rolled back by itself
   in_tx_ = false;
   db_->set_in_transaction(false);
@@ -275,9 +278,9 @@ Result<bool> PgBackend::reserve_encryptions(std::uint32_t key_id, std::int64_t e
   return r.affected() == 1;
 }
 
-Status PgBackend::count_encryption(std::uint32_t key_id) {
-  return db_->run("UPDATE lockbox.keyring SET encryptions = encryptions + 1 WHERE key_id = $1", Params().i64(key_id))
-      .status();
+Status PgBackend::count_encryptions(std::uint32_t key_id, std::int64_t n) {
+  return db_->queue("UPDATE lockbox.keyring SET encryptions = encryptions + $1 WHERE key_id = $2",
+                    Params().i64(n).i64(key_id));
 }
 
 Result<std::map<std::uint32_t, std::int64_t>> PgBackend::versions_per_key() {
@@ -308,11 +311,10 @@ Result<std::optional<Backend::AuditTail>> PgBackend::audit_tail() {
 }
 
 Status PgBackend::insert_audit(const AuditRecord& a) {
-  return db_->run("INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, entry_mac) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                  Params().i64(a.seq).i64(a.ts).text(a.actor).text(a.action).text(a.target).text(a.outcome)
-                      .text(a.detail).bytes(a.prev_mac).bytes(a.entry_mac))
-      .status();
+  return db_->queue("INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, entry_mac) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    Params().i64(a.seq).i64(a.ts).text(a.actor).text(a.action).text(a.target).text(a.outcome)
+                        .text(a.detail).bytes(a.prev_mac).bytes(a.entry_mac));
 }
 
 Status PgBackend::scan_audit(const AuditFilter& filter, const AuditVisitor& visit) {

@@ -250,11 +250,99 @@ auto Conn::with_reconnect(F&& send) -> decltype(send()) {
 }
 
 Result<Rows> Conn::run(const std::string& sql, const Params& params) {
+  if (queued_ > 0) {
+    // The statement joins the queued ones: one round trip for all of their answers and its rows.
+    LOCKBOX_TRY(send_queued(sql, params));
+    pg_result* last = nullptr;
+    LOCKBOX_TRY(drain(&last));
+    if (last == nullptr) return runtime_error(fmt::format("the PostgreSQL store at {} sent no answer", where_));
+    return Rows(pq_, last);
+  }
   return with_reconnect([&] { return run_once(sql, params); });
 }
 
 Status Conn::exec(const std::string& sql) {
+  LOCKBOX_TRY(flush());
   return with_reconnect([&] { return exec_once(sql); });
+}
+
+Status Conn::queue(const std::string& sql, const Params& params) {
+  if (!in_transaction_) return run(sql, params).status();
+  LOCKBOX_TRY(send_queued(sql, params));
+  return queued_ >= kMaxQueued ? flush() : Status::ok();
+}
+
+Status Conn::flush() { return queued_ == 0 ? Status::ok() : drain(nullptr); }
+
+Status Conn::send_queued(const std::string& sql, const Params& params) {
+  if (queued_ == 0 && pq_->enter_pipeline_mode(conn_) != 1) {
+    return runtime_error(fmt::format("the PostgreSQL store at {}: cannot queue statements", where_));
+  }
+  std::string& name = prepared_[sql];
+  if (name.empty()) {
+    name = fmt::format("lb{}", ++statements_);
+    if (pq_->send_prepare(conn_, name.c_str(), sql.c_str(), params.size(), params.types()) != 1) {
+      name.clear();
+      return check(nullptr, "prepare");
+    }
+    pipeline_prepares_.push_back(sql);
+    ++queued_;
+  }
+  const std::vector<const char*> values = params.pointers();
+  if (pq_->send_query_prepared(conn_, name.c_str(), params.size(), values.data(), params.lengths(),
+                               params.formats(), 1) != 1) {
+    return check(nullptr, "query");
+  }
+  ++queued_;
+  return Status::ok();
+}
+
+Status Conn::drain(pg_result** keep_last) {
+  Status first = Status::ok();
+  if (pq_->pipeline_sync(conn_) != 1) first = check(nullptr, "query");
+  // Each statement's answer is a result then a null; the sync answers last. Two nulls in a row
+  // only come from a connection that is gone.
+  int nulls = 0;
+  while (first.is_ok() || alive()) {
+    pg_result* r = pq_->get_result(conn_);
+    if (r == nullptr) {
+      if (++nulls > 1) break;
+      continue;
+    }
+    nulls = 0;
+    const ExecStatusType st = pq_->result_status(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      pq_->clear(r);
+      break;
+    }
+    if (st == PGRES_PIPELINE_ABORTED || !first.is_ok()) {
+      pq_->clear(r);
+      continue;
+    }
+    if (Status bad = check(r, "query"); !bad.is_ok()) {  // check() cleared r
+      first = std::move(bad);
+      continue;
+    }
+    if (keep_last != nullptr) {
+      if (*keep_last != nullptr) pq_->clear(*keep_last);
+      *keep_last = r;
+    } else {
+      pq_->clear(r);
+    }
+  }
+  queued_ = 0;
+  (void)pq_->exit_pipeline_mode(conn_);
+  // After a failure the statements behind it, prepares included, were skipped: prepare them again.
+  if (!first.is_ok()) {
+    for (const std::string& sql : pipeline_prepares_) prepared_.erase(sql);
+  }
+  pipeline_prepares_.clear();
+  if (!first.is_ok() && keep_last != nullptr && *keep_last != nullptr) {
+    pq_->clear(*keep_last);
+    *keep_last = nullptr;
+  }
+  if (first.is_ok() && !alive()) first = check(nullptr, "query");
+  return first;
 }
 
 Status Conn::exec_once(const std::string& sql) {

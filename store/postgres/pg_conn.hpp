@@ -92,6 +92,15 @@ class Conn {
 
   // Runs `sql` with `params`: unnamed the first time, prepared from the second (one round trip each).
   Result<Rows> run(const std::string& sql, const Params& params = {});
+  // Inside a transaction: sends a statement whose rows nobody reads (an INSERT or UPDATE) without
+  // waiting for its answer (libpq pipeline mode). The answers are read by the next run(), exec()
+  // or flush(), in the same round trip as that statement; the first failure among them is what
+  // that call returns (the transaction is then aborted: all or nothing). Outside a transaction,
+  // run(). At most kMaxQueued statements wait; then flush() runs by itself.
+  Status queue(const std::string& sql, const Params& params);
+  // Reads every queued answer; the first failure, if any. Nothing queued: ok at once.
+  Status flush();
+  [[nodiscard]] bool queued() const { return queued_ > 0; }
   // Runs one or more statements without parameters (simple protocol, one round trip).
   Status exec(const std::string& sql);
   [[nodiscard]] std::int64_t busy_timeout_ms() const { return busy_timeout_ms_; }
@@ -114,6 +123,9 @@ class Conn {
   Conn(const LibPq* pq, pg_conn* conn, std::int64_t busy_timeout_ms);
   bool take_notifications();
   Result<Rows> run_once(const std::string& sql, const Params& params);
+  Status send_queued(const std::string& sql, const Params& params);
+  // Ends the pipeline: sync, every answer read; the last statement's result when `keep_last`.
+  Status drain(pg_result** keep_last);
   Status exec_once(const std::string& sql);
   Status reconnect();
   template <typename F>
@@ -127,6 +139,9 @@ class Conn {
   bool in_transaction_ = false;
   std::uint64_t generation_ = 0;
   int statements_ = 0;                                     // prepared statements so far
+  static constexpr int kMaxQueued = 256;  // bounded, so neither side blocks writing to the other
+  int queued_ = 0;                        // statements sent in pipeline mode, answers unread
+  std::vector<std::string> pipeline_prepares_;  // SQL prepared in this pipeline (lost if it aborts)
 };
 
 }  // namespace lockbox::store::postgres

@@ -3,6 +3,8 @@
 // secret_version() once per injected secret, each one prepared statement.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/postgres/pg_backend.hpp"
 #include "store/row_codec.hpp"
 
@@ -77,20 +79,17 @@ Result<std::int64_t> PgBackend::insert_secret(const SecretRow& row) {
 }
 
 Status PgBackend::set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) {
-  return db_->run("UPDATE lockbox.secrets SET head_version = $1, row_mac = $2 WHERE id = $3",
-                  Params().i64(head_version).bytes(row_mac).i64(secret_id))
-      .status();
+  return db_->queue("UPDATE lockbox.secrets SET head_version = $1, row_mac = $2 WHERE id = $3",
+                  Params().i64(head_version).bytes(row_mac).i64(secret_id));
 }
 
 Status PgBackend::set_secret_mac(std::int64_t secret_id, ByteView row_mac) {
-  return db_->run("UPDATE lockbox.secrets SET row_mac = $1 WHERE id = $2", Params().bytes(row_mac).i64(secret_id))
-      .status();
+  return db_->queue("UPDATE lockbox.secrets SET row_mac = $1 WHERE id = $2", Params().bytes(row_mac).i64(secret_id));
 }
 
 Status PgBackend::set_version_mac(std::int64_t secret_id, std::int64_t version, ByteView row_mac) {
-  return db_->run("UPDATE lockbox.versions SET row_mac = $1 WHERE secret_id = $2 AND version = $3",
-                  Params().bytes(row_mac).i64(secret_id).i64(version))
-      .status();
+  return db_->queue("UPDATE lockbox.versions SET row_mac = $1 WHERE secret_id = $2 AND version = $3",
+                  Params().bytes(row_mac).i64(secret_id).i64(version));
 }
 
 Status PgBackend::delete_secret(std::int64_t secret_id) {
@@ -173,6 +172,45 @@ Result<std::vector<SecretVersionRow>> PgBackend::heads(const std::optional<std::
   return out;
 }
 
+Result<std::optional<SecretVersionRow>> PgBackend::head(std::string_view scope, std::string_view name) {
+  // LEFT JOIN: a secret whose head row is missing comes back with an empty version (not found).
+  LOCKBOX_ASSIGN_OR_RETURN(Rows r, db_->run(
+      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS " FROM lockbox.secrets s "
+      "LEFT JOIN lockbox.versions v ON v.secret_id = s.id AND v.version = s.head_version "
+      "WHERE s.scope = $1 AND s.name = $2",
+      Params().text(scope).text(name)));
+  if (r.size() == 0) return std::optional<SecretVersionRow>();
+  SecretVersionRow out{read_secret(r, 0, 0), {}};
+  if (!r.null(0, kSecretColumnCount)) out.version = read_version(r, 0, kSecretColumnCount);
+  return std::optional<SecretVersionRow>(std::move(out));
+}
+
+Result<Backend::ScopeHeads> PgBackend::scope_heads(std::string_view scope) {
+  // One statement, one snapshot (and one round trip): the scope row at or before `scope` (kind 0,
+  // in the first six columns after the kind) and the scope's heads (kind 1), sorted here by name.
+  static constexpr const char* kScopeHeads =
+      "(SELECT 0 AS kind, scope, members, digest, next, change_counter, row_mac, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL FROM lockbox.scopes WHERE scope <= $1 ORDER BY scope DESC LIMIT 1) "
+      "UNION ALL (SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+      " FROM lockbox.secrets s JOIN lockbox.versions v ON v.secret_id = s.id AND v.version = s.head_version"
+      " WHERE s.scope = $1)";
+  LOCKBOX_ASSIGN_OR_RETURN(Rows r, db_->run(kScopeHeads, Params().text(scope)));
+  ScopeHeads out;
+  out.heads.reserve(static_cast<std::size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) {
+    if (r.i64(i, 0) == 0) {
+      out.scope_row = ScopeRow{r.text(i, 1), r.i64(i, 2), r.copy(i, 3), r.text(i, 4), r.i64(i, 5), r.copy(i, 6)};
+    } else {
+      out.heads.push_back({read_secret(r, i, 7), read_version(r, i, 7 + kSecretColumnCount)});
+    }
+  }
+  // heads(scope)'s order (byte order, as COLLATE "C"), which the resolver and `secrets list` rely on.
+  std::sort(out.heads.begin(), out.heads.end(),
+            [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; });
+  return out;
+}
+
 Status PgBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
   Params p;
   p.i64(secret_id).i64(v.version).i64(v.tombstone ? 1 : 0);
@@ -183,11 +221,10 @@ Status PgBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
   }
   p.text(v.description).bytes(encode_tags(v.tags)).bytes(encode_metadata(v.metadata)).opt_i64(v.expires_at)
       .i64(v.created_at).text(v.actor).opt_bytes(v.row_mac);
-  return db_->run("INSERT INTO lockbox.versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
+  return db_->queue("INSERT INTO lockbox.versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
                   "description, tags, metadata, expires_at, created_at, actor, row_mac) "
                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                  p)
-      .status();
+                  p);
 }
 
 Result<bool> PgBackend::replace_envelope(std::int64_t secret_id, std::int64_t version, std::int64_t row_rev,
@@ -245,11 +282,10 @@ Status PgBackend::release_quarantine(std::int64_t secret_id, std::int64_t versio
 // ---- the change counter and scopes ----
 
 Status PgBackend::set_change_counter(std::int64_t value, ByteView mac) {
-  return db_->run("INSERT INTO lockbox.meta(key, num, bin) VALUES ('change_counter', $1, NULL), "
+  return db_->queue("INSERT INTO lockbox.meta(key, num, bin) VALUES ('change_counter', $1, NULL), "
                   "('change_counter_mac', NULL, $2) ON CONFLICT (key) DO UPDATE SET num = excluded.num, "
                   "bin = excluded.bin",
-                  Params().i64(value).bytes(mac))
-      .status();
+                  Params().i64(value).bytes(mac));
 }
 
 Result<CounterRow> PgBackend::change_counter() {
@@ -282,13 +318,12 @@ Result<std::vector<ScopeRow>> PgBackend::scopes() {
 }
 
 Status PgBackend::put_scope(const ScopeRow& row) {
-  return db_->run("INSERT INTO lockbox.scopes(scope, members, digest, next, change_counter, row_mac) "
+  return db_->queue("INSERT INTO lockbox.scopes(scope, members, digest, next, change_counter, row_mac) "
                   "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope) DO UPDATE SET members = excluded.members, "
                   "digest = excluded.digest, next = excluded.next, change_counter = excluded.change_counter, "
                   "row_mac = excluded.row_mac",
                   Params().text(row.scope).i64(row.members).bytes(row.digest).text(row.next)
-                      .i64(row.change_counter).bytes(row.row_mac))
-      .status();
+                      .i64(row.change_counter).bytes(row.row_mac));
 }
 
 }  // namespace lockbox::store::postgres

@@ -266,10 +266,10 @@ Result<bool> SqliteBackend::reserve_encryptions(std::uint32_t key_id, std::int64
   return db_.changes() == 1;
 }
 
-Status SqliteBackend::count_encryption(std::uint32_t key_id) {
+Status SqliteBackend::count_encryptions(std::uint32_t key_id, std::int64_t n) {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "UPDATE keyring SET encryptions = encryptions + 1 WHERE key_id = ?"));
-  st->bind(1, std::int64_t{key_id});
+      "UPDATE keyring SET encryptions = encryptions + ? WHERE key_id = ?"));
+  st->bind(1, n).bind(2, std::int64_t{key_id});
   return st->run();
 }
 

@@ -52,7 +52,7 @@ class SqliteBackend final : public Backend {
   Status destroy_key(std::uint32_t key_id) override;
   Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                    std::int64_t granted) override;
-  Status count_encryption(std::uint32_t key_id) override;
+  Status count_encryptions(std::uint32_t key_id, std::int64_t n) override;
   Result<std::map<std::uint32_t, std::int64_t>> versions_per_key() override;
   Result<std::vector<std::uint32_t>> retire_unused_keys() override;
 
@@ -71,6 +71,8 @@ class SqliteBackend final : public Backend {
                                                          std::int64_t version) override;
   Result<std::vector<VersionRow>> versions(std::int64_t secret_id) override;
   Result<std::vector<SecretVersionRow>> heads(const std::optional<std::string>& scope) override;
+  Result<std::optional<SecretVersionRow>> head(std::string_view scope, std::string_view name) override;
+  Result<ScopeHeads> scope_heads(std::string_view scope) override;
   Status insert_version(std::int64_t secret_id, const VersionRow& row) override;
   Result<bool> replace_envelope(std::int64_t secret_id, std::int64_t version, std::int64_t row_rev,
                                 std::uint32_t old_key, std::uint32_t new_key, ByteView envelope) override;

@@ -3,6 +3,8 @@
 // connection and reset by their Borrowed guard on every path.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "store/row_codec.hpp"
 #include "store/sqlite/sqlite_backend.hpp"
 
@@ -147,6 +149,47 @@ Result<std::vector<SecretVersionRow>> SqliteBackend::heads(const std::optional<s
     if (!row) return out;
     out.push_back({read_secret_columns(*st, 0), read_version_columns(*st, kSecretColumnCount)});
   }
+}
+
+Result<std::optional<SecretVersionRow>> SqliteBackend::head(std::string_view scope, std::string_view name) {
+  // LEFT JOIN: a secret whose head row is missing comes back with an empty version (not found).
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
+      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS " FROM secrets s LEFT JOIN versions v "
+      "ON v.secret_id = s.id AND v.version = s.head_version WHERE s.scope = ? AND s.name = ?"));
+  st->bind(1, scope).bind(2, name);
+  LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
+  if (!row) return std::optional<SecretVersionRow>();
+  SecretVersionRow out{read_secret_columns(*st, 0), {}};
+  if (!st->is_null(kSecretColumnCount)) out.version = read_version_columns(*st, kSecretColumnCount);
+  return std::optional<SecretVersionRow>(std::move(out));
+}
+
+Result<Backend::ScopeHeads> SqliteBackend::scope_heads(std::string_view scope) {
+  // The scope row at or before `scope` (as scope_at_or_before) joined with the scope's heads (as
+  // heads(scope)), in one statement: one snapshot, one step loop. A scope without heads gives one
+  // row with NULL secret columns; a secret without its head version row is left out, as heads() does.
+  static constexpr const char* kScopeHeads =
+      "SELECT c.scope, c.members, c.digest, c.next, c.change_counter, c.row_mac, " LOCKBOX_SECRET_COLUMNS
+      ", " LOCKBOX_VERSION_COLUMNS " FROM (SELECT * FROM scopes WHERE scope <= ?1 ORDER BY scope DESC LIMIT 1) c "
+      "LEFT JOIN secrets s ON s.scope = ?1 LEFT JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version";
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(kScopeHeads));
+  st->bind(1, scope);
+  ScopeHeads out;
+  constexpr int kS = 6;
+  const auto by_name = [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; };
+  while (true) {
+    LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
+    if (!row) break;
+    if (!out.scope_row) {
+      out.scope_row = ScopeRow{st->text(0), st->int64(1), Bytes(st->blob(2).begin(), st->blob(2).end()),
+                               st->text(3), st->int64(4), Bytes(st->blob(5).begin(), st->blob(5).end())};
+    }
+    if (st->is_null(kS) || st->is_null(kS + kSecretColumnCount)) continue;
+    out.heads.push_back({read_secret_columns(*st, kS), read_version_columns(*st, kS + kSecretColumnCount)});
+  }
+  // heads(scope)'s order (the index on (scope, name) already yields it; no temp b-tree for an ORDER BY).
+  if (!std::is_sorted(out.heads.begin(), out.heads.end(), by_name)) std::sort(out.heads.begin(), out.heads.end(), by_name);
+  return out;
 }
 
 Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
