@@ -71,20 +71,19 @@ class AgentSource final : public launcher::SecretSource {
   Status resolve(launcher::LaunchPlan& plan, const launcher::RunRequest& request,
                  const policies::Policy& policy, const std::vector<std::string_view>& host,
                  UnixMillis now, bool decrypt) override {
-    LOCKBOX_TRY(fetch(plan.context, resolver::scope_chain(policy, plan.context), decrypt));
+    // Two round trips: the heads (no values), then, once the plan has applied the function's
+    // globs, expiry and the client's own overrides, the values of exactly what it injects.
+    LOCKBOX_TRY(fetch(plan.context, resolver::scope_chain(policy, plan.context)));
     timing::mark("agent-fetch");
     const launcher::StoredLayer stored{
         [this](const std::vector<Scope>& scopes) { return heads_in(scopes); },
-        [this](const store::SecretAddress& address, std::int64_t version) -> Result<SecretValue> {
-          auto it = values_.find({address.reference(), version});
-          if (it == values_.end())
-            return runtime_error("agent: no value for " + address.reference());
-          return it->second.clone();
+        [](const store::SecretAddress& address, std::int64_t) -> Result<SecretValue> {
+          return runtime_error("agent: no value for " + address.reference());
         }};
-    Status status = launcher::resolve_plan(plan, request, policy, stored, host, now, decrypt);
-    values_.clear();  // the plan has its copies; none stays here for the run
+    Status status = launcher::resolve_plan(plan, request, policy, stored, host, now, false);
     answer_.clear();
-    return status;
+    if (!status.is_ok() || !decrypt) return status;
+    return fetch_values(plan);
   }
 
   Status audit(const store::AuditEvent& event) override {
@@ -110,20 +109,39 @@ class AgentSource final : public launcher::SecretSource {
         fmt::format("the agent at {} closed the connection or answered nonsense", path_));
   }
 
-  Status fetch(const resolver::LaunchContext& context, const std::vector<Scope>& chain,
-               bool decrypt) {
+  // Fills the value of every stored variable of the plan with one kValues round trip.
+  Status fetch_values(launcher::LaunchPlan& plan) {
+    MessageWriter w(Kind::kValues);
+    std::vector<resolver::ResolvedVariable*> wanted;
+    for (auto& v : plan.resolution.variables) {
+      if (v.origin.kind != resolver::Origin::Kind::kStore) continue;
+      w.field(v.origin.scope.address()).field(v.name).field(std::to_string(v.origin.version));
+      wanted.push_back(&v);
+    }
+    if (wanted.empty()) return Status::ok();
+    LOCKBOX_ASSIGN_OR_RETURN(const Message m, call(w.finish()));
+    if (m.kind != Kind::kOk || m.fields.size() != wanted.size()) return broken();
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      if (!m.fields[i]) return broken();
+      wanted[i]->value = SecretValue(*m.fields[i]);
+    }
+    answer_.clear();
+    timing::mark("decrypt");
+    return Status::ok();
+  }
+
+  Status fetch(const resolver::LaunchContext& context, const std::vector<Scope>& chain) {
     MessageWriter w(Kind::kResolve);
     w.field(context.ns);
     for (const auto* id : {&context.function, &context.group, &context.apikey}) {
       w.optional_field(*id ? std::optional<std::string_view>(**id) : std::nullopt);
     }
-    w.field(decrypt ? "1" : "0");
+    w.field("0");  // no values here: fetch_values asks for the injected ones
     for (const auto& scope : chain) w.field(scope.address());
     LOCKBOX_ASSIGN_OR_RETURN(const Message m, call(w.finish()));
     if (m.kind != Kind::kHeads || m.fields.empty() || (m.fields.size() - 1) % kHeadFields != 0)
       return broken();
     heads_.clear();
-    values_.clear();
     for (std::size_t i = 1; i < m.fields.size(); i += kHeadFields)
       LOCKBOX_TRY(add_head(&m.fields[i]));
     return Status::ok();
@@ -144,10 +162,7 @@ class AgentSource final : public launcher::SecretSource {
       meta.expires_at = *at;
     }
     meta.tombstone = *f[4] == "1";
-    if (f[5])
-      values_.emplace(
-          std::make_pair(store::SecretAddress{meta.scope, meta.name}.reference(), meta.version),
-          SecretValue(*f[5]));
+    if (f[5]) return broken();  // asked without values
     heads_.push_back(std::move(meta));
     return Status::ok();
   }
@@ -171,7 +186,6 @@ class AgentSource final : public launcher::SecretSource {
   std::string path_;
   SecretValue answer_;
   std::vector<store::SecretMeta> heads_;
-  std::map<std::pair<std::string, std::int64_t>, SecretValue> values_;
 };
 
 }  // namespace

@@ -14,7 +14,7 @@ std::uint32_t get_u32(std::string_view bytes, std::size_t at) {
 }
 
 bool known_kind(std::uint8_t k) {
-  return (k >= 1 && k <= 4) || (k >= 0x80 && k <= 0x82);
+  return (k >= 1 && k <= 5) || (k >= 0x80 && k <= 0x82);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ enum class Kind : std::uint8_t {
   kResolve = 2,  // ns, function?, group?, apikey?, decrypt ("1"/"0"), scope... -> kHeads
   kAudit = 3,    // action, target, outcome, detail -> kOk
   kCounter = 4,  // -> kOk with one field: the store's change counter (decimal)
+  kValues = 5,   // (scope, name, version)... -> kOk with each one's value, in order
   kOk = 0x80,
   kError = 0x81,  // status code (decimal), message
   kHeads = 0x82,  // counter, then per head: scope, name, version, expires_at?, tombstone, value?

@@ -97,7 +97,10 @@ Status AgentState::refresh() {
     counter_.reset();
     return counter.status();
   }
-  if (!counter_ || *counter_ != *counter) cache_.clear();
+  if (!counter_ || *counter_ != *counter) {
+    cache_.clear();
+    values_.clear();
+  }
   counter_ = *counter;
   return Status::ok();
 }
@@ -184,12 +187,44 @@ std::optional<SecretValue> AgentState::audit(const Message& request) {
   return ok_frame();
 }
 
+// The values of exactly the versions the client's plan injects, after its own filters (the
+// function's secrets: globs, expiry, env-file and host overrides): a name the launch does not
+// inject is never decrypted or sent. Kept until the counter moves.
+std::optional<SecretValue> AgentState::values(const Message& request) {
+  constexpr std::size_t kMaxValues = 100'000;
+  if (request.fields.size() % 3 != 0 || request.fields.size() / 3 > kMaxValues) return std::nullopt;
+  for (const auto& f : request.fields) {
+    if (!f) return std::nullopt;
+  }
+  if (Status st = refresh(); !st.is_ok()) return error_frame(st);
+  if (values_.size() + request.fields.size() / 3 > kMaxValues) values_.clear();
+  MessageWriter w(Kind::kOk);
+  for (std::size_t i = 0; i < request.fields.size(); i += 3) {
+    auto scope = Scope::parse(*request.fields[i]);
+    const auto version = parse_int(*request.fields[i + 2]);
+    if (!scope.is_ok() || !version || *version <= 0) return std::nullopt;
+    const store::SecretAddress address{std::move(scope).value(), std::string(*request.fields[i + 1])};
+    if (Status st = validate_name(address.name, "secret name"); !st.is_ok()) return error_frame(st);
+    const std::string key = address.reference() + "#" + std::to_string(*version);
+    auto it = values_.find(key);
+    if (it == values_.end()) {
+      auto value = store_->decrypt(address, *version);
+      if (!value.is_ok()) return error_frame(value.status());
+      it = values_.emplace(key, std::move(value).value()).first;
+    }
+    w.field(it->second.reveal());
+  }
+  log::debug("agent: sent {} values", request.fields.size() / 3);
+  return w.finish();
+}
+
 std::optional<SecretValue> AgentState::answer(const Message& request) {
   switch (request.kind) {
     case Kind::kHello:
       return request.fields.empty() ? std::optional<SecretValue>(ok_frame()) : std::nullopt;
     case Kind::kResolve: return resolve(request);
     case Kind::kAudit: return audit(request);
+    case Kind::kValues: return values(request);
     case Kind::kCounter: {
       if (!request.fields.empty()) return std::nullopt;
       if (Status st = refresh(); !st.is_ok()) return error_frame(st);

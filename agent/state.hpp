@@ -43,6 +43,7 @@ class AgentState {
   Result<const Entry*> lookup(const std::vector<Scope>& chain, bool decrypt);
   std::optional<SecretValue> resolve(const Message& request);
   std::optional<SecretValue> audit(const Message& request);
+  std::optional<SecretValue> values(const Message& request);
 
   const AgentOptions& options_;
   std::unique_ptr<store::Store> store_;
@@ -50,6 +51,8 @@ class AgentState {
   std::string policy_stamp_;
   std::optional<std::int64_t> counter_;
   std::map<std::string, Entry> cache_;
+  // Decrypted values by "scope/name#version", only those a client's plan injects (kValues).
+  std::map<std::string, SecretValue> values_;
 };
 
 // The error answer for `status`.

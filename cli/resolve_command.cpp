@@ -77,7 +77,8 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
   cmd->add_option("--function", flags->function, "Function");
   cmd->add_option("--group", flags->group, "API-key group");
   cmd->add_option("--apikey", flags->apikey, "API key id");
-  cmd->add_option("--env-file", flags->env_files, "dotenv overrides, as for run (repeatable)");
+  cmd->add_option("--env-file", flags->env_files, "dotenv overrides, as for run (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--all-scopes", flags->all_scopes, "Show every scope's entry for one NAME");
   cmd->add_option("--server", flags->server, "Resolve through the REST API at URL (exit 6 when the role denies)");
   cmd->add_option("--token-file", flags->token_file, "File holding the API token for --server");

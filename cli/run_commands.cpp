@@ -49,7 +49,8 @@ void add_context_flags(CLI::App& cmd, RunFlags& f) {
 }
 
 void add_launch_flags(CLI::App& cmd, RunFlags& f) {
-  cmd.add_option("--env-file", f.env_files, "dotenv file of local overrides (repeatable)");
+  cmd.add_option("--env-file", f.env_files, "dotenv file of local overrides (repeatable)")
+      ->allow_extra_args(false);  // `run --env-file .env FUNCTION`: FUNCTION is not a second file
   cmd.add_flag("--pristine", f.pristine, "Only PATH HOME USER LOGNAME LANG LC_* TZ TERM plus secrets");
   cmd.add_option("--timeout", f.timeout, "SIGTERM at the deadline, SIGKILL after --kill-grace");
   cmd.add_option("--kill-grace", f.kill_grace, "Grace between SIGTERM and SIGKILL (default 10s)");

@@ -79,7 +79,7 @@ TEST_CASE("malformed payloads are refused: empty, unknown kind, bad marker, trun
           "[agent][protocol]") {
   CHECK(!decode("").is_ok());
   CHECK(!decode(std::string("\x00", 1)).is_ok());
-  CHECK(!decode("\x05").is_ok());
+  CHECK(!decode("\x06").is_ok());
   CHECK(!decode("\x7f").is_ok());
   CHECK(!decode("\x02\x02").is_ok());                                    // marker 2
   CHECK(!decode(std::string("\x02\x01\x00\x00", 4)).is_ok());            // length cut short
