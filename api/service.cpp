@@ -285,8 +285,10 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     if (token.status().code() != StatusCode::kDenied) return finish(from_status(token.status()));
     return finish(impl.refuse(request, route->templ, has_bearer, known_name, *batcher_));
   }
-  if ((request.method == "POST" || request.method == "PUT") &&
-      !is_json_content_type(request.content_type)) {
+  // A DELETE with a body (the bulk delete of SPEC §13) takes JSON too.
+  const bool has_body = request.method == "POST" || request.method == "PUT" ||
+                        (request.method == "DELETE" && !request.body.reveal().empty());
+  if (has_body && !is_json_content_type(request.content_type)) {
     return finish(
         error_response(415, "unsupported_media_type", "the body must be application/json"));
   }
