@@ -135,7 +135,8 @@ void Metrics::add_auth_failure() {
   state_->auth_failures.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Metrics::render(std::optional<double> active_key_age_seconds) const {
+std::string Metrics::render(std::optional<double> active_key_age_seconds,
+                            std::optional<std::int64_t> secrets_rotation_due) const {
   // A snapshot under the lock (a handful of routes), formatted outside it: a scrape never holds
   // up the request threads for longer than a copy, and each route's histogram count equals the
   // sum of its request counters.
@@ -200,6 +201,11 @@ std::string Metrics::render(std::optional<double> active_key_age_seconds) const 
     out.append("lockbox_active_key_age_seconds ")
         .append(float_value(*active_key_age_seconds))
         .append("\n");
+  }
+  if (secrets_rotation_due) {
+    append_family(out, "lockbox_secrets_rotation_due", "gauge",
+                  "Secrets whose rotation reminder (secrets set --rotate-every) is due.");
+    append_sample(out, "lockbox_secrets_rotation_due", static_cast<std::uint64_t>(*secrets_rotation_due));
   }
   append_family(out, "lockbox_up", "gauge", "1 while the server is serving.");
   out += "lockbox_up 1\n";

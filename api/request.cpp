@@ -104,14 +104,14 @@ JsonBody::~JsonBody() {
 }
 
 const boost::json::value* JsonBody::find(std::string_view key) const {
-  const auto& object = root_.get_object();
+  const auto& object = this->object();
   auto it = object.find(boost::json::string_view(key.data(), key.size()));
   if (it == object.end() || it->value().is_null()) return nullptr;
   return &it->value();
 }
 
 Status JsonBody::check_fields(std::initializer_list<std::string_view> known) const {
-  for (const auto& kv : root_.get_object()) {
+  for (const auto& kv : object()) {
     const std::string_view key(kv.key().data(), kv.key().size());
     bool ok = false;
     for (const auto k : known) ok = ok || k == key;
@@ -125,7 +125,7 @@ bool JsonBody::has(std::string_view key) const {
 }
 
 bool JsonBody::is_null(std::string_view key) const {
-  const auto& object = root_.get_object();
+  const auto& object = this->object();
   auto it = object.find(boost::json::string_view(key.data(), key.size()));
   return it != object.end() && it->value().is_null();
 }
@@ -180,6 +180,23 @@ Result<std::optional<std::map<std::string, std::string>>> JsonBody::string_map(
                 std::string(kv.value().get_string().data(), kv.value().get_string().size()));
   }
   return std::optional<std::map<std::string, std::string>>(std::move(out));
+}
+
+Result<std::optional<std::vector<std::unique_ptr<JsonBody>>>> JsonBody::objects(std::string_view key) const {
+  using Items = std::vector<std::unique_ptr<JsonBody>>;
+  const auto* v = find(key);
+  if (v == nullptr) return std::optional<Items>();
+  if (!v->is_array()) return bad_input(fmt::format("{} must be an array", key));
+  Items out;
+  out.reserve(v->get_array().size());
+  for (std::size_t i = 0; i < v->get_array().size(); ++i) {
+    const auto& item = v->get_array()[i];
+    if (!item.is_object()) return bad_input(fmt::format("{}[{}]: must be an object", key, i));
+    std::unique_ptr<JsonBody> view(new JsonBody());
+    view->view_ = &item.get_object();
+    out.push_back(std::move(view));
+  }
+  return std::optional<Items>(std::move(out));
 }
 
 }  // namespace lockbox::api

@@ -46,7 +46,7 @@ class JsonBody {
   Status check_fields(std::initializer_list<std::string_view> known) const;
 
   // The whole object (for nested documents such as a resolve response).
-  [[nodiscard]] const boost::json::object& root() const { return root_.get_object(); }
+  [[nodiscard]] const boost::json::object& root() const { return object(); }
   [[nodiscard]] bool has(std::string_view key) const;
   // True when the key is present with the value null (an explicit "clear").
   [[nodiscard]] bool is_null(std::string_view key) const;
@@ -60,10 +60,17 @@ class JsonBody {
   Result<std::optional<std::vector<std::string>>> string_list(std::string_view key) const;
   // Absent or null → nullopt; an object whose values are strings.
   Result<std::optional<std::map<std::string, std::string>>> string_map(std::string_view key) const;
+  // Absent or null → nullopt; an array whose elements are objects, each as a JsonBody that views
+  // this body's memory (valid while this body lives). kBadInput "KEY must be an array" or
+  // "KEY[I]: must be an object".
+  Result<std::optional<std::vector<std::unique_ptr<JsonBody>>>> objects(std::string_view key) const;
 
  private:
   JsonBody() = default;
   const boost::json::value* find(std::string_view key) const;
+  [[nodiscard]] const boost::json::object& object() const { return view_ != nullptr ? *view_ : root_.get_object(); }
+
+  const boost::json::object* view_ = nullptr;  // set in a view of one element (objects())
 
   std::unique_ptr<unsigned char[]> arena_;
   std::size_t arena_size_ = 0;

@@ -16,9 +16,9 @@ namespace {
 constexpr std::int64_t kDefaultLimit = 100;
 constexpr std::int64_t kMaxLimit = 1000;
 
-HttpResponse meta_response(int status, const store::SecretMeta& meta) {
+HttpResponse meta_response(int status, const store::SecretMeta& meta, std::optional<UnixMillis> now = {}) {
   JsonWriter json;
-  store::write_meta_json(json, meta);
+  store::write_meta_json(json, meta, nullptr, now);
   return json_response(status, json);
 }
 
@@ -36,7 +36,18 @@ Result<std::optional<UnixMillis>> expiry_field(const JsonBody& body, UnixMillis 
   return std::optional<UnixMillis>(*at);
 }
 
-// description, tags, metadata and expected_version of a write body.
+// rotate_every / notify_before of a write (SPEC §13): a duration string as the CLI takes it
+// ("90d"); an explicit null clears the reminder (0 to the store), absent keeps it.
+Result<std::optional<std::int64_t>> reminder_field(const JsonBody& body, std::string_view key) {
+  if (body.is_null(key)) return std::optional<std::int64_t>(0);
+  LOCKBOX_ASSIGN_OR_RETURN(const auto text, body.string(key));
+  if (!text) return std::optional<std::int64_t>();
+  auto ms = parse_duration(*text);
+  if (!ms.is_ok()) return bad_input(fmt::format("{}: expected a duration (e.g. 90d)", key));
+  return std::optional<std::int64_t>(*ms);
+}
+
+// description, tags, metadata, expected_version and the rotation reminder of a write body.
 Status read_write_fields(const JsonBody& body, store::SetRequest& request) {
   LOCKBOX_ASSIGN_OR_RETURN(request.description, body.string("description"));
   LOCKBOX_ASSIGN_OR_RETURN(request.tags, body.string_list("tags"));
@@ -45,6 +56,8 @@ Status read_write_fields(const JsonBody& body, store::SetRequest& request) {
   if (request.expected_version && *request.expected_version < 0) {
     return bad_input("expected_version must be 0 (must not exist) or a version number");
   }
+  LOCKBOX_ASSIGN_OR_RETURN(request.rotate_every_ms, reminder_field(body, "rotate_every"));
+  LOCKBOX_ASSIGN_OR_RETURN(request.notify_before_ms, reminder_field(body, "notify_before"));
   return Status::ok();
 }
 
@@ -124,7 +137,7 @@ HttpResponse list_secrets(Call& call) {
       more = true;
       break;
     }
-    store::write_meta_json(json, meta);
+    store::write_meta_json(json, meta, nullptr, call.clock.now());
     ++count;
     last = &meta;
   }
@@ -139,35 +152,39 @@ HttpResponse list_secrets(Call& call) {
   return json_response(200, json);
 }
 
+Result<store::SetRequest> read_create_item(const Call& call, const JsonBody& b) {
+  LOCKBOX_TRY(b.check_fields({"name", "value", "scope", "description", "tags", "metadata", "expires_at",
+                              "expected_version", "rotate_every", "notify_before"}));
+  LOCKBOX_ASSIGN_OR_RETURN(const auto name, b.string("name"));
+  if (!name) return bad_input("name is required");
+  LOCKBOX_TRY(validate_name(*name, "secret name"));
+  LOCKBOX_ASSIGN_OR_RETURN(const auto scope_text, b.string("scope"));
+  Scope scope = Scope::global();
+  if (scope_text) {
+    LOCKBOX_ASSIGN_OR_RETURN(scope, Scope::parse(*scope_text));
+  }
+  if (!allowed(call.who, Permission::kWrite, scope)) {
+    return denied(fmt::format("the token's role does not grant {} on {}", to_string(Permission::kWrite),
+                              scope.address()));
+  }
+  LOCKBOX_ASSIGN_OR_RETURN(auto value, b.secret("value"));
+  if (!value) return bad_input("value is required");
+  store::SetRequest request;
+  request.address = {scope, *name};
+  request.value = std::move(*value);
+  LOCKBOX_TRY(read_write_fields(b, request));
+  LOCKBOX_ASSIGN_OR_RETURN(request.expires_at, expiry_field(b, call.clock.now()));
+  return request;
+}
+
 HttpResponse create_secret(Call& call) {
   auto body = body_of(call);
   if (!body.is_ok()) return from_status(body.status());
   const JsonBody& b = **body;
-  if (Status st = b.check_fields({"name", "value", "scope", "description", "tags", "metadata",
-                                  "expires_at", "expected_version"});
-      !st.is_ok()) {
-    return from_status(st);
-  }
-  auto name = b.string("name");
-  if (!name.is_ok()) return from_status(name.status());
-  if (!*name) return error_response(400, "bad_request", "name is required");
-  if (Status st = validate_name(**name, "secret name"); !st.is_ok()) return from_status(st);
-  auto scope_text = b.string("scope");
-  if (!scope_text.is_ok()) return from_status(scope_text.status());
-  auto scope = *scope_text ? Scope::parse(**scope_text) : Result<Scope>(Scope::global());
-  if (!scope.is_ok()) return from_status(scope.status());
-  if (!allowed(call.who, Permission::kWrite, *scope)) return forbidden(Permission::kWrite, *scope);
-  auto value = b.secret("value");
-  if (!value.is_ok()) return from_status(value.status());
-  if (!*value) return error_response(400, "bad_request", "value is required");
-  store::SetRequest request;
-  request.address = {*scope, **name};
-  request.value = std::move(**value);
-  if (Status st = read_write_fields(b, request); !st.is_ok()) return from_status(st);
-  auto expiry = expiry_field(b, call.clock.now());
-  if (!expiry.is_ok()) return from_status(expiry.status());
-  request.expires_at = *expiry;
-  auto written = call.store.set(std::move(request));
+  if (b.has("secrets")) return create_secrets_bulk(call, b);
+  auto request = read_create_item(call, b);
+  if (!request.is_ok()) return from_status(request.status());
+  auto written = call.store.set(std::move(request).value());
   if (!written.is_ok()) return from_status(written.status());
   return meta_response(written->outcome == store::WriteOutcome::kCreated ? 201 : 200, written->meta);
 }
@@ -183,7 +200,7 @@ HttpResponse get_secret(Call& call) {
                                                         store::SecretAddress{*scope, call.name}.reference(),
                                                         meta->version));
   }
-  return meta_response(200, *meta);
+  return meta_response(200, *meta, call.clock.now());
 }
 
 HttpResponse reveal_secret(Call& call) {
@@ -231,7 +248,8 @@ HttpResponse update_secret(Call& call) {
   auto body = body_of(call);
   if (!body.is_ok()) return from_status(body.status());
   const JsonBody& b = **body;
-  if (Status st = b.check_fields({"value", "description", "tags", "metadata", "expires_at", "expected_version"});
+  if (Status st = b.check_fields({"value", "description", "tags", "metadata", "expires_at", "expected_version",
+                                  "rotate_every", "notify_before"});
       !st.is_ok()) {
     return from_status(st);
   }

@@ -86,6 +86,7 @@ RouteHandler handler_for(RouteId id, std::string_view method) {
     case RouteId::kSecrets:
       if (method == "GET") return list_secrets;
       if (method == "POST") return create_secret;
+      if (method == "DELETE") return delete_secrets;
       return nullptr;
     case RouteId::kSecret:
       if (method == "GET") return get_secret;
@@ -109,7 +110,7 @@ RouteHandler handler_for(RouteId id, std::string_view method) {
 
 const char* allowed_methods(RouteId id) {
   switch (id) {
-    case RouteId::kSecrets: return "GET, HEAD, POST";
+    case RouteId::kSecrets: return "GET, HEAD, POST, DELETE";
     case RouteId::kSecret: return "GET, HEAD, PUT, DELETE";
     case RouteId::kRollback:
     case RouteId::kRotate:
@@ -175,15 +176,21 @@ struct ApiService::Impl {
       return r;
     }
     std::optional<double> key_age;
+    std::optional<std::int64_t> rotation_due;  // secrets whose reminder is due (SPEC §13)
     if (auto store = thread_store(); store.is_ok()) {
+      const UnixMillis now = config.clock->now();
       if (auto keys = (*store)->key_status(); keys.is_ok()) {
-        key_age = static_cast<double>(config.clock->now() - keys->active_created_at) / 1000.0;
+        key_age = static_cast<double>(now - keys->active_created_at) / 1000.0;
+      }
+      if (auto heads = (*store)->list({}); heads.is_ok()) {
+        rotation_due = std::count_if(heads->begin(), heads->end(),
+                                     [now](const store::SecretMeta& m) { return m.rotation_due(now); });
       }
     }
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body =
-        SecretValue(config.metrics != nullptr ? config.metrics->render(key_age) : "lockbox_up 1\n");
+    r.body = SecretValue(config.metrics != nullptr ? config.metrics->render(key_age, rotation_due)
+                                                   : "lockbox_up 1\n");
     return r;
   }
 
@@ -282,8 +289,10 @@ HttpResponse ApiService::handle(HttpRequest& request) {
     if (token.status().code() != StatusCode::kDenied) return finish(from_status(token.status()));
     return finish(impl.refuse(request, route->templ, has_bearer, known_name, *batcher_));
   }
-  if ((request.method == "POST" || request.method == "PUT") &&
-      !is_json_content_type(request.content_type)) {
+  // A DELETE with a body (the bulk delete of SPEC §13) takes JSON too.
+  const bool has_body = request.method == "POST" || request.method == "PUT" ||
+                        (request.method == "DELETE" && !request.body.reveal().empty());
+  if (has_body && !is_json_content_type(request.content_type)) {
     return finish(
         error_response(415, "unsupported_media_type", "the body must be application/json"));
   }

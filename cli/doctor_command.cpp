@@ -128,6 +128,15 @@ void check_secret(const store::SecretMeta& meta, UnixMillis now,
                               "secrets set {})",
                               flags));
   }
+  // The secret's own reminder (secrets set --rotate-every, SPEC §13): due is an action.
+  if (meta.rotation_due(now)) {
+    report.action("secrets",
+                  fmt::format("{} is due for rotation since {} (rotate every {})", ref,
+                              format_rfc3339(*meta.rotation_due_at()),
+                              store::format_duration_exact(*meta.rotate_every_ms)),
+                  fmt::format("rotate the value at its issuer and store the new one (lockbox secrets set {})",
+                              flags));
+  }
 }
 
 // ---- keys ----

@@ -51,8 +51,21 @@ std::string metadata_cell(const store::SecretMeta& meta) {
   return out;
 }
 
+namespace {
+// "every 90d, notice 7d; due 2026-...Z (rotation due)" / "-".
+std::string rotation_field(const store::SecretMeta& meta, UnixMillis now) {
+  const auto due_at = meta.rotation_due_at();
+  if (!due_at) return "-";
+  std::string out = "every " + store::format_duration_exact(*meta.rotate_every_ms);
+  if (meta.notify_before_ms) out += ", notice " + store::format_duration_exact(*meta.notify_before_ms);
+  out += "; due " + format_rfc3339(*due_at);
+  if (meta.rotation_due(now)) out += " (rotation due)";
+  return out;
+}
+}  // namespace
+
 std::string render_meta_fields(const store::SecretMeta& meta, UnixMillis now) {
-  return render_fields({
+  std::vector<std::pair<std::string, std::string>> fields = {
       {"name", meta.name},
       {"scope", meta.scope.address()},
       {"version", std::to_string(meta.version)},
@@ -65,7 +78,9 @@ std::string render_meta_fields(const store::SecretMeta& meta, UnixMillis now) {
       {"created", format_rfc3339(meta.created_at)},
       {"updated",
        format_rfc3339(meta.updated_at) + (meta.actor.empty() ? "" : " by " + meta.actor)},
-  });
+  };
+  if (meta.rotation_due_at()) fields.insert(fields.end() - 2, {"rotation", rotation_field(meta, now)});
+  return render_fields(fields);
 }
 
 }  // namespace lockbox::cli

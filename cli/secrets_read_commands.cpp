@@ -65,6 +65,10 @@ void warn_about_age(const store::SecretMeta& meta, UnixMillis t,
                            age.expired ? "expired" : "expires", format_rfc3339(*meta.expires_at),
                            age.expired ? when + " ago" : "in " + when));
   }
+  if (meta.rotation_due(t)) {
+    print_note(fmt::format("lockbox: warning: {} is due for rotation (since {})", ref,
+                           format_rfc3339(*meta.rotation_due_at())));
+  }
   if (age.stale) {
     print_note(fmt::format("lockbox: warning: {} {} (rotation.secret_max_age: {})", ref,
                            stale_label(age), format_human_duration(rotation.secret_max_age_ms)));
@@ -96,7 +100,7 @@ Status run_get(const GlobalOptions& globals, const GetOptions& options) {
   warn_about_age(meta, t, rotation);
   if (ctx.json()) {
     JsonWriter json;
-    write_meta_json(json, meta);
+    write_meta_json(json, meta, nullptr, t);
     emit_json(json);
   } else {
     write_stdout(render_meta_fields(meta, t));
@@ -140,7 +144,8 @@ Result<store::ListFilter> list_filter(const ListOptions& options) {
 // fine: an empty last cell would leave trailing blanks after the column gap.
 std::string notes_cell(const store::SecretMeta& meta, UnixMillis t,
                        const policies::RotationPolicy& rotation) {
-  const std::string notes = age_notes(classify_secret(meta, t, rotation));
+  std::string notes = age_notes(classify_secret(meta, t, rotation));
+  if (meta.rotation_due(t)) notes += notes.empty() ? "rotation due" : ", rotation due";
   return notes.empty() ? "-" : notes;
 }
 
@@ -180,7 +185,8 @@ Status run_list(const GlobalOptions& globals, const ListOptions& options) {
   } else {
     JsonWriter json;
     json.begin_array();
-    for (const auto& meta : secrets) write_meta_json(json, meta);
+    const UnixMillis t = now();
+    for (const auto& meta : secrets) write_meta_json(json, meta, nullptr, t);
     json.end_array();
     emit_json(json);
   }

@@ -28,6 +28,8 @@ struct SetOptions {
   std::vector<std::string> meta;
   std::optional<std::string> expires;
   std::optional<std::string> from_file;
+  std::optional<std::string> rotate_every;   // a duration, or 0 to remove the reminder
+  std::optional<std::string> notify_before;  // a duration, or 0
 };
 
 struct DeleteOptions {
@@ -53,6 +55,15 @@ Result<std::map<std::string, std::string>> parse_meta(const std::vector<std::str
     }
   }
   return out;
+}
+
+// --rotate-every / --notify-before: a duration (SPEC §1), or 0 to remove the reminder.
+Result<std::optional<std::int64_t>> reminder_option(const std::optional<std::string>& text, const char* flag) {
+  if (!text) return std::optional<std::int64_t>();
+  if (*text == "0") return std::optional<std::int64_t>(0);
+  auto ms = parse_duration(*text);
+  if (!ms.is_ok()) return bad_input(fmt::format("{}: expected a duration (e.g. 90d), or 0 to remove it", flag));
+  return std::optional<std::int64_t>(*ms);
 }
 
 // Everything about a set except the value: checked before the value is read.
@@ -87,6 +98,8 @@ Result<store::SetRequest> set_request(const SetOptions& options, const store::Li
     LOCKBOX_TRY(check_expiry_cap(at.value(), "--expires"));
     request.expires_at = at.value();
   }
+  LOCKBOX_ASSIGN_OR_RETURN(request.rotate_every_ms, reminder_option(options.rotate_every, "--rotate-every"));
+  LOCKBOX_ASSIGN_OR_RETURN(request.notify_before_ms, reminder_option(options.notify_before, "--notify-before"));
   return request;
 }
 
@@ -204,6 +217,10 @@ void add_set_command(CLI::App& secrets, const GlobalOptions& globals, ActionSlot
   cmd->add_option("--meta", set->meta, "Metadata KEY=VALUE (repeatable)")->allow_extra_args(false);
   cmd->add_option("--expires", set->expires, "Expiry: a duration (30d) or an RFC 3339 time");
   cmd->add_option("--from-file", set->from_file, "Read the value from this file, verbatim");
+  cmd->add_option("--rotate-every", set->rotate_every,
+                  "Rotation reminder: due this long after each new value (90d); 0 removes it");
+  cmd->add_option("--notify-before", set->notify_before,
+                  "Report the rotation as due this long before the period ends (7d); 0 removes it");
   cmd->callback([&, set, value_option] {
     // CLI11 keeps its own copy of VALUE next to the one bound to `set->value`: wipe it now.
     for (const std::string& kept : value_option->results()) {

@@ -4,7 +4,42 @@
 
 namespace lockbox::store {
 
-void write_meta_json(JsonWriter& json, const SecretMeta& meta, const SecretValue* value) {
+std::string format_duration_exact(std::int64_t ms) {
+  struct Unit {
+    std::int64_t ms;
+    char suffix;
+  };
+  constexpr Unit kUnits[] = {{86'400'000, 'd'}, {3'600'000, 'h'}, {60'000, 'm'}, {1000, 's'}};
+  for (const Unit& u : kUnits) {
+    if (ms >= u.ms && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.suffix;
+  }
+  return std::to_string((ms + 999) / 1000) + "s";
+}
+
+namespace {
+void write_rotation(JsonWriter& json, const SecretMeta& meta, std::optional<UnixMillis> now) {
+  json.key("rotation");
+  json.begin_object();
+  json.key("rotate_every");
+  json.string(format_duration_exact(*meta.rotate_every_ms));
+  json.key("notify_before");
+  if (meta.notify_before_ms) {
+    json.string(format_duration_exact(*meta.notify_before_ms));
+  } else {
+    json.null();
+  }
+  json.key("due_at");
+  json.string(format_rfc3339(*meta.rotation_due_at()));
+  if (now) {
+    json.key("due");
+    json.boolean(meta.rotation_due(*now));
+  }
+  json.end_object();
+}
+}  // namespace
+
+void write_meta_json(JsonWriter& json, const SecretMeta& meta, const SecretValue* value,
+                     std::optional<UnixMillis> now) {
   json.begin_object();
   json.key("name");
   json.string(meta.name);
@@ -45,6 +80,7 @@ void write_meta_json(JsonWriter& json, const SecretMeta& meta, const SecretValue
     json.key("deleted");
     json.boolean(true);
   }
+  if (meta.rotation_due_at()) write_rotation(json, meta, now);
   if (value != nullptr) {
     json.key("value");
     json.string(value->reveal());

@@ -95,6 +95,11 @@ Mac version_row_mac(const HmacKey& key, ByteView store_id, std::string_view scop
   append_opt(m, row.expires_at);
   append_int(m, row.created_at);
   append_lp(m, row.actor);
+  if (row.rotate_every || row.notify_before) {
+    append_lp(m, std::string_view("rotation"));
+    append_opt(m, row.rotate_every);
+    append_opt(m, row.notify_before);
+  }
   return key.mac(m);
 }
 

@@ -113,6 +113,10 @@ struct VersionRowFields {
   std::optional<UnixMillis> expires_at;
   UnixMillis created_at = 0;
   std::string actor;
+  // Rotation reminder (schema v4). MACed only when either is set, so the MACs of rows written
+  // before reminders existed stay valid; clearing or adding one changes the MAC.
+  std::optional<std::int64_t> rotate_every;
+  std::optional<std::int64_t> notify_before;
 };
 
 // scope_address, name, uid and version are the *request's* identity (as for the AAD).

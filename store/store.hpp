@@ -178,6 +178,15 @@ class Store {
   // value already matches (by fingerprint) are skipped. One secret.import record per call
   // (target: the scope), naming the secrets written, even when nothing changed.
   virtual Result<ImportSummary> import(const Scope& scope, std::vector<ImportEntry> entries) = 0;
+  // Bulk writes (SPEC §13): every request in ONE transaction, all or nothing, each checked as
+  // set() / remove() check it (validation, expected_version, carrying fields over). One
+  // secret.set / secret.delete record per secret, as the single writes append (detail ends in
+  // "(bulk N)", N the request's size), so `audit verify`, `audit list --target` and the per-secret
+  // history stay as they are. A failure names its item: "secrets[I]: ..." (0-based), with the
+  // status code the single write would give (kBadInput, a "version conflict", kNotFound). The
+  // same address twice is kBadInput. An empty list does nothing.
+  virtual Result<std::vector<WriteResult>> set_many(std::vector<SetRequest> requests) = 0;
+  virtual Result<std::vector<SecretMeta>> remove_many(const std::vector<SecretAddress>& addresses) = 0;
   // Current values of the listed secrets (tombstones skipped), audited as one secret.export
   // record per call, naming every secret, committed before returning.
   virtual Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) = 0;

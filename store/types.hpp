@@ -39,6 +39,21 @@ struct SecretMeta {
   // Only with ListFilter::keep_damaged: why this secret's head version is damaged or fails
   // authentication (a one-line message naming it); scope and name are set, nothing else is.
   std::string damaged;
+  // Rotation reminder (SPEC §13), carried to the next version like the description: rotate every
+  // `rotate_every_ms`, warned `notify_before_ms` ahead. Unset: no reminder.
+  std::optional<std::int64_t> rotate_every_ms;
+  std::optional<std::int64_t> notify_before_ms;
+
+  // When the reminder falls due: this version's time + rotate_every - notify_before (nullopt
+  // without a reminder or for a tombstone).
+  [[nodiscard]] std::optional<UnixMillis> rotation_due_at() const {
+    if (tombstone || !rotate_every_ms) return std::nullopt;
+    return updated_at + *rotate_every_ms - notify_before_ms.value_or(0);
+  }
+  [[nodiscard]] bool rotation_due(UnixMillis now) const {
+    const auto at = rotation_due_at();
+    return at && now >= *at;
+  }
 };
 
 struct SecretAddress {
@@ -59,6 +74,10 @@ struct SetRequest {
   // When set, the write fails with kRuntime-free conflict (kBadInput "version conflict") unless
   // the current version equals it (0 = the secret must not exist).
   std::optional<std::int64_t> expected_version;
+  // Rotation reminder: unset keeps the previous version's; 0 clears it (rotate_every clears both).
+  // notify_before needs a rotate_every (given or kept) greater than it.
+  std::optional<std::int64_t> rotate_every_ms;
+  std::optional<std::int64_t> notify_before_ms;
 };
 
 enum class WriteOutcome { kCreated, kUpdated, kUnchanged };

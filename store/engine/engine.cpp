@@ -31,7 +31,8 @@ bool scope_in_namespace(const Scope& scope, const std::string& ns) {
 SecretMeta to_meta(const SecretAddress& address, const SecretRow& secret, const VersionRow& v) {
   return SecretMeta{address.scope, address.name, v.version,    v.fingerprint, v.description,
                     v.tags,        v.metadata,   v.expires_at, secret.created_at, v.created_at,
-                    v.actor,       v.tombstone,  v.key_id,     v.row_rev, {}};
+                    v.actor,       v.tombstone,  v.key_id,     v.row_rev, {},
+                    v.rotate_every, v.notify_before};
 }
 
 }  // namespace

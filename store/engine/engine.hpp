@@ -61,6 +61,8 @@ class Engine final : public Store {
   Result<std::vector<SecretMeta>> history(const SecretAddress& address) override;
   Result<SecretMeta> rollback(const SecretAddress& address, std::int64_t version) override;
   Result<ImportSummary> import(const Scope& scope, std::vector<ImportEntry> entries) override;
+  Result<std::vector<WriteResult>> set_many(std::vector<SetRequest> requests) override;
+  Result<std::vector<SecretMeta>> remove_many(const std::vector<SecretAddress>& addresses) override;
   Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) override;
   Result<std::vector<SecretMeta>> heads_in_scopes(const std::vector<Scope>& scopes) override;
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
@@ -99,9 +101,15 @@ class Engine final : public Store {
     std::vector<std::string> tags;
     std::map<std::string, std::string> metadata;
     std::optional<UnixMillis> expires_at;
+    std::optional<std::int64_t> rotate_every = {};
+    std::optional<std::int64_t> notify_before = {};
   };
 
   Engine(const StoreOptions& options, std::unique_ptr<Backend> rows);
+  // Inside an open write transaction at `counter`: set() and remove() without their own
+  // transaction and counter store (secret_ops.cpp); `note` is appended to the audit detail.
+  Result<WriteResult> set_in_tx(SetRequest& request, std::int64_t counter, const std::string& note);
+  Result<SecretMeta> remove_in_tx(const SecretAddress& address, std::int64_t counter, const std::string& note);
   Status load_keys(MasterKey master_key);
   // Brings a store that predates row authentication to it, once (row_auth.cpp): MACs the token
   // rows, in one kWrite transaction with a store.migrate record. Refuses (kIntegrity) a store

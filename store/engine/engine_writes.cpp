@@ -143,7 +143,7 @@ Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::opti
   }
   SecretMeta m{address.scope, address.name, row->head_version + 1, {}, nv.description, nv.tags,
                nv.metadata, nv.expires_at, row->created_at, now, options_.actor, nv.value == nullptr,
-               0, 1, {}};
+               0, 1, {}, nv.rotate_every, nv.notify_before};
   VersionRow v;
   if (nv.value != nullptr) {
     LOCKBOX_ASSIGN_OR_RETURN(m.key_id, reserve_encryption());
@@ -162,6 +162,8 @@ Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::opti
   v.tags = m.tags;
   v.metadata = m.metadata;
   v.expires_at = m.expires_at;
+  v.rotate_every = nv.rotate_every;
+  v.notify_before = nv.notify_before;
   v.created_at = now;
   v.actor = options_.actor;
   const Mac version_auth = version_mac(address, row->uid, v);

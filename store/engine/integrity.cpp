@@ -44,7 +44,8 @@ Status Engine::check_head(const SecretAddress& address, const SecretRow& row) co
 
 Mac Engine::version_mac(const SecretAddress& address, ByteView uid, const VersionRow& v) const {
   const VersionRowFields fields{v.tombstone,  v.fingerprint, v.description, v.tags,
-                                v.metadata,   v.expires_at,  v.created_at,  v.actor};
+                                v.metadata,   v.expires_at,  v.created_at,  v.actor,
+                                v.rotate_every, v.notify_before};
   return version_row_mac(row_auth_mac_, store_id_, address.scope.address(), address.name, uid, v.version,
                          fields);
 }

@@ -39,13 +39,36 @@ std::string describe_filter(const ListFilter& filter) {
   if (filter.tag) out += " tag=" + *filter.tag;
   return out;
 }
+
+// The reminder a new version carries: the previous one unless the request changes it (0 clears).
+Status apply_rotation(const SetRequest& request, std::optional<std::int64_t>& rotate_every,
+                      std::optional<std::int64_t>& notify_before) {
+  if (request.rotate_every_ms) {
+    if (*request.rotate_every_ms < 0) return bad_input("the rotation period must not be negative");
+    rotate_every = *request.rotate_every_ms == 0 ? std::nullopt : request.rotate_every_ms;
+    if (!rotate_every) notify_before.reset();
+  }
+  if (request.notify_before_ms) {
+    if (*request.notify_before_ms < 0) return bad_input("the rotation notice must not be negative");
+    notify_before = *request.notify_before_ms == 0 ? std::nullopt : request.notify_before_ms;
+  }
+  if (notify_before && !rotate_every) return bad_input("a rotation notice needs a rotation period");
+  if (notify_before && *notify_before >= *rotate_every) {
+    return bad_input("the rotation notice must be shorter than the rotation period");
+  }
+  return Status::ok();
+}
+
+std::string bulk_note(std::size_t size) { return fmt::format(" (bulk {})", size); }
+
+// "secrets[I]: message", keeping the code (a version conflict stays a conflict).
+Status item_error(std::size_t index, const Status& status) {
+  return status.with_context(fmt::format("secrets[{}]", index));
+}
 }  // namespace
 
-Result<WriteResult> Engine::set(SetRequest request) {
-  LOCKBOX_TRY(validate_set_request(request, options_.limits));
+Result<WriteResult> Engine::set_in_tx(SetRequest& request, std::int64_t counter, const std::string& note) {
   const SecretAddress& address = request.address;
-  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
-  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (row) LOCKBOX_TRY(check_head(address, *row));
   const std::int64_t current = row ? row->head_version : 0;
@@ -62,23 +85,32 @@ Result<WriteResult> Engine::set(SetRequest request) {
     nv.description = prev.description;
     nv.tags = prev.tags;
     nv.metadata = prev.metadata;
+    nv.rotate_every = prev.rotate_every_ms;
+    nv.notify_before = prev.notify_before_ms;
   }
   if (request.description) nv.description = *request.description;
   if (request.tags) nv.tags = *request.tags;
   if (request.metadata) nv.metadata = *request.metadata;
+  LOCKBOX_TRY(apply_rotation(request, nv.rotate_every, nv.notify_before));
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv, counter));
-  LOCKBOX_TRY(store_change_counter(counter));
-  const WriteOutcome outcome = existed ? WriteOutcome::kUpdated : WriteOutcome::kCreated;
   LOCKBOX_TRY(append_audit_in_tx({"secret.set", address.reference(), "ok",
-                                  fmt::format("v{} {}", meta.version,
-                                              existed ? "updated" : "created")}));
-  LOCKBOX_TRY(tx.commit());
-  return WriteResult{std::move(meta), outcome};
+                                  fmt::format("v{} {}{}", meta.version, existed ? "updated" : "created",
+                                              note)}));
+  return WriteResult{std::move(meta), existed ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
 }
 
-Result<SecretMeta> Engine::remove(const SecretAddress& address) {
+Result<WriteResult> Engine::set(SetRequest request) {
+  LOCKBOX_TRY(validate_set_request(request, options_.limits));
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
+  LOCKBOX_ASSIGN_OR_RETURN(WriteResult written, set_in_tx(request, counter, ""));
+  LOCKBOX_TRY(store_change_counter(counter));
+  LOCKBOX_TRY(tx.commit());
+  return written;
+}
+
+Result<SecretMeta> Engine::remove_in_tx(const SecretAddress& address, std::int64_t counter,
+                                        const std::string& note) {
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (!row) return not_found("no secret " + address.reference());
   LOCKBOX_TRY(check_head(address, *row));
@@ -86,13 +118,74 @@ Result<SecretMeta> Engine::remove(const SecretAddress& address) {
   if (prev.tombstone) {
     return not_found(fmt::format("{} was already deleted at v{}", address.reference(), prev.version));
   }
-  const NewVersion tombstone{nullptr, prev.description, prev.tags, prev.metadata, std::nullopt};
+  const NewVersion tombstone{nullptr,      prev.description,     prev.tags,           prev.metadata,
+                             std::nullopt, prev.rotate_every_ms, prev.notify_before_ms};
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), tombstone, counter));
-  LOCKBOX_TRY(store_change_counter(counter));
   LOCKBOX_TRY(append_audit_in_tx({"secret.delete", address.reference(), "ok",
-                                  fmt::format("v{} tombstone", meta.version)}));
+                                  fmt::format("v{} tombstone{}", meta.version, note)}));
+  return meta;
+}
+
+Result<SecretMeta> Engine::remove(const SecretAddress& address) {
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, remove_in_tx(address, counter, ""));
+  LOCKBOX_TRY(store_change_counter(counter));
   LOCKBOX_TRY(tx.commit());
   return meta;
+}
+
+Result<std::vector<WriteResult>> Engine::set_many(std::vector<SetRequest> requests) {
+  // Everything that needs no store is checked first, so a bad item costs no transaction.
+  std::unordered_map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (Status st = validate_set_request(requests[i], options_.limits); !st.is_ok()) return item_error(i, st);
+    const auto [it, fresh] = seen.emplace(requests[i].address.reference(), i);
+    if (!fresh) {
+      return bad_input(fmt::format("secrets[{}]: {} is also secrets[{}]", i, requests[i].address.reference(),
+                                   it->second));
+    }
+  }
+  std::vector<WriteResult> out;
+  if (requests.empty()) return out;
+  out.reserve(requests.size());
+  const std::string note = bulk_note(requests.size());
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto written = set_in_tx(requests[i], counter, note);
+    if (!written.is_ok()) return item_error(i, written.status());
+    out.push_back(std::move(written).value());
+  }
+  LOCKBOX_TRY(store_change_counter(counter));
+  LOCKBOX_TRY(tx.commit());
+  if (out.size() > kLargeWriteRows / 2) (void)rows_->compact();
+  return out;
+}
+
+Result<std::vector<SecretMeta>> Engine::remove_many(const std::vector<SecretAddress>& addresses) {
+  std::unordered_map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    if (Status st = validate_name(addresses[i].name, "secret name"); !st.is_ok()) return item_error(i, st);
+    const auto [it, fresh] = seen.emplace(addresses[i].reference(), i);
+    if (!fresh) {
+      return bad_input(fmt::format("secrets[{}]: {} is also secrets[{}]", i, addresses[i].reference(), it->second));
+    }
+  }
+  std::vector<SecretMeta> out;
+  if (addresses.empty()) return out;
+  out.reserve(addresses.size());
+  const std::string note = bulk_note(addresses.size());
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t counter, next_change_counter());
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    auto removed = remove_in_tx(addresses[i], counter, note);
+    if (!removed.is_ok()) return item_error(i, removed.status());
+    out.push_back(std::move(removed).value());
+  }
+  LOCKBOX_TRY(store_change_counter(counter));
+  LOCKBOX_TRY(tx.commit());
+  return out;
 }
 
 Status Engine::purge(const SecretAddress& address) {
@@ -131,7 +224,8 @@ Result<SecretMeta> Engine::rollback(const SecretAddress& address, std::int64_t v
                                  address.reference(), version));
   }
   LOCKBOX_ASSIGN_OR_RETURN(const SecretValue value, decrypt_version(address, *row, version));
-  const NewVersion nv{&value, target.description, target.tags, target.metadata, target.expires_at};
+  const NewVersion nv{&value,        target.description,     target.tags,           target.metadata,
+                      target.expires_at, target.rotate_every_ms, target.notify_before_ms};
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv, counter));
   LOCKBOX_TRY(store_change_counter(counter));
   LOCKBOX_TRY(append_audit_in_tx({"secret.rollback", address.reference(), "ok",
@@ -172,6 +266,8 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
       nv.description = prev.description;
       nv.tags = prev.tags;
       nv.metadata = prev.metadata;
+      nv.rotate_every = prev.rotate_every_ms;
+      nv.notify_before = prev.notify_before_ms;
     }
     LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta, write_version(address, std::move(row), nv, counter));
     ++(existed ? summary.updated : summary.created);

@@ -98,6 +98,9 @@ struct VersionRow {
   // Non-empty when a column could not be decoded (e.g. a malformed tags cell): what is wrong.
   // The engine fails that one secret closed (exit 5 naming it); the other rows stay usable.
   std::string damaged;
+  // Rotation reminder in milliseconds (schema v4 columns rotate_every, notify_before; NULL: none).
+  std::optional<std::int64_t> rotate_every;
+  std::optional<std::int64_t> notify_before;
 };
 
 // A secret with one of its versions (a head, or the version asked for).

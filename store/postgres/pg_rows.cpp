@@ -13,9 +13,9 @@ namespace {
 
 #define LOCKBOX_VERSION_COLUMNS                                                               \
   "v.version, v.tombstone, v.key_id, v.fingerprint, v.description, v.tags, v.metadata, " \
-  "v.expires_at, v.created_at, v.actor, v.row_rev, v.row_mac"
+  "v.expires_at, v.created_at, v.actor, v.row_rev, v.row_mac, v.rotate_every, v.notify_before"
 #define LOCKBOX_SECRET_COLUMNS "s.id, s.scope, s.name, s.uid, s.head_version, s.created_at, s.row_mac"
-constexpr int kVersionColumnCount = 12;
+constexpr int kVersionColumnCount = 14;
 constexpr int kSecretColumnCount = 7;
 
 // A column that cannot be decoded marks the row damaged instead of failing the whole query, so
@@ -38,6 +38,8 @@ VersionRow read_version(const Rows& r, int i, int c) {
   v.actor = r.text(i, c + 9);
   v.row_rev = r.i64(i, c + 10);
   v.row_mac = r.opt_bytes(i, c + 11);
+  v.rotate_every = r.opt_i64(i, c + 12);
+  v.notify_before = r.opt_i64(i, c + 13);
   return v;
 }
 
@@ -220,11 +222,11 @@ Status PgBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
     p.i64(v.key_id).bytes(v.envelope).text(v.fingerprint);
   }
   p.text(v.description).bytes(encode_tags(v.tags)).bytes(encode_metadata(v.metadata)).opt_i64(v.expires_at)
-      .i64(v.created_at).text(v.actor).opt_bytes(v.row_mac);
+      .i64(v.created_at).text(v.actor).opt_bytes(v.row_mac).opt_i64(v.rotate_every).opt_i64(v.notify_before);
   return db_->queue("INSERT INTO lockbox.versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
-                  "description, tags, metadata, expires_at, created_at, actor, row_mac) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                  p);
+                    "description, tags, metadata, expires_at, created_at, actor, row_mac, rotate_every, "
+                    "notify_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    p);
 }
 
 Result<bool> PgBackend::replace_envelope(std::int64_t secret_id, std::int64_t version, std::int64_t row_rev,

@@ -123,6 +123,15 @@ CREATE TABLE lockbox.scopes (
 INSERT INTO lockbox.schema_version VALUES (3);
 )sql";
 
+// Migration 4 (as store/sqlite/schema.cpp's): the rotation reminder columns of a version, in
+// milliseconds, NULL without a reminder. Run after kCreateV3 on a new store and on every v3 store.
+constexpr const char* kMigration4 = R"sql(
+ALTER TABLE lockbox.versions
+  ADD COLUMN rotate_every BIGINT CHECK (rotate_every IS NULL OR rotate_every > 0),
+  ADD COLUMN notify_before BIGINT CHECK (notify_before IS NULL OR notify_before >= 0);
+UPDATE lockbox.schema_version SET version = 4;
+)sql";
+
 // Every relation migration 3 creates (tables, their constraint indexes, named indexes, identity
 // sequences). Kept in step with kCreateV3.
 constexpr const char* kKnownRelations =
@@ -151,8 +160,9 @@ Status migrate(Conn& conn) {
                            "backup, or drop schema lockbox and run lockbox init");
   }
   if (current == kPgSchemaVersion) return Status::ok();
-  if (current != 0) return integrity_error("the lockbox schema has an unknown version");
-  return conn.exec(kCreateV3).with_context("migrating store schema");
+  if (current != 0 && current != 3) return integrity_error("the lockbox schema has an unknown version");
+  if (current == 0) LOCKBOX_TRY(conn.exec(kCreateV3).with_context("migrating store schema"));
+  return conn.exec(kMigration4).with_context("migrating store schema");
 }
 
 Status verify_objects(Conn& conn) {

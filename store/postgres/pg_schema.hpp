@@ -9,7 +9,7 @@
 
 namespace lockbox::store::postgres {
 
-inline constexpr int kPgSchemaVersion = 3;
+inline constexpr int kPgSchemaVersion = 4;
 
 // 0: no lockbox schema in the database; -1: a `lockbox` schema without its version table.
 Result<int> schema_version(Conn& conn);

@@ -141,7 +141,17 @@ CREATE TABLE scopes (
 PRAGMA user_version = 3;
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3};
+// Migration 4: rotation reminders (SPEC §13), per version like the description and carried to the
+// next one: rotate_every and notify_before in milliseconds, NULL when the secret has no reminder.
+// versions.row_mac covers them when set (store/row_auth.hpp), so rows written before stay valid.
+constexpr const char* kMigration4 = R"sql(
+ALTER TABLE versions ADD COLUMN rotate_every INTEGER CHECK (rotate_every IS NULL OR rotate_every > 0);
+ALTER TABLE versions ADD COLUMN notify_before INTEGER CHECK (notify_before IS NULL OR notify_before >= 0);
+
+PRAGMA user_version = 4;
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 
 }  // namespace
 

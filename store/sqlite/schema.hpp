@@ -8,7 +8,7 @@
 namespace lockbox::store::sqlite {
 
 // The schema version this build writes.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Reads PRAGMA user_version.
 Result<int> schema_version(Db& db);

@@ -14,9 +14,9 @@ namespace {
 // Columns of a version row, in the order read_version_columns() reads them.
 #define LOCKBOX_VERSION_COLUMNS                                                               \
   "v.version, v.tombstone, v.key_id, v.fingerprint, v.description, v.tags, v.metadata, " \
-  "v.expires_at, v.created_at, v.actor, v.row_rev, v.row_mac"
+  "v.expires_at, v.created_at, v.actor, v.row_rev, v.row_mac, v.rotate_every, v.notify_before"
 #define LOCKBOX_SECRET_COLUMNS "s.id, s.scope, s.name, s.uid, s.head_version, s.created_at, s.row_mac"
-constexpr int kVersionColumnCount = 12;
+constexpr int kVersionColumnCount = 14;
 constexpr int kSecretColumnCount = 7;
 
 std::optional<Bytes> optional_blob(const Statement& st, int c) {
@@ -44,6 +44,8 @@ VersionRow read_version_columns(const Statement& st, int c) {
   v.actor = st.text(c + 9);
   v.row_rev = st.int64(c + 10);
   v.row_mac = optional_blob(st, c + 11);
+  v.rotate_every = st.optional_int64(c + 12);
+  v.notify_before = st.optional_int64(c + 13);
   return v;
 }
 
@@ -195,7 +197,8 @@ Result<Backend::ScopeHeads> SqliteBackend::scope_heads(std::string_view scope) {
 Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
       "INSERT INTO versions(secret_id, version, tombstone, key_id, envelope, fingerprint, description, "
-      "tags, metadata, expires_at, created_at, actor, row_mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "tags, metadata, expires_at, created_at, actor, row_mac, rotate_every, notify_before) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st->bind(1, secret_id).bind(2, v.version).bind(3, std::int64_t{v.tombstone ? 1 : 0});
   if (v.tombstone) {
     st->bind_null(4).bind_null(5).bind_null(6);
@@ -209,6 +212,7 @@ Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v
   } else {
     st->bind_null(13);
   }
+  st->bind_optional(14, v.rotate_every).bind_optional(15, v.notify_before);
   return st->run();
 }
 

@@ -212,7 +212,7 @@ TEST_CASE("a postgresql schema from a newer lockbox is refused with the SQLite m
   pg_sql(box.pg_db(), "UPDATE lockbox.schema_version SET version = 99");
   const ProcessResult r = box.run({"secrets", "list"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err == "lockbox: store schema v99 is newer than this lockbox (v3)\n");
+  CHECK(r.err == "lockbox: store schema v99 is newer than this lockbox (v4)\n");
 }
 
 TEST_CASE("a trigger or rule added to the lockbox tables on postgresql is refused at open (exit 5)",

@@ -67,6 +67,7 @@ void make_legacy(StoreFixture& f, const std::vector<std::string>& tokens) {
         "ALTER TABLE tokens DROP COLUMN row_mac; ALTER TABLE tokens DROP COLUMN hash_scheme; "
         "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL; "
         "ALTER TABLE secrets DROP COLUMN row_mac; ALTER TABLE versions DROP COLUMN row_mac; "
+        "ALTER TABLE versions DROP COLUMN rotate_every; ALTER TABLE versions DROP COLUMN notify_before; "
         "PRAGMA user_version = 2;");
 }
 

@@ -149,7 +149,8 @@ TEST_CASE("inserting a secret row into a scope is detected when the scope is rea
   f.sql("INSERT INTO secrets(scope, name, uid, head_version, created_at, row_mac) SELECT 'namespace:staging', "
         "name, randomblob(16), head_version, created_at, row_mac FROM secrets WHERE name = 'A'; "
         "INSERT INTO versions SELECT (SELECT max(id) FROM secrets), version, tombstone, key_id, envelope, "
-        "fingerprint, description, tags, metadata, expires_at, created_at, actor, row_rev, row_mac FROM "
+        "fingerprint, description, tags, metadata, expires_at, created_at, actor, row_rev, row_mac, rotate_every, "
+        "notify_before FROM "
         "versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A' AND scope = 'namespace:production')");
   check_refused(f.store->heads_in_scopes({kOther}), "scope namespace:staging");
   CHECK(f.store->heads_in_scopes({kProd}).is_ok());
@@ -255,7 +256,7 @@ TEST_CASE("a store from before row authentication is migrated once, and then edi
   const std::int64_t counter = *f.store->change_counter();
   testing::make_legacy(f);
   auto store = f.reopen();
-  CHECK(f.count("PRAGMA user_version") == 3);
+  CHECK(f.count("PRAGMA user_version") == 4);
   CHECK(*store->change_counter() == counter);
   CHECK(store->heads_in_scopes({kFn, kProd, kOther})->size() == 3);
   CHECK(store->list({})->size() == 3);

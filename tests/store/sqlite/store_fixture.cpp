@@ -134,6 +134,7 @@ Result<std::unique_ptr<store::Store>> StoreFixture::try_open(std::uint8_t seed) 
 
 std::unique_ptr<store::Store> StoreFixture::reopen(std::uint8_t seed) {
   auto opened = try_open(seed);
+  INFO(opened.status().message());
   REQUIRE(opened.is_ok());
   return std::move(opened).value();
 }
