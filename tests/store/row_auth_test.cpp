@@ -111,7 +111,9 @@ VersionRowFields golden_version() {
           .metadata = {{"tier", "1"}, {"owner", "team-a"}},
           .expires_at = 1767225600000,
           .created_at = 1700000000000,
-          .actor = "cli:alice"};
+          .actor = "cli:alice",
+          .rotate_every = std::nullopt,  // unset: the MAC is the one rows had before reminders
+          .notify_before = std::nullopt};
 }
 
 // Applies each mutation to a copy of `base` and checks that every MAC differs from the base's and
