@@ -190,10 +190,11 @@ Result<std::optional<SecretVersionRow>> PgBackend::head(std::string_view scope, 
 Result<Backend::ScopeHeads> PgBackend::scope_heads(std::string_view scope) {
   // One statement, one snapshot (and one round trip): the scope row at or before `scope` (kind 0,
   // in the first six columns after the kind) and the scope's heads (kind 1), sorted here by name.
+  // The first branch pads with one NULL per secret and version column (7 + 14).
   static constexpr const char* kScopeHeads =
       "(SELECT 0 AS kind, scope, members, digest, next, change_counter, row_mac, "
       "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-      "NULL FROM lockbox.scopes WHERE scope <= $1 ORDER BY scope DESC LIMIT 1) "
+      "NULL, NULL, NULL FROM lockbox.scopes WHERE scope <= $1 ORDER BY scope DESC LIMIT 1) "
       "UNION ALL (SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
       " FROM lockbox.secrets s JOIN lockbox.versions v ON v.secret_id = s.id AND v.version = s.head_version"
       " WHERE s.scope = $1)";
