@@ -203,7 +203,8 @@ std::optional<SecretValue> AgentState::values(const Message& request) {
     auto scope = Scope::parse(*request.fields[i]);
     const auto version = parse_int(*request.fields[i + 2]);
     if (!scope.is_ok() || !version || *version <= 0) return std::nullopt;
-    const store::SecretAddress address{std::move(scope).value(), std::string(*request.fields[i + 1])};
+    const store::SecretAddress address{std::move(scope).value(),
+                                       std::string(*request.fields[i + 1])};
     if (Status st = validate_name(address.name, "secret name"); !st.is_ok()) return error_frame(st);
     const std::string key = address.reference() + "#" + std::to_string(*version);
     auto it = values_.find(key);

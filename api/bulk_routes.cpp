@@ -66,8 +66,8 @@ Result<store::SecretAddress> read_delete_item(const Call& call, const JsonBody& 
     LOCKBOX_ASSIGN_OR_RETURN(scope, Scope::parse(*scope_text));
   }
   if (!allowed(call.who, Permission::kDelete, scope)) {
-    return denied(fmt::format("the token's role does not grant {} on {}", to_string(Permission::kDelete),
-                              scope.address()));
+    return denied(fmt::format("the token's role does not grant {} on {}",
+                              to_string(Permission::kDelete), scope.address()));
   }
   return store::SecretAddress{scope, *name};
 }

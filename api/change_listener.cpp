@@ -31,7 +31,8 @@ void ChangeListener::loop(std::unique_ptr<store::Store> store, std::optional<std
     if (!failing) log::warn("serve: change listener: {} (retrying every second)", status.message());
     failing = true;
     store.reset();  // `seen` stays: a change during the outage is reported on the next read
-    for (int i = 0; i < 4 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    for (int i = 0; i < 4 && !stopping_; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
   };
   while (!stopping_) {
     if (!store) {

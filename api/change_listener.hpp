@@ -5,9 +5,9 @@
 // replica drops the resolve answers computed before a write through another replica or the CLI at
 // once instead of keeping their plaintext until the next request notices.
 //
-// Correctness does not depend on it: every resolve reads the counter itself (api/resolve_cache.hpp),
-// so a lost notification costs memory hygiene, never a stale answer. A store that cannot be opened
-// or read is retried every second with one log line per failure streak.
+// Correctness does not depend on it: every resolve reads the counter itself
+// (api/resolve_cache.hpp), so a lost notification costs memory hygiene, never a stale answer. A
+// store that cannot be opened or read is retried every second with one log line per failure streak.
 // Thread-safety: start() and stop() from one thread; on_change runs on the listener's thread.
 
 #include <atomic>

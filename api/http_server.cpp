@@ -150,7 +150,8 @@ class Server final : public HttpServer {
     std::string peer = peer_address(socket);
     const Admission admission = state_.table().admit(peer);
     if (tls_) {
-      internal::start_session(state_, TlsStream(std::move(socket), *tls_), std::move(peer), admission);
+      internal::start_session(state_, TlsStream(std::move(socket), *tls_), std::move(peer),
+                              admission);
     } else {
       internal::start_session(state_, PlainStream(std::move(socket)), std::move(peer), admission);
     }

@@ -205,7 +205,8 @@ std::string Metrics::render(std::optional<double> active_key_age_seconds,
   if (secrets_rotation_due) {
     append_family(out, "lockbox_secrets_rotation_due", "gauge",
                   "Secrets whose rotation reminder (secrets set --rotate-every) is due.");
-    append_sample(out, "lockbox_secrets_rotation_due", static_cast<std::uint64_t>(*secrets_rotation_due));
+    append_sample(out, "lockbox_secrets_rotation_due",
+                  static_cast<std::uint64_t>(*secrets_rotation_due));
   }
   append_family(out, "lockbox_up", "gauge", "1 while the server is serving.");
   out += "lockbox_up 1\n";

@@ -32,8 +32,9 @@ class Metrics {
   void add_auth_failure();
   // The whole page. lockbox_active_key_age_seconds and lockbox_secrets_rotation_due (gauges: the
   // secrets whose rotation reminder is due, SPEC §13) are written when given; lockbox_up 1 always.
-  [[nodiscard]] std::string render(std::optional<double> active_key_age_seconds,
-                                   std::optional<std::int64_t> secrets_rotation_due = std::nullopt) const;
+  [[nodiscard]] std::string render(
+      std::optional<double> active_key_age_seconds,
+      std::optional<std::int64_t> secrets_rotation_due = std::nullopt) const;
 
  private:
   struct State;

@@ -182,7 +182,8 @@ Result<std::optional<std::map<std::string, std::string>>> JsonBody::string_map(
   return std::optional<std::map<std::string, std::string>>(std::move(out));
 }
 
-Result<std::optional<std::vector<std::unique_ptr<JsonBody>>>> JsonBody::objects(std::string_view key) const {
+Result<std::optional<std::vector<std::unique_ptr<JsonBody>>>> JsonBody::objects(
+    std::string_view key) const {
   using Items = std::vector<std::unique_ptr<JsonBody>>;
   const auto* v = find(key);
   if (v == nullptr) return std::optional<Items>();

@@ -68,7 +68,9 @@ class JsonBody {
  private:
   JsonBody() = default;
   const boost::json::value* find(std::string_view key) const;
-  [[nodiscard]] const boost::json::object& object() const { return view_ != nullptr ? *view_ : root_.get_object(); }
+  [[nodiscard]] const boost::json::object& object() const {
+    return view_ != nullptr ? *view_ : root_.get_object();
+  }
 
   const boost::json::object* view_ = nullptr;  // set in a view of one element (objects())
 

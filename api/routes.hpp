@@ -46,7 +46,8 @@ Result<Scope> scope_param(const Call& call);
 
 HttpResponse list_secrets(Call& call);
 HttpResponse create_secret(Call& call);  // one secret, or {secrets: [...]} (bulk_routes.cpp)
-HttpResponse delete_secrets(Call& call);  // DELETE /api/v1/admin/secrets {secrets: [...]} (bulk_routes.cpp)
+HttpResponse delete_secrets(
+    Call& call);  // DELETE /api/v1/admin/secrets {secrets: [...]} (bulk_routes.cpp)
 // One create item (the body of a single POST, or one element of a bulk one) as a SetRequest:
 // kBadInput for a bad or missing field, kDenied when the token may not write its scope.
 Result<store::SetRequest> read_create_item(const Call& call, const JsonBody& body);

@@ -16,7 +16,8 @@ namespace {
 constexpr std::int64_t kDefaultLimit = 100;
 constexpr std::int64_t kMaxLimit = 1000;
 
-HttpResponse meta_response(int status, const store::SecretMeta& meta, std::optional<UnixMillis> now = {}) {
+HttpResponse meta_response(int status, const store::SecretMeta& meta,
+                           std::optional<UnixMillis> now = {}) {
   JsonWriter json;
   store::write_meta_json(json, meta, nullptr, now);
   return json_response(status, json);
@@ -31,7 +32,8 @@ Result<std::optional<UnixMillis>> expiry_field(const JsonBody& body, UnixMillis 
   LOCKBOX_ASSIGN_OR_RETURN(auto text, body.string("expires_at"));
   if (!text) return std::optional<UnixMillis>();
   auto at = parse_time_or_duration(*text, now, Direction::kFuture);
-  if (!at.is_ok()) return bad_input("expires_at: expected an RFC 3339 time or a duration (e.g. 30d)");
+  if (!at.is_ok())
+    return bad_input("expires_at: expected an RFC 3339 time or a duration (e.g. 30d)");
   if (*at <= now) return bad_input("expires_at: the time is in the past");
   return std::optional<UnixMillis>(*at);
 }
@@ -80,11 +82,13 @@ Result<std::int64_t> limit_param(const Call& call) {
   if (it == call.target.query.end()) return kDefaultLimit;
   std::int64_t limit = 0;
   const auto& text = it->second;
-  if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 4 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return bad_input(fmt::format("limit must be an integer from 1 to {}", kMaxLimit));
   }
   limit = std::stoll(text);
-  if (limit < 1 || limit > kMaxLimit) return bad_input(fmt::format("limit must be an integer from 1 to {}", kMaxLimit));
+  if (limit < 1 || limit > kMaxLimit)
+    return bad_input(fmt::format("limit must be an integer from 1 to {}", kMaxLimit));
   return limit;
 }
 
@@ -153,8 +157,8 @@ HttpResponse list_secrets(Call& call) {
 }
 
 Result<store::SetRequest> read_create_item(const Call& call, const JsonBody& b) {
-  LOCKBOX_TRY(b.check_fields({"name", "value", "scope", "description", "tags", "metadata", "expires_at",
-                              "expected_version", "rotate_every", "notify_before"}));
+  LOCKBOX_TRY(b.check_fields({"name", "value", "scope", "description", "tags", "metadata",
+                              "expires_at", "expected_version", "rotate_every", "notify_before"}));
   LOCKBOX_ASSIGN_OR_RETURN(const auto name, b.string("name"));
   if (!name) return bad_input("name is required");
   LOCKBOX_TRY(validate_name(*name, "secret name"));
@@ -164,8 +168,8 @@ Result<store::SetRequest> read_create_item(const Call& call, const JsonBody& b) 
     LOCKBOX_ASSIGN_OR_RETURN(scope, Scope::parse(*scope_text));
   }
   if (!allowed(call.who, Permission::kWrite, scope)) {
-    return denied(fmt::format("the token's role does not grant {} on {}", to_string(Permission::kWrite),
-                              scope.address()));
+    return denied(fmt::format("the token's role does not grant {} on {}",
+                              to_string(Permission::kWrite), scope.address()));
   }
   LOCKBOX_ASSIGN_OR_RETURN(auto value, b.secret("value"));
   if (!value) return bad_input("value is required");
@@ -186,7 +190,8 @@ HttpResponse create_secret(Call& call) {
   if (!request.is_ok()) return from_status(request.status());
   auto written = call.store.set(std::move(request).value());
   if (!written.is_ok()) return from_status(written.status());
-  return meta_response(written->outcome == store::WriteOutcome::kCreated ? 201 : 200, written->meta);
+  return meta_response(written->outcome == store::WriteOutcome::kCreated ? 201 : 200,
+                       written->meta);
 }
 
 HttpResponse get_secret(Call& call) {
@@ -196,9 +201,10 @@ HttpResponse get_secret(Call& call) {
   auto meta = call.store.get({*scope, call.name});
   if (!meta.is_ok()) return from_status(meta.status());
   if (meta->tombstone) {
-    return error_response(404, "not_found", fmt::format("{} was deleted at v{}",
-                                                        store::SecretAddress{*scope, call.name}.reference(),
-                                                        meta->version));
+    return error_response(
+        404, "not_found",
+        fmt::format("{} was deleted at v{}", store::SecretAddress{*scope, call.name}.reference(),
+                    meta->version));
   }
   return meta_response(200, *meta, call.clock.now());
 }
@@ -206,16 +212,19 @@ HttpResponse get_secret(Call& call) {
 HttpResponse reveal_secret(Call& call) {
   auto scope = scope_param(call);
   if (!scope.is_ok()) return from_status(scope.status());
-  if (!allowed(call.who, Permission::kReveal, *scope)) return forbidden(Permission::kReveal, *scope);
+  if (!allowed(call.who, Permission::kReveal, *scope))
+    return forbidden(Permission::kReveal, *scope);
   const store::SecretAddress address{*scope, call.name};
   auto meta = call.store.get(address);
   if (!meta.is_ok()) return from_status(meta.status());
   if (meta->tombstone) {
-    return error_response(404, "not_found", fmt::format("{} was deleted at v{}", address.reference(), meta->version));
+    return error_response(404, "not_found",
+                          fmt::format("{} was deleted at v{}", address.reference(), meta->version));
   }
   auto value = call.store.decrypt(address, meta->version);
   if (!value.is_ok()) {
-    if (value.status().code() == StatusCode::kIntegrity && call.metrics != nullptr) call.metrics->add_decrypt_failure();
+    if (value.status().code() == StatusCode::kIntegrity && call.metrics != nullptr)
+      call.metrics->add_decrypt_failure();
     return from_status(value.status());
   }
   // No record, no value: the reveal is committed before the response is built.
@@ -224,7 +233,8 @@ HttpResponse reveal_secret(Call& call) {
                                       true);
       !st.is_ok()) {
     log::error("api: cannot write the reveal record: {}", st.message());
-    return error_response(503, "unavailable", "the audit record could not be written; nothing revealed");
+    return error_response(503, "unavailable",
+                          "the audit record could not be written; nothing revealed");
   }
   JsonWriter json;
   json.begin_object();
@@ -248,8 +258,8 @@ HttpResponse update_secret(Call& call) {
   auto body = body_of(call);
   if (!body.is_ok()) return from_status(body.status());
   const JsonBody& b = **body;
-  if (Status st = b.check_fields({"value", "description", "tags", "metadata", "expires_at", "expected_version",
-                                  "rotate_every", "notify_before"});
+  if (Status st = b.check_fields({"value", "description", "tags", "metadata", "expires_at",
+                                  "expected_version", "rotate_every", "notify_before"});
       !st.is_ok()) {
     return from_status(st);
   }
@@ -265,11 +275,14 @@ HttpResponse update_secret(Call& call) {
   auto current = call.store.get(address);
   if (!current.is_ok()) return from_status(current.status());
   if (current->tombstone) {
-    return error_response(404, "not_found", fmt::format("{} was deleted at v{}", address.reference(), current->version));
+    return error_response(
+        404, "not_found",
+        fmt::format("{} was deleted at v{}", address.reference(), current->version));
   }
   // PUT updates an existing secret: fields left out keep their values, the expiry included
   // (an explicit null clears it).
-  request.expires_at = b.is_null("expires_at") ? std::nullopt : (*expiry ? *expiry : current->expires_at);
+  request.expires_at =
+      b.is_null("expires_at") ? std::nullopt : (*expiry ? *expiry : current->expires_at);
   if (*value) {
     request.value = std::move(**value);
   } else {
@@ -289,7 +302,8 @@ HttpResponse delete_secret(Call& call) {
   auto scope = scope_param(call);
   if (!scope.is_ok()) return from_status(scope.status());
   const auto purge = call.target.query.find("purge");
-  const bool purging = purge != call.target.query.end() && (purge->second == "true" || purge->second == "1");
+  const bool purging =
+      purge != call.target.query.end() && (purge->second == "true" || purge->second == "1");
   const Permission needed = purging ? Permission::kPurge : Permission::kDelete;
   if (!allowed(call.who, needed, *scope)) return forbidden(needed, *scope);
   const store::SecretAddress address{*scope, call.name};
@@ -335,7 +349,8 @@ HttpResponse rollback_secret(Call& call) {
   if (Status st = (*body)->check_fields({"version"}); !st.is_ok()) return from_status(st);
   auto version = (*body)->integer("version");
   if (!version.is_ok()) return from_status(version.status());
-  if (!*version || **version < 1) return error_response(400, "bad_request", "version (a positive integer) is required");
+  if (!*version || **version < 1)
+    return error_response(400, "bad_request", "version (a positive integer) is required");
   if (!allowed(call.who, Permission::kWrite, *scope)) return forbidden(Permission::kWrite, *scope);
   auto rolled = call.store.rollback({*scope, call.name}, **version);
   if (!rolled.is_ok()) return from_status(rolled.status());

@@ -183,8 +183,9 @@ struct ApiService::Impl {
         key_age = static_cast<double>(now - keys->active_created_at) / 1000.0;
       }
       if (auto heads = (*store)->list({}); heads.is_ok()) {
-        rotation_due = std::count_if(heads->begin(), heads->end(),
-                                     [now](const store::SecretMeta& m) { return m.rotation_due(now); });
+        rotation_due =
+            std::count_if(heads->begin(), heads->end(),
+                          [now](const store::SecretMeta& m) { return m.rotation_due(now); });
       }
     }
     HttpResponse r;
@@ -228,9 +229,13 @@ struct ApiService::Impl {
 ApiService::ApiService(ServiceConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 ApiService::~ApiService() = default;
 
-void ApiService::drop_cached_answers() { impl_->resolve_cache.clear(); }
+void ApiService::drop_cached_answers() {
+  impl_->resolve_cache.clear();
+}
 
-std::size_t ApiService::cached_answers() const { return impl_->resolve_cache.size(); }
+std::size_t ApiService::cached_answers() const {
+  return impl_->resolve_cache.size();
+}
 
 Result<std::unique_ptr<ApiService>> ApiService::create(ServiceConfig config) {
   if (config.policy == nullptr || !config.open_store)

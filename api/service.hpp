@@ -31,9 +31,9 @@ struct ServiceConfig {
   const policies::Policy* policy = nullptr;  // REQUIRED; outlives the service
   // Opens one store (master key and all); called once per server thread and once for the batcher.
   std::function<Result<std::unique_ptr<store::Store>>()> open_store;
-  const Clock* clock = nullptr;              // defaults to the process clock
-  Metrics* metrics = nullptr;                // optional
-  int auth_failure_limit = 10;               // failures per address per window before 429
+  const Clock* clock = nullptr;  // defaults to the process clock
+  Metrics* metrics = nullptr;    // optional
+  int auth_failure_limit = 10;   // failures per address per window before 429
   std::int64_t auth_failure_window_ms = 60'000;
 };
 

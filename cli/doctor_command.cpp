@@ -17,10 +17,10 @@
 #include "cli/context.hpp"
 #include "cli/doctor.hpp"
 #include "cli/expiry.hpp"
-#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/policy_source.hpp"
 #include "cli/secret_output.hpp"
+#include "core/json_writer.hpp"
 #include "core/time_format.hpp"
 
 namespace lockbox::cli {
@@ -130,12 +130,13 @@ void check_secret(const store::SecretMeta& meta, UnixMillis now,
   }
   // The secret's own reminder (secrets set --rotate-every, SPEC §13): due is an action.
   if (meta.rotation_due(now)) {
-    report.action("secrets",
-                  fmt::format("{} is due for rotation since {} (rotate every {})", ref,
-                              format_rfc3339(*meta.rotation_due_at()),
-                              store::format_duration_exact(*meta.rotate_every_ms)),
-                  fmt::format("rotate the value at its issuer and store the new one (lockbox secrets set {})",
-                              flags));
+    report.action(
+        "secrets",
+        fmt::format("{} is due for rotation since {} (rotate every {})", ref,
+                    format_rfc3339(*meta.rotation_due_at()),
+                    store::format_duration_exact(*meta.rotate_every_ms)),
+        fmt::format("rotate the value at its issuer and store the new one (lockbox secrets set {})",
+                    flags));
   }
 }
 
@@ -287,8 +288,10 @@ Result<int> run_doctor(const GlobalOptions& globals) {
       secrets = std::move(listed).value();
       std::erase_if(secrets, [&](const store::SecretMeta& meta) {
         if (meta.damaged.empty()) return false;
-        report.action("secrets", meta.damaged, "restore the store from a backup, or overwrite the secret "
-                                               "(lockbox secrets set " + secret_flags(meta) + ")");
+        report.action("secrets", meta.damaged,
+                      "restore the store from a backup, or overwrite the secret "
+                      "(lockbox secrets set " +
+                          secret_flags(meta) + ")");
         return true;
       });
     } else {

@@ -1,19 +1,19 @@
 // `lockbox resolve` (SPEC §5): the launch view of a context — name, final variable, winning origin
 // and version, never values; `--all-scopes NAME` shows every scope's entry for one name.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <memory>
 
 #include "api/remote_source.hpp"
 #include "cli/agent_choice.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
-#include "core/json_writer.hpp"
 #include "cli/output.hpp"
 #include "cli/policy_source.hpp"
 #include "cli/resolution_output.hpp"
 #include "cli/table.hpp"
+#include "core/json_writer.hpp"
 #include "core/time_format.hpp"
 #include "launcher/child_env.hpp"
 #include "launcher/launch_plan.hpp"
@@ -30,8 +30,8 @@ struct ResolveFlags {
 };
 
 // Every scope of the chain that holds NAME, most specific first; the first live one wins.
-Status print_all_scopes(store::Store& store, const std::vector<Scope>& chain, const std::string& name,
-                        bool json) {
+Status print_all_scopes(store::Store& store, const std::vector<Scope>& chain,
+                        const std::string& name, bool json) {
   LOCKBOX_TRY(validate_name(name, "secret name"));
   JsonWriter out;
   Table table({"SCOPE", "VERSION", "STATE", "EXPIRES", "WINS"});
@@ -44,15 +44,21 @@ Status print_all_scopes(store::Store& store, const std::vector<Scope>& chain, co
     const bool wins = !won && !meta->tombstone;
     won = won || wins;
     out.begin_object();
-    out.key("scope"); out.string(scope.address());
-    out.key("version"); out.integer(meta->version);
-    out.key("tombstone"); out.boolean(meta->tombstone);
+    out.key("scope");
+    out.string(scope.address());
+    out.key("version");
+    out.integer(meta->version);
+    out.key("tombstone");
+    out.boolean(meta->tombstone);
     out.key("expires_at");
-    out.optional_string(meta->expires_at ? std::optional<std::string>(format_rfc3339(*meta->expires_at))
-                                         : std::nullopt);
-    out.key("wins"); out.boolean(wins);
+    out.optional_string(meta->expires_at
+                            ? std::optional<std::string>(format_rfc3339(*meta->expires_at))
+                            : std::nullopt);
+    out.key("wins");
+    out.boolean(wins);
     out.end_object();
-    table.add_row({scope.address(), fmt::format("v{}", meta->version), meta->tombstone ? "deleted" : "live",
+    table.add_row({scope.address(), fmt::format("v{}", meta->version),
+                   meta->tombstone ? "deleted" : "live",
                    meta->expires_at ? format_rfc3339(*meta->expires_at) : "-", wins ? "yes" : ""});
   }
   out.end_array();
@@ -71,7 +77,8 @@ Status print_all_scopes(store::Store& store, const std::vector<Scope>& chain, co
 
 void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlot& slot) {
   auto flags = std::make_shared<ResolveFlags>();
-  CLI::App* cmd = parent.add_subcommand("resolve", "Show what a launch in this context would inject");
+  CLI::App* cmd =
+      parent.add_subcommand("resolve", "Show what a launch in this context would inject");
   cmd->fallthrough();
   cmd->add_option("--namespace", flags->ns, "Namespace (default: default)");
   cmd->add_option("--function", flags->function, "Function");
@@ -80,7 +87,8 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
   cmd->add_option("--env-file", flags->env_files, "dotenv overrides, as for run (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--all-scopes", flags->all_scopes, "Show every scope's entry for one NAME");
-  cmd->add_option("--server", flags->server, "Resolve through the REST API at URL (exit 6 when the role denies)");
+  cmd->add_option("--server", flags->server,
+                  "Resolve through the REST API at URL (exit 6 when the role denies)");
   cmd->add_option("--token-file", flags->token_file, "File holding the API token for --server");
   add_agent_flags(*cmd, flags->agent);
   cmd->callback([&globals, &slot, flags] {
@@ -104,32 +112,37 @@ void add_resolve_command(CLI::App& parent, const GlobalOptions& globals, ActionS
       if (!flags->server.empty()) {
         // The server audits the resolve under the token's name; a refused token or a role that
         // denies is exit 6.
-        if (!flags->all_scopes.empty()) return bad_input("--all-scopes needs the local store, not --server");
-        LOCKBOX_ASSIGN_OR_RETURN(auto source, api::remote_source({flags->server, flags->token_file}));
-        LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(), process_clock().now(),
-                                    false));
+        if (!flags->all_scopes.empty())
+          return bad_input("--all-scopes needs the local store, not --server");
+        LOCKBOX_ASSIGN_OR_RETURN(auto source,
+                                 api::remote_source({flags->server, flags->token_file}));
+        LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(),
+                                    process_clock().now(), false));
         print_resolution(plan.resolution, globals.json);
         return Status::ok();
       }
-      // Through the agent (SPEC §12): the same view and the same audit record, written by the agent.
+      // Through the agent (SPEC §12): the same view and the same audit record, written by the
+      // agent.
       // --all-scopes reads every scope's entry and stays on the direct path.
       if (const auto socket = agent_socket(flags->agent); socket && flags->all_scopes.empty()) {
         LOCKBOX_ASSIGN_OR_RETURN(auto source, open_agent_source(*socket, ctx));
-        LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(), process_clock().now(),
-                                    false));
-        LOCKBOX_TRY(source->audit({"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)}));
+        LOCKBOX_TRY(source->resolve(plan, request, policy, launcher::host_environment(),
+                                    process_clock().now(), false));
+        LOCKBOX_TRY(
+            source->audit({"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)}));
         print_resolution(plan.resolution, globals.json);
         return Status::ok();
       }
       LOCKBOX_ASSIGN_OR_RETURN(auto store, ctx.open_store());
       if (!flags->all_scopes.empty()) {
-        return print_all_scopes(*store, resolver::scope_chain(policy, plan.context), flags->all_scopes,
-                                globals.json);
+        return print_all_scopes(*store, resolver::scope_chain(policy, plan.context),
+                                flags->all_scopes, globals.json);
       }
-      LOCKBOX_TRY(launcher::resolve_plan(plan, request, policy, *store, launcher::host_environment(),
-                                         process_clock().now(), false));
-      LOCKBOX_TRY(store->append_audit({"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)},
-                                      false));
+      LOCKBOX_TRY(launcher::resolve_plan(plan, request, policy, *store,
+                                         launcher::host_environment(), process_clock().now(),
+                                         false));
+      LOCKBOX_TRY(store->append_audit(
+          {"resolve", plan.audit_target, "ok", launcher::injected_summary(plan)}, false));
       print_resolution(plan.resolution, globals.json);
       return Status::ok();
     };

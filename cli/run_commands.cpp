@@ -4,22 +4,22 @@
 //   lockbox job run NAME [--payload FILE|-]
 // Everything after the first "--" is split off before CLI11 parses (split_trailing_args), so a
 // command's own options are never taken for lockbox's.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "api/remote_source.hpp"
+#include "cli/agent_choice.hpp"
 #include "cli/command.hpp"
 #include "cli/context.hpp"
 #include "cli/output.hpp"
 #include "cli/policy_source.hpp"
 #include "cli/resolution_output.hpp"
 #include "core/time_format.hpp"
-#include "api/remote_source.hpp"
-#include "cli/agent_choice.hpp"
 #include "launcher/launch.hpp"
 
 namespace lockbox::cli {
@@ -42,7 +42,8 @@ struct RunFlags {
 };
 
 void add_context_flags(CLI::App& cmd, RunFlags& f) {
-  cmd.add_option("--namespace", f.ns, "Namespace of the launch (default: the function's, or default)");
+  cmd.add_option("--namespace", f.ns,
+                 "Namespace of the launch (default: the function's, or default)");
   cmd.add_option("--function", f.function, "Function whose policy applies");
   cmd.add_option("--group", f.group, "API-key group of the caller");
   cmd.add_option("--apikey", f.apikey, "API key id of the caller (never the key itself)");
@@ -51,16 +52,20 @@ void add_context_flags(CLI::App& cmd, RunFlags& f) {
 void add_launch_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_option("--env-file", f.env_files, "dotenv file of local overrides (repeatable)")
       ->allow_extra_args(false);  // `run --env-file .env FUNCTION`: FUNCTION is not a second file
-  cmd.add_flag("--pristine", f.pristine, "Only PATH HOME USER LOGNAME LANG LC_* TZ TERM plus secrets");
+  cmd.add_flag("--pristine", f.pristine,
+               "Only PATH HOME USER LOGNAME LANG LC_* TZ TERM plus secrets");
   cmd.add_option("--timeout", f.timeout, "SIGTERM at the deadline, SIGKILL after --kill-grace");
   cmd.add_option("--kill-grace", f.kill_grace, "Grace between SIGTERM and SIGKILL (default 10s)");
   cmd.add_option("--deliver", f.deliver, "env (default) or file (tmpfs, FLUXBASE_SECRETS_DIR)");
   cmd.add_flag("--watch{10s}", f.watch, "Restart the child when its secrets change (--watch=DUR)");
   cmd.add_flag("--redact", f.redact, "Replace injected values in the child's stdout/stderr");
   cmd.add_flag("--dry-run", f.dry_run, "Show names, origins and versions; run nothing");
-  cmd.add_option("--user", f.user, "Run the child as USER (lockbox must be root), from --pristine's set");
-  cmd.add_flag("--keep-env", f.keep_env, "With --user: pass the host environment on as without --user");
-  cmd.add_option("--server", f.server, "Resolve through the REST API at URL (remote mode: no local store)");
+  cmd.add_option("--user", f.user,
+                 "Run the child as USER (lockbox must be root), from --pristine's set");
+  cmd.add_flag("--keep-env", f.keep_env,
+               "With --user: pass the host environment on as without --user");
+  cmd.add_option("--server", f.server,
+                 "Resolve through the REST API at URL (remote mode: no local store)");
   cmd.add_option("--token-file", f.token_file, "File holding the API token for --server");
   add_agent_flags(cmd, f.agent);
 }
@@ -93,7 +98,8 @@ Result<launcher::LaunchOptions> launch_options(const RunFlags& f, bool json) {
   if (f.deliver != "env" && f.deliver != "file") return bad_input("--deliver must be env or file");
   o.delivery = f.deliver == "file" ? launcher::Delivery::kFile : launcher::Delivery::kEnv;
   LOCKBOX_ASSIGN_OR_RETURN(o.watch_interval_ms, optional_duration(f.watch, "--watch"));
-  if (o.watch_interval_ms && *o.watch_interval_ms < kMinWatchMs) return bad_input("--watch: the minimum is 1s");
+  if (o.watch_interval_ms && *o.watch_interval_ms < kMinWatchMs)
+    return bad_input("--watch: the minimum is 1s");
   o.redact = f.redact;
   o.dry_run = f.dry_run;
   o.json = json;
@@ -154,13 +160,16 @@ int launch(const GlobalOptions& globals, const RunFlags& f, launcher::RunRequest
   deps.clock = &process_clock();
   const Context& context = *ctx;
   deps.open_store = [&context] { return context.open_store(); };
-  if (f.server.empty() != f.token_file.empty()) return fail(bad_input("--server and --token-file go together"));
+  if (f.server.empty() != f.token_file.empty())
+    return fail(bad_input("--server and --token-file go together"));
   if (!f.server.empty()) {
     const api::RemoteOptions remote{f.server, f.token_file};
     deps.open_source = [remote] { return api::remote_source(remote); };
   }
   if (Status st = use_agent(f, context, deps); !st.is_ok()) return fail(st);
-  deps.print_plan = [&globals](const launcher::LaunchPlan& plan) { print_resolution(plan.resolution, globals.json); };
+  deps.print_plan = [&globals](const launcher::LaunchPlan& plan) {
+    print_resolution(plan.resolution, globals.json);
+  };
   if (request.job) {
     if (!f.payload.empty()) {
       auto payload = read_payload(f.payload);

@@ -57,7 +57,8 @@ std::string rotation_field(const store::SecretMeta& meta, UnixMillis now) {
   const auto due_at = meta.rotation_due_at();
   if (!due_at) return "-";
   std::string out = "every " + store::format_duration_exact(*meta.rotate_every_ms);
-  if (meta.notify_before_ms) out += ", notice " + store::format_duration_exact(*meta.notify_before_ms);
+  if (meta.notify_before_ms)
+    out += ", notice " + store::format_duration_exact(*meta.notify_before_ms);
   out += "; due " + format_rfc3339(*due_at);
   if (meta.rotation_due(now)) out += " (rotation due)";
   return out;
@@ -79,7 +80,8 @@ std::string render_meta_fields(const store::SecretMeta& meta, UnixMillis now) {
       {"updated",
        format_rfc3339(meta.updated_at) + (meta.actor.empty() ? "" : " by " + meta.actor)},
   };
-  if (meta.rotation_due_at()) fields.insert(fields.end() - 2, {"rotation", rotation_field(meta, now)});
+  if (meta.rotation_due_at())
+    fields.insert(fields.end() - 2, {"rotation", rotation_field(meta, now)});
   return render_fields(fields);
 }
 

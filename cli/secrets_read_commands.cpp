@@ -191,8 +191,9 @@ Status run_list(const GlobalOptions& globals, const ListOptions& options) {
     emit_json(json);
   }
   if (damaged == 0) return Status::ok();
-  return integrity_error(fmt::format("{} secret{} could not be listed (named above); restore {} from a backup",
-                                     damaged, damaged == 1 ? "" : "s", damaged == 1 ? "it" : "them"));
+  return integrity_error(
+      fmt::format("{} secret{} could not be listed (named above); restore {} from a backup",
+                  damaged, damaged == 1 ? "" : "s", damaged == 1 ? "it" : "them"));
 }
 
 void write_history_json(const std::vector<store::SecretMeta>& versions) {

@@ -58,11 +58,13 @@ Result<std::map<std::string, std::string>> parse_meta(const std::vector<std::str
 }
 
 // --rotate-every / --notify-before: a duration (SPEC §1), or 0 to remove the reminder.
-Result<std::optional<std::int64_t>> reminder_option(const std::optional<std::string>& text, const char* flag) {
+Result<std::optional<std::int64_t>> reminder_option(const std::optional<std::string>& text,
+                                                    const char* flag) {
   if (!text) return std::optional<std::int64_t>();
   if (*text == "0") return std::optional<std::int64_t>(0);
   auto ms = parse_duration(*text);
-  if (!ms.is_ok()) return bad_input(fmt::format("{}: expected a duration (e.g. 90d), or 0 to remove it", flag));
+  if (!ms.is_ok())
+    return bad_input(fmt::format("{}: expected a duration (e.g. 90d), or 0 to remove it", flag));
   return std::optional<std::int64_t>(*ms);
 }
 
@@ -98,8 +100,10 @@ Result<store::SetRequest> set_request(const SetOptions& options, const store::Li
     LOCKBOX_TRY(check_expiry_cap(at.value(), "--expires"));
     request.expires_at = at.value();
   }
-  LOCKBOX_ASSIGN_OR_RETURN(request.rotate_every_ms, reminder_option(options.rotate_every, "--rotate-every"));
-  LOCKBOX_ASSIGN_OR_RETURN(request.notify_before_ms, reminder_option(options.notify_before, "--notify-before"));
+  LOCKBOX_ASSIGN_OR_RETURN(request.rotate_every_ms,
+                           reminder_option(options.rotate_every, "--rotate-every"));
+  LOCKBOX_ASSIGN_OR_RETURN(request.notify_before_ms,
+                           reminder_option(options.notify_before, "--notify-before"));
   return request;
 }
 

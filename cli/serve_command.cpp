@@ -3,7 +3,6 @@
 // re-encryption). Prints one line when it listens ("lockbox serve: listening on URL"), logs
 // requests that fail with a server error, and exits 0 after a graceful SIGTERM/SIGINT.
 #include <fmt/format.h>
-
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -12,9 +11,9 @@
 #include <memory>
 #include <thread>
 
+#include "api/change_listener.hpp"
 #include "api/http_server.hpp"
 #include "api/metrics.hpp"
-#include "api/change_listener.hpp"
 #include "api/scheduler.hpp"
 #include "api/service.hpp"
 #include "api/ui_console.hpp"
@@ -35,7 +34,7 @@ struct ServeOptions {
   int threads = 0;  // 0: twice the cores, at least 4
   bool insecure_listen = false;
   std::string rotation_check = "1h";
-  bool no_ui = false;              // SPEC §14: --no-ui turns the console off
+  bool no_ui = false;                // SPEC §14: --no-ui turns the console off
   std::string session_idle = "30m";  // console sessions' idle expiry (api::kDefaultSessionIdleMs)
 };
 
@@ -50,7 +49,8 @@ Status parse_listen(const std::string& text, std::string& address, std::uint16_t
   }
   const std::string port_text = text.substr(colon + 1);
   unsigned value = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || value > 65535) {
     return bad_input("--listen: the port must be a number from 0 to 65535");
   }
@@ -70,7 +70,8 @@ bool is_loopback_listen(const std::string& address) {
   return ip.is_loopback();
 }
 
-// Tokens and values in clear to other hosts only when asked for (SPEC §18), and then with a warning.
+// Tokens and values in clear to other hosts only when asked for (SPEC §18), and then with a
+// warning.
 Status check_listen_exposure(const std::string& address, const ServeOptions& options) {
   if (!options.tls_cert.empty() || is_loopback_listen(address)) return Status::ok();
   if (!options.insecure_listen) {
@@ -78,8 +79,9 @@ Status check_listen_exposure(const std::string& address, const ServeOptions& opt
         "--listen: a non-loopback address without --tls-cert would send tokens and values in "
         "clear; add --tls-cert and --tls-key, or --insecure-listen");
   }
-  log::warn("serve: --insecure-listen: plain http on a non-loopback address; tokens and secret "
-            "values cross the network unencrypted");
+  log::warn(
+      "serve: --insecure-listen: plain http on a non-loopback address; tokens and secret "
+      "values cross the network unencrypted");
   return Status::ok();
 }
 
@@ -134,7 +136,8 @@ Status serve(const GlobalOptions& globals, const ServeOptions& options) {
   server.on_request = [&metrics](const api::RequestRecord& r) {
     metrics.observe_request(r);
     // Names and routes only: the route template, never the target (it may name a secret).
-    if (r.status >= 500) log::error("serve: {} {} -> {} ({} us)", r.method, r.route, r.status, r.duration.count());
+    if (r.status >= 500)
+      log::error("serve: {} {} -> {} ({} us)", r.method, r.route, r.status, r.duration.count());
   };
   server.on_shutdown = [](int signal) {
     write_stderr(fmt::format("lockbox serve: shutting down ({}), finishing in-flight requests\n",
@@ -142,23 +145,29 @@ Status serve(const GlobalOptions& globals, const ServeOptions& options) {
   };
   api::Handler handler = [&service](api::HttpRequest& request) { return service->handle(request); };
   auto idle = parse_duration(options.session_idle);
-  if (!idle.is_ok() || *idle < 1000) return bad_input("--session-idle must be a duration of at least 1s");
+  if (!idle.is_ok() || *idle < 1000)
+    return bad_input("--session-idle must be a duration of at least 1s");
   std::unique_ptr<api::ConsoleFront> console;
   if (!options.no_ui) {
     console = std::make_unique<api::ConsoleFront>(
-        api::ConsoleOptions{!options.tls_cert.empty(), *idle, api::kDefaultMaxSessions, &process_clock()}, handler);
+        api::ConsoleOptions{!options.tls_cert.empty(), *idle, api::kDefaultMaxSessions,
+                            &process_clock()},
+        handler);
     handler = [&console](api::HttpRequest& request) { return console->handle(request); };
   }
-  LOCKBOX_ASSIGN_OR_RETURN(auto http, api::HttpServer::create(std::move(server), std::move(handler)));
+  LOCKBOX_ASSIGN_OR_RETURN(auto http,
+                           api::HttpServer::create(std::move(server), std::move(handler)));
 
-  api::KeyScheduler scheduler({open_store, &process_clock(), ctx.policy().rotation.data_key_max_age_ms, *check});
+  api::KeyScheduler scheduler(
+      {open_store, &process_clock(), ctx.policy().rotation.data_key_max_age_ms, *check});
   scheduler.start();
-  api::ChangeListener listener({open_store, [&service](std::int64_t counter) {
-                                  const std::size_t dropped = service->cached_answers();
-                                  service->drop_cached_answers();
-                                  log::debug("serve: the store changed (counter {}); dropped {} cached answers",
-                                             counter, dropped);
-                                }});
+  api::ChangeListener listener(
+      {open_store, [&service](std::int64_t counter) {
+         const std::size_t dropped = service->cached_answers();
+         service->drop_cached_answers();
+         log::debug("serve: the store changed (counter {}); dropped {} cached answers", counter,
+                    dropped);
+       }});
   listener.start();
   Status ran = http->run();
   listener.stop();
@@ -176,8 +185,9 @@ void add_serve_command(CLI::App& parent, const GlobalOptions& globals, ActionSlo
   cmd->add_option("--tls-cert", options->tls_cert, "PEM certificate chain (with --tls-key: HTTPS)");
   cmd->add_option("--tls-key", options->tls_key, "PEM private key of --tls-cert");
   cmd->add_flag("--insecure-listen", options->insecure_listen,
-               "Allow plain http on a non-loopback --listen address (warns)");
-  cmd->add_option("--threads", options->threads, "Server threads (default: four per core, at least 8)");
+                "Allow plain http on a non-loopback --listen address (warns)");
+  cmd->add_option("--threads", options->threads,
+                  "Server threads (default: four per core, at least 8)");
   cmd->add_option("--rotation-check", options->rotation_check,
                   "How often to check whether the data key is due for rotation (default 1h)");
   cmd->add_flag("--no-ui", options->no_ui, "Do not serve the web console (/ui/) or its sessions");

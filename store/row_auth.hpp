@@ -142,9 +142,9 @@ ScopeDigest member_prf(const HmacKey& key, ByteView store_id, std::string_view s
                        std::string_view name, ByteView uid, std::int64_t head_version);
 // The columns of a `scopes` row that its MAC covers (with its address).
 struct ScopeRowFields {
-  std::int64_t members = 0;   // how many secrets the scope holds (tombstoned ones included)
-  ScopeDigest digest;         // XOR of their member PRFs
-  std::string next;           // the next scope address in the chain, "" for the last row
+  std::int64_t members = 0;         // how many secrets the scope holds (tombstoned ones included)
+  ScopeDigest digest;               // XOR of their member PRFs
+  std::string next;                 // the next scope address in the chain, "" for the last row
   std::int64_t change_counter = 0;  // the store's change counter after the scope's last write
 };
 Mac scope_row_mac(const HmacKey& key, ByteView store_id, std::string_view scope_address,

@@ -31,12 +31,12 @@
 namespace lockbox::store {
 
 struct StoreOptions {
-  std::filesystem::path data_dir;     // holds lockbox.db for sqlite
-  std::string url;                    // "", "sqlite:PATH" or a libpq URI "postgresql://..."
+  std::filesystem::path data_dir;  // holds lockbox.db for sqlite
+  std::string url;                 // "", "sqlite:PATH" or a libpq URI "postgresql://..."
   std::int64_t busy_timeout_ms = 10000;
-  std::string actor;                  // recorded in versions and audit records
-  const Clock* clock = nullptr;       // defaults to SystemClock
-  Random* random = nullptr;           // defaults to OsRandom
+  std::string actor;             // recorded in versions and audit records
+  const Clock* clock = nullptr;  // defaults to SystemClock
+  Random* random = nullptr;      // defaults to OsRandom
   Limits limits;
   // Nonce budget of new data keys (CRYPTO.md: 2^31) and the size of the blocks of encryptions a
   // process reserves from it (0: adaptive, 16 doubling to 4096). Tests lower both.
@@ -56,10 +56,10 @@ struct WriteResult {
 
 // An audit record to append (seq, time, MACs are filled in by the store).
 struct AuditEvent {
-  std::string action;   // exact SPEC §7 names: secret.set, launch, ...
-  std::string target;   // scope address and name, e.g. "namespace:prod/DB_URL"
-  std::string outcome;  // "ok", "denied", "error", an exit code ...
-  std::string detail;   // names, versions, counts; never a value
+  std::string action;      // exact SPEC §7 names: secret.set, launch, ...
+  std::string target;      // scope address and name, e.g. "namespace:prod/DB_URL"
+  std::string outcome;     // "ok", "denied", "error", an exit code ...
+  std::string detail;      // names, versions, counts; never a value
   std::string actor = {};  // "" = the store's actor (StoreOptions::actor / set_actor)
 };
 
@@ -68,11 +68,11 @@ struct AuditEvent {
 // One data key of the keyring. `version` is its key_id.
 struct DataKeyStatus {
   std::uint32_t version = 0;
-  std::string state;                   // active | decrypt_only | retired | destroyed
+  std::string state;  // active | decrypt_only | retired | destroyed
   UnixMillis created_at = 0;
-  std::int64_t encryptions = 0;        // reserved from its nonce budget (an upper bound)
+  std::int64_t encryptions = 0;  // reserved from its nonce budget (an upper bound)
   std::int64_t max_encryptions = 0;
-  std::int64_t versions_encrypted = 0; // secret versions still under this key
+  std::int64_t versions_encrypted = 0;  // secret versions still under this key
 };
 
 // A version that failed authentication during re-encryption (kept, never dropped).
@@ -88,29 +88,29 @@ struct KeyStatus {
   std::uint32_t active_version = 0;
   UnixMillis active_created_at = 0;
   std::uint32_t master_key_generation = 0;
-  std::vector<DataKeyStatus> keys;     // by version
+  std::vector<DataKeyStatus> keys;  // by version
   std::vector<QuarantinedVersion> quarantined;
 };
 
 struct RotateResult {
-  bool rotated = false;                // false: another process rotated first (nothing done)
-  std::uint32_t previous = 0;          // the active key before
-  std::uint32_t active = 0;            // the active key now
+  bool rotated = false;        // false: another process rotated first (nothing done)
+  std::uint32_t previous = 0;  // the active key before
+  std::uint32_t active = 0;    // the active key now
 };
 
 struct ReencryptProgress {
-  std::int64_t done = 0;               // versions moved (or quarantined) so far by this run
-  std::int64_t total = 0;              // versions under old keys when the run started
+  std::int64_t done = 0;   // versions moved (or quarantined) so far by this run
+  std::int64_t total = 0;  // versions under old keys when the run started
 };
 
 struct ReencryptOptions {
-  std::size_t batch_size = 1000;       // versions per transaction
+  std::size_t batch_size = 1000;                              // versions per transaction
   std::function<void(const ReencryptProgress&)> on_progress;  // after each committed batch
 };
 
 struct ReencryptSummary {
   std::int64_t reencrypted = 0;
-  std::int64_t quarantined = 0;        // newly quarantined by this run
+  std::int64_t quarantined = 0;  // newly quarantined by this run
   std::uint32_t active = 0;
   std::vector<std::uint32_t> retired;  // keys that became retired
 };
@@ -118,9 +118,9 @@ struct ReencryptSummary {
 // ---- audit (SPEC §7) ----
 
 struct AuditFilter {
-  std::optional<UnixMillis> since;     // ts >= since
-  std::optional<std::string> action;   // exact action name
-  std::optional<std::string> target;   // exact target, or a glob with '*' and '?'
+  std::optional<UnixMillis> since;    // ts >= since
+  std::optional<std::string> action;  // exact action name
+  std::optional<std::string> target;  // exact target, or a glob with '*' and '?'
 };
 
 // `seq:mac` of one record, kept outside the store to detect a cut tail.
@@ -130,7 +130,7 @@ struct AuditCheckpoint {
 };
 
 struct AuditVerifyResult {
-  std::int64_t records = 0;            // records checked
+  std::int64_t records = 0;  // records checked
   std::int64_t last_seq = 0;
   // Empty when the chain verifies; else the first bad seq and what is wrong with it.
   std::optional<std::int64_t> first_bad_seq;
@@ -186,7 +186,8 @@ class Store {
   // status code the single write would give (kBadInput, a "version conflict", kNotFound). The
   // same address twice is kBadInput. An empty list does nothing.
   virtual Result<std::vector<WriteResult>> set_many(std::vector<SetRequest> requests) = 0;
-  virtual Result<std::vector<SecretMeta>> remove_many(const std::vector<SecretAddress>& addresses) = 0;
+  virtual Result<std::vector<SecretMeta>> remove_many(
+      const std::vector<SecretAddress>& addresses) = 0;
   // Current values of the listed secrets (tombstones skipped), audited as one secret.export
   // record per call, naming every secret, committed before returning.
   virtual Result<std::vector<RevealedSecret>> export_values(const ListFilter& filter) = 0;
@@ -239,7 +240,8 @@ class Store {
                                 const std::function<Status(const AuditRecord&)>& visit) = 0;
   // Recomputes the chain. With a checkpoint, also checks that its record is still there with
   // that MAC. A broken chain is a result, not an error (the caller turns it into exit 5).
-  virtual Result<AuditVerifyResult> verify_audit(const std::optional<AuditCheckpoint>& checkpoint) = 0;
+  virtual Result<AuditVerifyResult> verify_audit(
+      const std::optional<AuditCheckpoint>& checkpoint) = 0;
   // The newest record's seq and MAC (seq 0 and a zero MAC for an empty trail).
   virtual Result<AuditCheckpoint> audit_checkpoint() = 0;
 
@@ -253,10 +255,10 @@ class Store {
   // Revokes the live token `name` (token.revoke). kNotFound when there is none.
   virtual Result<TokenInfo> revoke_token(const std::string& name) = 0;
   // The live token that `token` presents: looked up by id, its secret's keyed hash compared in
-  // constant time, its row MAC checked (SPEC §17). kDenied (without saying why, in the message callers pass on) for a malformed,
-  // unknown, wrong, expired or revoked token. Not audited here: the server records failures.
-  // `known_name`, when given, receives the name of the token whose id was presented (even when
-  // refused), or "" when the id is unknown, for the auth.failure record.
+  // constant time, its row MAC checked (SPEC §17). kDenied (without saying why, in the message
+  // callers pass on) for a malformed, unknown, wrong, expired or revoked token. Not audited here:
+  // the server records failures. `known_name`, when given, receives the name of the token whose id
+  // was presented (even when refused), or "" when the id is unknown, for the auth.failure record.
   virtual Result<TokenInfo> authenticate_token(std::string_view token,
                                                std::string* known_name = nullptr) = 0;
 };

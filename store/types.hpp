@@ -24,18 +24,18 @@ struct Limits {
 struct SecretMeta {
   Scope scope;
   std::string name;
-  std::int64_t version = 0;          // 1-based
-  std::string fingerprint;           // 16 hex chars; empty for a tombstone
+  std::int64_t version = 0;  // 1-based
+  std::string fingerprint;   // 16 hex chars; empty for a tombstone
   std::string description;
   std::vector<std::string> tags;
   std::map<std::string, std::string> metadata;
   std::optional<UnixMillis> expires_at;
-  UnixMillis created_at = 0;         // the secret's first version's time
-  UnixMillis updated_at = 0;         // this version's time
-  std::string actor;                 // who wrote this version
+  UnixMillis created_at = 0;  // the secret's first version's time
+  UnixMillis updated_at = 0;  // this version's time
+  std::string actor;          // who wrote this version
   bool tombstone = false;
-  std::uint32_t key_id = 0;          // DEK that encrypts this version (0 for a tombstone)
-  std::int64_t row_rev = 0;          // compare-and-swap revision of the version row
+  std::uint32_t key_id = 0;  // DEK that encrypts this version (0 for a tombstone)
+  std::int64_t row_rev = 0;  // compare-and-swap revision of the version row
   // Only with ListFilter::keep_damaged: why this secret's head version is damaged or fails
   // authentication (a one-line message naming it); scope and name are set, nothing else is.
   std::string damaged;
@@ -85,7 +85,7 @@ enum class WriteOutcome { kCreated, kUpdated, kUnchanged };
 struct ListFilter {
   std::optional<Scope> scope;
   std::optional<ScopeKind> kind;
-  std::optional<std::string> ns;        // namespace:NS and function:NS/* scopes
+  std::optional<std::string> ns;  // namespace:NS and function:NS/* scopes
   std::optional<std::string> tag;
   bool include_deleted = false;
   // A secret whose head version is damaged or fails authentication comes back with

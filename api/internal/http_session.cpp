@@ -1,4 +1,5 @@
-// The connections of HttpServer (api/http_server.cpp). One Session per connection, plain or TLS, its completion handlers serialized on its own strand (no locks).
+// The connections of HttpServer (api/http_server.cpp). One Session per connection, plain or TLS,
+// its completion handlers serialized on its own strand (no locks).
 //   kHandshake  TLS only: the handshake within header_timeout.
 //   kIdle       the first bytes of a request (within header_timeout on a fresh connection,
 //               idle_timeout between keep-alive requests), then the rest of the header within
@@ -27,6 +28,7 @@
 #include "api/internal/http_session.hpp"
 
 #include <openssl/ssl.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -192,9 +194,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     method_ = to_string(message.method_string());
     head_ = message.method() == http::verb::head;
     const HeaderFacts facts{message.version(), message.count(http::field::host),
-                                      message.count(http::field::authorization),
-                                      message.count(http::field::transfer_encoding),
-                                      to_string(message[http::field::transfer_encoding])};
+                            message.count(http::field::authorization),
+                            message.count(http::field::transfer_encoding),
+                            to_string(message[http::field::transfer_encoding])};
     if (auto problem = framing_problem(facts)) {
       discard_request();
       return send(error_response(400, "bad_request", *problem), false);

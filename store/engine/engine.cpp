@@ -29,9 +29,9 @@ bool scope_in_namespace(const Scope& scope, const std::string& ns) {
 // Metadata of a version row read at `address` (the secret row gives the creation time), once
 // check_version() has passed.
 SecretMeta to_meta(const SecretAddress& address, const SecretRow& secret, const VersionRow& v) {
-  return SecretMeta{address.scope, address.name, v.version,    v.fingerprint, v.description,
-                    v.tags,        v.metadata,   v.expires_at, secret.created_at, v.created_at,
-                    v.actor,       v.tombstone,  v.key_id,     v.row_rev, {},
+  return SecretMeta{address.scope,  address.name,   v.version,    v.fingerprint,     v.description,
+                    v.tags,         v.metadata,     v.expires_at, secret.created_at, v.created_at,
+                    v.actor,        v.tombstone,    v.key_id,     v.row_rev,         {},
                     v.rotate_every, v.notify_before};
 }
 
@@ -67,13 +67,15 @@ Engine::Engine(const StoreOptions& options, std::unique_ptr<Backend> rows)
   rows_->set_before_commit([this] { return flush_pending_rows(); });
 }
 
-Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::unique_ptr<Backend> rows,
-                                            MasterKey master_key, const std::string& where) {
+Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options,
+                                            std::unique_ptr<Backend> rows, MasterKey master_key,
+                                            const std::string& where) {
   LOCKBOX_ASSIGN_OR_RETURN(const int version, rows->schema_version());
   if (version == 0) return runtime_error("no store at " + where + " (run lockbox init)");
   // A newer lockbox's schema has objects this one does not know: say so before calling them
   // tampering. The same words on every backend.
-  if (version > rows->latest_schema_version()) return newer_schema_error(version, rows->latest_schema_version());
+  if (version > rows->latest_schema_version())
+    return newer_schema_error(version, rows->latest_schema_version());
   // Before anything runs a write: a planted trigger would run with it.
   LOCKBOX_TRY(rows->verify_schema_objects());
   if (version != rows->latest_schema_version()) {
@@ -97,15 +99,16 @@ Result<std::unique_ptr<Store>> Engine::open(const StoreOptions& options, std::un
 Status Engine::load_keys(MasterKey master_key) {
   LOCKBOX_ASSIGN_OR_RETURN(const MetaRow meta, rows_->read_meta());
   store_id_ = meta.store_id;
-  if (store_id_.size() != kStoreIdSize) return integrity_error("store metadata is damaged (store id)");
+  if (store_id_.size() != kStoreIdSize)
+    return integrity_error("store metadata is damaged (store id)");
   const bool want_passphrase = meta.key_kind == "passphrase";
   if (want_passphrase != (master_key.kind == MasterKeyKind::kPassphrase)) {
     return key_error(fmt::format("this store was created with a master {}, but a {} was given ({})",
                                  want_passphrase ? "passphrase" : "key",
                                  want_passphrase ? "key" : "passphrase", master_key.source));
   }
-  if (want_passphrase &&
-      (meta.kdf_iterations < 100'000 || meta.kdf_iterations > 10'000'000 || meta.kdf_salt.size() < 16)) {
+  if (want_passphrase && (meta.kdf_iterations < 100'000 || meta.kdf_iterations > 10'000'000 ||
+                          meta.kdf_salt.size() < 16)) {
     // A tampered count could make every open hang (or weaken nothing: the KCV still decides).
     return integrity_error("store metadata is damaged (passphrase parameters)");
   }
@@ -131,11 +134,13 @@ Status Engine::load_keys(MasterKey master_key) {
   if (current == 0) return integrity_error("store metadata is damaged (no current master key)");
   if (!matches_current) {
     if (stale_generation) {
-      return key_error(fmt::format("stale master key ({}): it is generation {}, which was retired; the "
-                                   "store now uses generation {}",
-                                   master_key.source, *stale_generation, current));
+      return key_error(
+          fmt::format("stale master key ({}): it is generation {}, which was retired; the "
+                      "store now uses generation {}",
+                      master_key.source, *stale_generation, current));
     }
-    return key_error(fmt::format("wrong master key ({}): it does not open this store", master_key.source));
+    return key_error(
+        fmt::format("wrong master key ({}): it does not open this store", master_key.source));
   }
   kek_generation_ = current;
   LOCKBOX_ASSIGN_OR_RETURN(kek_, derive_kek(master_key.key, store_id_, current));
@@ -149,8 +154,11 @@ Status Engine::unwrap_service_keys() {
     if (!row || !row->wrapped || row->kek_generation != kek_generation_) {
       return integrity_error(fmt::format("keyring is damaged: no usable {} key", purpose));
     }
-    auto key = open_wrapped_key(kek_, kek_generation_, purpose, row->key_id, store_id_, *row->wrapped);
-    if (!key.is_ok()) return integrity_error(fmt::format("keyring is damaged: the {} key fails authentication", purpose));
+    auto key =
+        open_wrapped_key(kek_, kek_generation_, purpose, row->key_id, store_id_, *row->wrapped);
+    if (!key.is_ok())
+      return integrity_error(
+          fmt::format("keyring is damaged: the {} key fails authentication", purpose));
     if (std::string_view(purpose) == "fingerprint") {
       fingerprint_key_ = std::move(key).value();
     } else {
@@ -171,8 +179,10 @@ Result<const SecureKey*> Engine::data_key(std::uint32_t key_id) {
     // opened (exit 4: retry with the new key), or the row was tampered with (exit 5).
     auto current = current_generation();
     if (current.is_ok() && *current > kek_generation_) {
-      return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
-                                   "retry with the new key", *current));
+      return key_error(
+          fmt::format("the master key was rotated to generation {} while lockbox ran; "
+                      "retry with the new key",
+                      *current));
     }
     return integrity_error(fmt::format("data key {} is missing or unusable", key_id));
   }
@@ -203,21 +213,24 @@ Result<SecretValue> Engine::decrypt_version(const SecretAddress& address, const 
                                             std::int64_t version) {
   LOCKBOX_ASSIGN_OR_RETURN(const auto v, rows_->version(row.id, version, true));
   if (!v) return not_found(fmt::format("{} has no version {}", address.reference(), version));
-  if (v->tombstone) return not_found(fmt::format("{} was deleted at v{}", address.reference(), version));
+  if (v->tombstone)
+    return not_found(fmt::format("{} was deleted at v{}", address.reference(), version));
   return open_value(address, row.uid, version, v->key_id, v->envelope);
 }
 
-Result<SecretValue> Engine::open_value(const SecretAddress& address, ByteView uid, std::int64_t version,
-                                       std::uint32_t key_id, ByteView envelope) {
-  const Status damaged = integrity_error(
-      fmt::format("secret {} fails authentication (damaged or tampered row)", reference(address, version)));
+Result<SecretValue> Engine::open_value(const SecretAddress& address, ByteView uid,
+                                       std::int64_t version, std::uint32_t key_id,
+                                       ByteView envelope) {
+  const Status damaged = integrity_error(fmt::format(
+      "secret {} fails authentication (damaged or tampered row)", reference(address, version)));
   auto key = data_key(key_id);
   if (!key.is_ok()) return key.status().code() == StatusCode::kKey ? key.status() : damaged;
   // AAD from the request (scope, name, version asked for) and the uid found at that address.
   const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, uid,
                                            static_cast<std::uint64_t>(version));
   SecretValue value;
-  if (!open_envelope(**key, key_id, kLabelSecretValue, context, envelope, value).is_ok()) return damaged;
+  if (!open_envelope(**key, key_id, kLabelSecretValue, context, envelope, value).is_ok())
+    return damaged;
   return value;
 }
 
@@ -228,7 +241,8 @@ Result<SecretMeta> Engine::get(const SecretAddress& address, std::optional<std::
     if (!found) return not_found("no secret " + address.reference());
     LOCKBOX_TRY(check_head(address, found->secret));
     if (found->version.version != found->secret.head_version) {
-      return not_found(fmt::format("{} has no version {}", address.reference(), found->secret.head_version));
+      return not_found(
+          fmt::format("{} has no version {}", address.reference(), found->secret.head_version));
     }
     LOCKBOX_TRY(check_version(address, found->secret.uid, found->version));
     return to_meta(address, found->secret, found->version);
@@ -245,8 +259,8 @@ Result<RevealedSecret> Engine::reveal(const SecretAddress& address) {
   }
   LOCKBOX_ASSIGN_OR_RETURN(SecretValue value, decrypt_version(address, row, meta.version));
   // Fail closed: the record is committed before the value leaves the store.
-  LOCKBOX_TRY(append_audit({"secret.reveal", address.reference(), "ok", fmt::format("v{}", meta.version)},
-                           true));
+  LOCKBOX_TRY(append_audit(
+      {"secret.reveal", address.reference(), "ok", fmt::format("v{}", meta.version)}, true));
   return RevealedSecret{std::move(meta), std::move(value)};
 }
 
@@ -289,11 +303,13 @@ Result<std::vector<SecretMeta>> Engine::query_heads(const std::optional<Scope>& 
 }
 
 Result<std::vector<SecretMeta>> Engine::list(const ListFilter& filter) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto heads, query_heads(filter.scope, filter.include_deleted, filter.keep_damaged));
+  LOCKBOX_ASSIGN_OR_RETURN(auto heads,
+                           query_heads(filter.scope, filter.include_deleted, filter.keep_damaged));
   std::erase_if(heads, [&](const SecretMeta& m) {
     if (filter.kind && m.scope.kind() != *filter.kind) return true;
     if (filter.ns && !scope_in_namespace(m.scope, *filter.ns)) return true;
-    if (filter.tag && m.damaged.empty() && std::find(m.tags.begin(), m.tags.end(), *filter.tag) == m.tags.end()) {
+    if (filter.tag && m.damaged.empty() &&
+        std::find(m.tags.begin(), m.tags.end(), *filter.tag) == m.tags.end()) {
       return true;
     }
     return false;
@@ -324,21 +340,25 @@ Result<std::vector<SecretMeta>> Engine::history(const SecretAddress& address) {
 
 Result<SecretValue> Engine::decrypt(const SecretAddress& address, std::int64_t version) {
   // The launch path calls this once per injected secret: one query for the uid and the version.
-  LOCKBOX_ASSIGN_OR_RETURN(const auto found, rows_->secret_version(address.scope.address(), address.name, version));
+  LOCKBOX_ASSIGN_OR_RETURN(const auto found,
+                           rows_->secret_version(address.scope.address(), address.name, version));
   if (!found) return not_found(fmt::format("{} has no version {}", address.reference(), version));
   if (found->version.tombstone) {
     return not_found(fmt::format("{} was deleted at v{}", address.reference(), version));
   }
-  return open_value(address, found->secret.uid, version, found->version.key_id, found->version.envelope);
+  return open_value(address, found->secret.uid, version, found->version.key_id,
+                    found->version.envelope);
 }
 
 // ---- Backend defaults for the one-query reads (a backend overrides them with one statement) ----
 
-Result<std::optional<SecretVersionRow>> Backend::head(std::string_view scope, std::string_view name) {
+Result<std::optional<SecretVersionRow>> Backend::head(std::string_view scope,
+                                                      std::string_view name) {
   LOCKBOX_ASSIGN_OR_RETURN(auto secret, find_secret(scope, name));
   if (!secret) return std::optional<SecretVersionRow>();
   LOCKBOX_ASSIGN_OR_RETURN(auto v, version(secret->id, secret->head_version, false));
-  return std::optional<SecretVersionRow>(SecretVersionRow{*std::move(secret), v ? *std::move(v) : VersionRow{}});
+  return std::optional<SecretVersionRow>(
+      SecretVersionRow{*std::move(secret), v ? *std::move(v) : VersionRow{}});
 }
 
 Result<Backend::ScopeHeads> Backend::scope_heads(std::string_view scope) {

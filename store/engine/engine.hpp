@@ -46,14 +46,17 @@ class Tx {
 class Engine final : public Store {
  public:
   // Creates a store in an empty backend, then opens it through open().
-  static Result<std::unique_ptr<Store>> create(const StoreOptions& options, std::unique_ptr<Backend> rows,
-                                               MasterKey master_key, const std::string& where);
+  static Result<std::unique_ptr<Store>> create(const StoreOptions& options,
+                                               std::unique_ptr<Backend> rows, MasterKey master_key,
+                                               const std::string& where);
   // Opens the store in `rows`, migrating its schema when older. `where` names it in messages.
-  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, std::unique_ptr<Backend> rows,
-                                             MasterKey master_key, const std::string& where);
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options,
+                                             std::unique_ptr<Backend> rows, MasterKey master_key,
+                                             const std::string& where);
 
   Result<WriteResult> set(SetRequest request) override;
-  Result<SecretMeta> get(const SecretAddress& address, std::optional<std::int64_t> version) override;
+  Result<SecretMeta> get(const SecretAddress& address,
+                         std::optional<std::int64_t> version) override;
   Result<RevealedSecret> reveal(const SecretAddress& address) override;
   Result<std::vector<SecretMeta>> list(const ListFilter& filter) override;
   Result<SecretMeta> remove(const SecretAddress& address) override;
@@ -68,7 +71,8 @@ class Engine final : public Store {
   Result<SecretValue> decrypt(const SecretAddress& address, std::int64_t version) override;
   // The counter after its MAC and monotonicity checks (integrity.cpp).
   Result<std::int64_t> change_counter() override;
-  Result<std::int64_t> wait_for_change(std::int64_t seen, std::int64_t timeout_ms) override;  // copy.cpp
+  Result<std::int64_t> wait_for_change(std::int64_t seen,
+                                       std::int64_t timeout_ms) override;  // copy.cpp
   Status append_audit(const AuditEvent& event, bool durable) override;
   Status append_audit_batch(const std::vector<AuditEvent>& events, bool durable) override;
   Status maintenance() override { return rows_->maintenance(); }
@@ -109,7 +113,8 @@ class Engine final : public Store {
   // Inside an open write transaction at `counter`: set() and remove() without their own
   // transaction and counter store (secret_ops.cpp); `note` is appended to the audit detail.
   Result<WriteResult> set_in_tx(SetRequest& request, std::int64_t counter, const std::string& note);
-  Result<SecretMeta> remove_in_tx(const SecretAddress& address, std::int64_t counter, const std::string& note);
+  Result<SecretMeta> remove_in_tx(const SecretAddress& address, std::int64_t counter,
+                                  const std::string& note);
   Status load_keys(MasterKey master_key);
   // Brings a store that predates row authentication to it, once (row_auth.cpp): MACs the token
   // rows, in one kWrite transaction with a store.migrate record. Refuses (kIntegrity) a store
@@ -144,14 +149,15 @@ class Engine final : public Store {
 
   // Row authentication (integrity.cpp; SPEC §17, store/row_auth.hpp).
   struct ScopeLookup {
-    bool found = false;     // `row` is the scope's own row; else its verified predecessor
+    bool found = false;  // `row` is the scope's own row; else its verified predecessor
     ScopeRow row;
     ScopeRowFields fields;  // of `row`, MAC verified
   };
   [[nodiscard]] Mac head_mac(const SecretRow& row) const;
   // kIntegrity naming the secret unless the row's head MAC verifies.
   Status check_head(const SecretAddress& address, const SecretRow& row) const;
-  [[nodiscard]] Mac version_mac(const SecretAddress& address, ByteView uid, const VersionRow& v) const;
+  [[nodiscard]] Mac version_mac(const SecretAddress& address, ByteView uid,
+                                const VersionRow& v) const;
   // kIntegrity naming the secret and version unless the row decodes and its MAC verifies.
   Status check_version(const SecretAddress& address, ByteView uid, const VersionRow& v) const;
   [[nodiscard]] ScopeDigest member(const SecretRow& row) const;
@@ -178,7 +184,8 @@ class Engine final : public Store {
   // The verified counter + 1 (what a write stores with store_change_counter()).
   Result<std::int64_t> next_change_counter();
   Status store_change_counter(std::int64_t value);
-  // Unwraps the fingerprint and audit keys under kek_ and derives the audit chain and row-auth keys.
+  // Unwraps the fingerprint and audit keys under kek_ and derives the audit chain and row-auth
+  // keys.
   Status unwrap_service_keys();
   Status append_audit_in_tx(const AuditEvent& event);
   // The same for several records, chained in order, with one tail read (engine_writes.cpp).

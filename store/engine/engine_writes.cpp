@@ -22,7 +22,8 @@ Result<std::uint32_t> Engine::insert_wrapped_key(const char* purpose, UnixMillis
   // key_id in each envelope); the audit and fingerprint keys live above kServiceKeyIds. A key_id
   // is never reused: no keyring row is ever deleted (a destroyed key keeps its row).
   // An audit key is numbered above kRowAuthKeyIds: its id (bound into its wrapping) says that the
-  // store has row authentication, so no edit can make an authenticated store look like an older one.
+  // store has row authentication, so no edit can make an authenticated store look like an older
+  // one.
   const bool data = std::string_view(purpose) == "data";
   const bool audit = std::string_view(purpose) == "audit";
   const std::int64_t lo = data ? 0 : audit ? kRowAuthKeyIds : kServiceKeyIds;
@@ -31,8 +32,8 @@ Result<std::uint32_t> Engine::insert_wrapped_key(const char* purpose, UnixMillis
   const auto key_id = static_cast<std::uint32_t>(top ? std::int64_t{*top} + 1 : lo + 1);
   SecureKey key;
   LOCKBOX_TRY(random_of(options_).fill({key.mutable_data(), SecureKey::kSize}));
-  LOCKBOX_ASSIGN_OR_RETURN(Bytes wrapped, wrap_key(kek_, kek_generation_, purpose, key_id, store_id_, key,
-                                                   random_of(options_)));
+  LOCKBOX_ASSIGN_OR_RETURN(Bytes wrapped, wrap_key(kek_, kek_generation_, purpose, key_id,
+                                                   store_id_, key, random_of(options_)));
   KeyRow row;
   row.key_id = key_id;
   row.purpose = purpose;
@@ -45,8 +46,9 @@ Result<std::uint32_t> Engine::insert_wrapped_key(const char* purpose, UnixMillis
   return key_id;
 }
 
-Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::unique_ptr<Backend> rows,
-                                              MasterKey master_key, const std::string& where) {
+Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options,
+                                              std::unique_ptr<Backend> rows, MasterKey master_key,
+                                              const std::string& where) {
   {
     Engine fresh(options, std::move(rows));
     Backend& b = *fresh.rows_;
@@ -66,8 +68,9 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
       meta.kdf_salt = Bytes(16);
       LOCKBOX_TRY(random.fill(meta.kdf_salt));
       meta.kdf_iterations = kPassphraseIterations;
-      LOCKBOX_ASSIGN_OR_RETURN(master_key.key,
-                               stretch_passphrase(master_key.passphrase, meta.kdf_salt, kPassphraseIterations));
+      LOCKBOX_ASSIGN_OR_RETURN(
+          master_key.key,
+          stretch_passphrase(master_key.passphrase, meta.kdf_salt, kPassphraseIterations));
     }
     LOCKBOX_TRY(b.insert_meta(meta));
     LOCKBOX_ASSIGN_OR_RETURN(Bytes kcv, derive_kcv(master_key.key, meta.store_id, 1));
@@ -75,7 +78,8 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
     fresh.store_id_ = meta.store_id;
     fresh.kek_generation_ = 1;
     LOCKBOX_ASSIGN_OR_RETURN(fresh.kek_, derive_kek(master_key.key, meta.store_id, 1));
-    for (const char* purpose : kInitialKeyPurposes) LOCKBOX_TRY(fresh.insert_wrapped_key(purpose, now).status());
+    for (const char* purpose : kInitialKeyPurposes)
+      LOCKBOX_TRY(fresh.insert_wrapped_key(purpose, now).status());
     // Born authenticated (SPEC §17): the audit key's id marks it, and the counter's MAC and the
     // scope chain's sentinel are there from the start.
     LOCKBOX_TRY(fresh.unwrap_service_keys());
@@ -90,7 +94,9 @@ Result<std::unique_ptr<Store>> Engine::create(const StoreOptions& options, std::
   return open(options, std::move(rows), std::move(master_key), where);
 }
 
-Status Engine::append_audit_in_tx(const AuditEvent& event) { return append_audits_in_tx({event}); }
+Status Engine::append_audit_in_tx(const AuditEvent& event) {
+  return append_audits_in_tx({event});
+}
 
 Status Engine::append_audits_in_tx(const std::vector<AuditEvent>& events) {
   // One tail read and one insert call for the whole group: each record chains to the one before.
@@ -98,8 +104,15 @@ Status Engine::append_audits_in_tx(const std::vector<AuditEvent>& events) {
   std::vector<AuditRecord> records;
   records.reserve(events.size());
   for (const AuditEvent& event : events) {
-    AuditRecord rec{0, clock_of(options_).now(), event.actor.empty() ? options_.actor : event.actor,
-                    event.action, event.target, event.outcome, event.detail, {}, {}};
+    AuditRecord rec{0,
+                    clock_of(options_).now(),
+                    event.actor.empty() ? options_.actor : event.actor,
+                    event.action,
+                    event.target,
+                    event.outcome,
+                    event.detail,
+                    {},
+                    {}};
     if (!records.empty()) {
       rec.seq = records.back().seq + 1;
       rec.prev_mac = records.back().entry_mac;
@@ -125,7 +138,8 @@ Status Engine::append_audit(const AuditEvent& event, bool durable) {
 Status Engine::append_audit_batch(const std::vector<AuditEvent>& events, bool durable) {
   // Launch and resolve records may commit relaxed (SPEC §6): durable across a process crash,
   // not necessarily across a power loss.
-  LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, durable ? TxMode::kWrite : TxMode::kWriteRelaxed));
+  LOCKBOX_ASSIGN_OR_RETURN(Tx tx,
+                           Tx::begin(*rows_, durable ? TxMode::kWrite : TxMode::kWriteRelaxed));
   LOCKBOX_TRY(append_audits_in_tx(events));
   return tx.commit();
 }
@@ -136,23 +150,39 @@ Result<SecretMeta> Engine::write_version(const SecretAddress& address, std::opti
   Random& random = random_of(options_);
   const std::optional<SecretRow> before = row;  // the member that leaves the scope, if any
   if (!row) {
-    SecretRow fresh{0, address.scope.address(), address.name, Bytes(kSecretUidSize), 0, now, std::nullopt};
+    SecretRow fresh{
+        0, address.scope.address(), address.name, Bytes(kSecretUidSize), 0, now, std::nullopt};
     LOCKBOX_TRY(random.fill(fresh.uid));
     LOCKBOX_ASSIGN_OR_RETURN(fresh.id, rows_->insert_secret(fresh));
     row = std::move(fresh);
   }
-  SecretMeta m{address.scope, address.name, row->head_version + 1, {}, nv.description, nv.tags,
-               nv.metadata, nv.expires_at, row->created_at, now, options_.actor, nv.value == nullptr,
-               0, 1, {}, nv.rotate_every, nv.notify_before};
+  SecretMeta m{address.scope,
+               address.name,
+               row->head_version + 1,
+               {},
+               nv.description,
+               nv.tags,
+               nv.metadata,
+               nv.expires_at,
+               row->created_at,
+               now,
+               options_.actor,
+               nv.value == nullptr,
+               0,
+               1,
+               {},
+               nv.rotate_every,
+               nv.notify_before};
   VersionRow v;
   if (nv.value != nullptr) {
     LOCKBOX_ASSIGN_OR_RETURN(m.key_id, reserve_encryption());
     LOCKBOX_ASSIGN_OR_RETURN(const SecureKey* key, data_key(m.key_id));
-    const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name, row->uid,
-                                             static_cast<std::uint64_t>(m.version));
+    const Bytes context = secret_aad_context(store_id_, address.scope.address(), address.name,
+                                             row->uid, static_cast<std::uint64_t>(m.version));
     LOCKBOX_ASSIGN_OR_RETURN(v.envelope, seal_envelope(*key, m.key_id, kLabelSecretValue, context,
                                                        as_bytes(nv.value->reveal()), random));
-    m.fingerprint = fingerprint(fingerprint_key_, address.scope.address(), address.name, nv.value->reveal());
+    m.fingerprint =
+        fingerprint(fingerprint_key_, address.scope.address(), address.name, nv.value->reveal());
   }
   v.version = m.version;
   v.tombstone = m.tombstone;

@@ -23,41 +23,48 @@ namespace lockbox::store {
 namespace {
 
 Status scope_tampered(std::string_view scope) {
-  return integrity_error(fmt::format("scope {} fails authentication: its secrets were added, removed or "
-                                     "rolled back outside lockbox (restore the store from a backup)",
-                                     scope.empty() ? "index" : scope));
+  return integrity_error(
+      fmt::format("scope {} fails authentication: its secrets were added, removed or "
+                  "rolled back outside lockbox (restore the store from a backup)",
+                  scope.empty() ? "index" : scope));
 }
 
-Bytes to_bytes(const Mac& mac) { return Bytes(mac.begin(), mac.end()); }
+Bytes to_bytes(const Mac& mac) {
+  return Bytes(mac.begin(), mac.end());
+}
 
 }  // namespace
 
 Mac Engine::head_mac(const SecretRow& row) const {
-  return head_row_mac(row_auth_mac_, store_id_, row.scope, row.name, row.uid, row.head_version, row.created_at);
+  return head_row_mac(row_auth_mac_, store_id_, row.scope, row.name, row.uid, row.head_version,
+                      row.created_at);
 }
 
 Status Engine::check_head(const SecretAddress& address, const SecretRow& row) const {
   if (row.row_mac && mac_equal(head_mac(row), *row.row_mac)) return Status::ok();
-  return integrity_error(fmt::format("secret {} fails authentication (its head row was edited outside lockbox)",
-                                     address.reference()));
+  return integrity_error(
+      fmt::format("secret {} fails authentication (its head row was edited outside lockbox)",
+                  address.reference()));
 }
 
 Mac Engine::version_mac(const SecretAddress& address, ByteView uid, const VersionRow& v) const {
-  const VersionRowFields fields{v.tombstone,  v.fingerprint, v.description, v.tags,
-                                v.metadata,   v.expires_at,  v.created_at,  v.actor,
+  const VersionRowFields fields{v.tombstone,    v.fingerprint,  v.description, v.tags,
+                                v.metadata,     v.expires_at,   v.created_at,  v.actor,
                                 v.rotate_every, v.notify_before};
-  return version_row_mac(row_auth_mac_, store_id_, address.scope.address(), address.name, uid, v.version,
-                         fields);
+  return version_row_mac(row_auth_mac_, store_id_, address.scope.address(), address.name, uid,
+                         v.version, fields);
 }
 
-Status Engine::check_version(const SecretAddress& address, ByteView uid, const VersionRow& v) const {
+Status Engine::check_version(const SecretAddress& address, ByteView uid,
+                             const VersionRow& v) const {
   if (!v.damaged.empty()) {
     return integrity_error(fmt::format("{}@v{}: {}", address.reference(), v.version, v.damaged));
   }
   if (v.row_mac && mac_equal(version_mac(address, uid, v), *v.row_mac)) return Status::ok();
-  return integrity_error(fmt::format("secret {}@v{} fails authentication (its tombstone, expiry or metadata "
-                                     "was edited outside lockbox)",
-                                     address.reference(), v.version));
+  return integrity_error(
+      fmt::format("secret {}@v{} fails authentication (its tombstone, expiry or metadata "
+                  "was edited outside lockbox)",
+                  address.reference(), v.version));
 }
 
 ScopeDigest Engine::member(const SecretRow& row) const {
@@ -79,7 +86,8 @@ Result<Engine::ScopeLookup> Engine::find_scope(std::string_view scope) {
   return check_scope_row(scope, std::move(row));
 }
 
-Result<Engine::ScopeLookup> Engine::check_scope_row(std::string_view scope, std::optional<ScopeRow> row) const {
+Result<Engine::ScopeLookup> Engine::check_scope_row(std::string_view scope,
+                                                    std::optional<ScopeRow> row) const {
   if (!row) return scope_tampered("");  // not even the sentinel
   // The backend's "greatest address <= scope" is trusted no more than its rows.
   if (row->scope > scope) return scope_tampered(scope);
@@ -88,7 +96,8 @@ Result<Engine::ScopeLookup> Engine::check_scope_row(std::string_view scope, std:
   out.found = row->scope == scope;
   // Otherwise row is the greatest scope below `scope`: its successor must lie beyond `scope`,
   // or the row of `scope` (or of one between) was deleted.
-  if (!out.found && !out.fields.next.empty() && out.fields.next <= scope) return scope_tampered(scope);
+  if (!out.found && !out.fields.next.empty() && out.fields.next <= scope)
+    return scope_tampered(scope);
   out.row = *std::move(row);
   return out;
 }
@@ -99,7 +108,8 @@ Status Engine::verify_scope(std::string_view scope, std::optional<ScopeRow> row,
   if (!lookup.found) return members.empty() ? Status::ok() : scope_tampered(scope);
   ScopeDigest digest;
   for (const SecretRow* m : members) digest ^= member(*m);
-  if (lookup.fields.members != static_cast<std::int64_t>(members.size()) || !(lookup.fields.digest == digest)) {
+  if (lookup.fields.members != static_cast<std::int64_t>(members.size()) ||
+      !(lookup.fields.digest == digest)) {
     return scope_tampered(scope);
   }
   highest_counter_ = std::max(highest_counter_, lookup.fields.change_counter);
@@ -133,8 +143,8 @@ Status Engine::verify_all_scopes(const std::vector<SecretVersionRow>& heads) {
   return Status::ok();
 }
 
-Status Engine::update_scope(const std::string& scope, const SecretRow* removed, const SecretRow* added,
-                            std::int64_t counter) {
+Status Engine::update_scope(const std::string& scope, const SecretRow* removed,
+                            const SecretRow* added, std::int64_t counter) {
   // Coalesced: the scope's new fields stay in pending_scopes_ until the transaction commits
   // (flush_pending_rows, from Tx::commit), so an import of N secrets into one scope writes its row
   // once, not N times (N updates of one row in one PostgreSQL transaction grow a version chain that
@@ -173,8 +183,9 @@ Status Engine::update_scope(const std::string& scope, const SecretRow* removed, 
 
 Status Engine::flush_pending_scopes() {
   for (const auto& [scope, f] : pending_scopes_) {
-    const ScopeRow out{scope, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()), f.next,
-                       f.change_counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, scope, f))};
+    const ScopeRow out{
+        scope,  f.members,        Bytes(f.digest.bytes.begin(), f.digest.bytes.end()),
+        f.next, f.change_counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, scope, f))};
     LOCKBOX_TRY(rows_->put_scope(out));
   }
   pending_scopes_.clear();
@@ -183,26 +194,30 @@ Status Engine::flush_pending_scopes() {
 
 Status Engine::flush_pending_rows() {
   LOCKBOX_TRY(flush_pending_scopes());
-  for (const auto& [key_id, n] : pending_encryptions_) LOCKBOX_TRY(rows_->count_encryptions(key_id, n));
+  for (const auto& [key_id, n] : pending_encryptions_)
+    LOCKBOX_TRY(rows_->count_encryptions(key_id, n));
   pending_encryptions_.clear();
   return Status::ok();
 }
 
 Status Engine::put_sentinel_scope(std::int64_t counter) {
   const ScopeRowFields f{0, {}, "", counter};
-  return rows_->put_scope({"", 0, Bytes(32), "", counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, "", f))});
+  return rows_->put_scope(
+      {"", 0, Bytes(32), "", counter, to_bytes(scope_row_mac(row_auth_mac_, store_id_, "", f))});
 }
 
 Result<std::int64_t> Engine::next_change_counter() {
   LOCKBOX_ASSIGN_OR_RETURN(const CounterRow c, rows_->change_counter());
   if (!c.mac || !mac_equal(change_counter_mac(row_auth_mac_, store_id_, c.value), *c.mac)) {
-    return integrity_error("the store's change counter fails authentication (edited outside lockbox)");
+    return integrity_error(
+        "the store's change counter fails authentication (edited outside lockbox)");
   }
   return c.value + 1;
 }
 
 Status Engine::store_change_counter(std::int64_t value) {
-  LOCKBOX_TRY(rows_->set_change_counter(value, to_bytes(change_counter_mac(row_auth_mac_, store_id_, value))));
+  LOCKBOX_TRY(rows_->set_change_counter(
+      value, to_bytes(change_counter_mac(row_auth_mac_, store_id_, value))));
   // Push: queued in this transaction, delivered to listeners by its commit.
   return rows_->notify_change(value);
 }
@@ -211,9 +226,10 @@ Result<std::int64_t> Engine::change_counter() {
   LOCKBOX_ASSIGN_OR_RETURN(const std::int64_t next, next_change_counter());
   const std::int64_t value = next - 1;
   if (value < highest_counter_) {
-    return integrity_error(fmt::format("the store's change counter went back from {} to {}: rows were rolled "
-                                       "back outside lockbox (restore the store from a backup)",
-                                       highest_counter_, value));
+    return integrity_error(
+        fmt::format("the store's change counter went back from {} to {}: rows were rolled "
+                    "back outside lockbox (restore the store from a backup)",
+                    highest_counter_, value));
   }
   highest_counter_ = value;
   return value;

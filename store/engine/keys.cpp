@@ -9,10 +9,10 @@
 #include <map>
 
 #include "core/fault.hpp"
-#include "store/envelope.hpp"
-#include "store/key_schedule.hpp"
 #include "store/engine/engine.hpp"
 #include "store/engine/options.hpp"
+#include "store/envelope.hpp"
+#include "store/key_schedule.hpp"
 
 namespace lockbox::store {
 namespace {
@@ -50,15 +50,16 @@ Result<std::uint32_t> Engine::reserve_encryption(bool rotated_for_budget) {
       // Exhausted: rotate automatically (CRYPTO.md), then reserve from the new key. A new key
       // that is exhausted too (a damaged keyring row) is an error, not another rotation.
       if (rotated_for_budget) {
-        return integrity_error(fmt::format("keyring is damaged: new data key {} has no nonce budget",
-                                           active.key_id));
+        return integrity_error(
+            fmt::format("keyring is damaged: new data key {} has no nonce budget", active.key_id));
       }
-      LOCKBOX_TRY(rotate_in_tx(active.key_id,
-                               fmt::format("nonce budget of data key {} exhausted", active.key_id)));
+      LOCKBOX_TRY(rotate_in_tx(
+          active.key_id, fmt::format("nonce budget of data key {} exhausted", active.key_id)));
       return reserve_encryption(true);
     }
     const std::int64_t granted = std::min(wanted, budget - reserved);
-    LOCKBOX_ASSIGN_OR_RETURN(const bool reserved_now, rows_->reserve_encryptions(active.key_id, reserved, granted));
+    LOCKBOX_ASSIGN_OR_RETURN(const bool reserved_now,
+                             rows_->reserve_encryptions(active.key_id, reserved, granted));
     if (!reserved_now) return runtime_error("the keyring changed during a write; retry");
     nonce_block_ = {active.key_id, granted};
     if (options_.nonce_block == 0) next_block_size_ = std::min(next_block_size_ * 2, kLargestBlock);
@@ -72,13 +73,15 @@ Result<std::uint32_t> Engine::reserve_encryption(bool rotated_for_budget) {
 // ---- rotation ----
 
 Result<RotateResult> Engine::rotate_in_tx(std::optional<std::uint32_t> expected_active,
-                                               const std::string& reason) {
+                                          const std::string& reason) {
   // A rewrap by another process since this one opened the store would leave the new key
   // wrapped under a retired KEK: refuse instead.
   LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t generation, current_generation());
   if (generation != kek_generation_) {
-    return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
-                                 "retry with the new key", generation));
+    return key_error(
+        fmt::format("the master key was rotated to generation {} while lockbox ran; "
+                    "retry with the new key",
+                    generation));
   }
   LOCKBOX_ASSIGN_OR_RETURN(const KeyRow active, active_data_key());
   if (expected_active && *expected_active != active.key_id) {
@@ -86,16 +89,18 @@ Result<RotateResult> Engine::rotate_in_tx(std::optional<std::uint32_t> expected_
   }
   LOCKBOX_TRY(rows_->set_key_state(active.key_id, "decrypt_only"));
   fault::point("rotate.after-demote");
-  LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t fresh, insert_wrapped_key("data", clock_of(options_).now()));
+  LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t fresh,
+                           insert_wrapped_key("data", clock_of(options_).now()));
   fault::point("rotate.after-insert");
-  LOCKBOX_TRY(append_audit_in_tx({"key.rotate", fmt::format("keyring:data/{}", fresh), "ok",
-                                  fmt::format("data key {} -> {} ({})", active.key_id, fresh, reason)}));
+  LOCKBOX_TRY(
+      append_audit_in_tx({"key.rotate", fmt::format("keyring:data/{}", fresh), "ok",
+                          fmt::format("data key {} -> {} ({})", active.key_id, fresh, reason)}));
   nonce_block_ = {};
   return RotateResult{true, active.key_id, fresh};
 }
 
 Result<RotateResult> Engine::rotate_data_key(std::optional<std::uint32_t> expected_active,
-                                                  const std::string& reason) {
+                                             const std::string& reason) {
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   LOCKBOX_ASSIGN_OR_RETURN(const RotateResult result, rotate_in_tx(expected_active, reason));
   if (!result.rotated) return result;
@@ -153,10 +158,12 @@ Status Engine::check_new_master_key(const SecureKey& key) {
   for (const MasterKeyRow& g : generations) {
     LOCKBOX_ASSIGN_OR_RETURN(const Bytes kcv, derive_kcv(key, store_id_, g.generation));
     if (!constant_time_equal(kcv, g.kcv)) continue;
-    return bad_input(g.state == "current"
-                         ? "the new master key is the current one; generate a new key (nothing changed)"
-                         : fmt::format("the new master key is the retired generation {}; generate a "
-                                       "new key (nothing changed)", g.generation));
+    return bad_input(
+        g.state == "current"
+            ? "the new master key is the current one; generate a new key (nothing changed)"
+            : fmt::format("the new master key is the retired generation {}; generate a "
+                          "new key (nothing changed)",
+                          g.generation));
   }
   return Status::ok();
 }
@@ -168,8 +175,10 @@ Result<std::size_t> Engine::rewrap_keyring(const SecureKey& next_kek, std::uint3
     if (!w.wrapped) continue;  // a destroyed key keeps its row, without key material
     auto key = open_wrapped_key(kek_, kek_generation_, w.purpose, w.key_id, store_id_, *w.wrapped);
     if (w.kek_generation != kek_generation_ || !key.is_ok()) {
-      return integrity_error(fmt::format("keyring is damaged: {} key {} fails authentication; "
-                                         "nothing changed", w.purpose, w.key_id));
+      return integrity_error(
+          fmt::format("keyring is damaged: {} key {} fails authentication; "
+                      "nothing changed",
+                      w.purpose, w.key_id));
     }
     LOCKBOX_ASSIGN_OR_RETURN(const Bytes rewrapped, wrap_key(next_kek, next, w.purpose, w.key_id,
                                                              store_id_, *key, random_of(options_)));
@@ -181,19 +190,23 @@ Result<std::size_t> Engine::rewrap_keyring(const SecureKey& next_kek, std::uint3
 }
 
 Result<std::uint32_t> Engine::rewrap(MasterKey new_key) {
-  if (new_key.kind != MasterKeyKind::kKey) return bad_input("the new master key must be a key, not a passphrase");
+  if (new_key.kind != MasterKeyKind::kKey)
+    return bad_input("the new master key must be a key, not a passphrase");
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
   {
     LOCKBOX_ASSIGN_OR_RETURN(const MetaRow meta, rows_->read_meta());
     if (meta.key_kind == "passphrase") {
-      return bad_input("this store is opened with a master passphrase; rewrap to a key file is not "
-                       "supported (nothing changed)");
+      return bad_input(
+          "this store is opened with a master passphrase; rewrap to a key file is not "
+          "supported (nothing changed)");
     }
   }
   LOCKBOX_ASSIGN_OR_RETURN(const std::uint32_t current, current_generation());
   if (current != kek_generation_) {
-    return key_error(fmt::format("the master key was rotated to generation {} while lockbox ran; "
-                                 "nothing changed", current));
+    return key_error(
+        fmt::format("the master key was rotated to generation {} while lockbox ran; "
+                    "nothing changed",
+                    current));
   }
   LOCKBOX_TRY(check_new_master_key(new_key.key));
   const std::uint32_t next = current + 1;
@@ -204,8 +217,8 @@ Result<std::uint32_t> Engine::rewrap(MasterKey new_key) {
   LOCKBOX_ASSIGN_OR_RETURN(SecureKey next_kek, derive_kek(new_key.key, store_id_, next));
   LOCKBOX_ASSIGN_OR_RETURN(const std::size_t rewrapped, rewrap_keyring(next_kek, next));
   LOCKBOX_TRY(append_audit_in_tx({"key.rewrap", fmt::format("keyring:master/{}", next), "ok",
-                                  fmt::format("master key generation {} -> {}; {} keys rewrapped", current,
-                                              next, rewrapped)}));
+                                  fmt::format("master key generation {} -> {}; {} keys rewrapped",
+                                              current, next, rewrapped)}));
   fault::point("rewrap.before-commit");
   LOCKBOX_TRY(tx.commit());
   fault::point("rewrap.after-commit");

@@ -5,9 +5,9 @@
 #include <unordered_map>
 
 #include "core/log.hpp"
-#include "store/key_schedule.hpp"
 #include "store/engine/engine.hpp"
 #include "store/engine/options.hpp"
+#include "store/key_schedule.hpp"
 #include "store/validation.hpp"
 
 namespace lockbox::store {
@@ -59,7 +59,9 @@ Status apply_rotation(const SetRequest& request, std::optional<std::int64_t>& ro
   return Status::ok();
 }
 
-std::string bulk_note(std::size_t size) { return fmt::format(" (bulk {})", size); }
+std::string bulk_note(std::size_t size) {
+  return fmt::format(" (bulk {})", size);
+}
 
 // "secrets[I]: message", keeping the code (a version conflict stays a conflict).
 Status item_error(std::size_t index, const Status& status) {
@@ -67,14 +69,15 @@ Status item_error(std::size_t index, const Status& status) {
 }
 }  // namespace
 
-Result<WriteResult> Engine::set_in_tx(SetRequest& request, std::int64_t counter, const std::string& note) {
+Result<WriteResult> Engine::set_in_tx(SetRequest& request, std::int64_t counter,
+                                      const std::string& note) {
   const SecretAddress& address = request.address;
   LOCKBOX_ASSIGN_OR_RETURN(auto row, rows_->find_secret(address.scope.address(), address.name));
   if (row) LOCKBOX_TRY(check_head(address, *row));
   const std::int64_t current = row ? row->head_version : 0;
   if (request.expected_version && *request.expected_version != current) {
-    return bad_input(fmt::format("version conflict: {} is at v{}, expected v{}", address.reference(),
-                                 current, *request.expected_version));
+    return bad_input(fmt::format("version conflict: {} is at v{}, expected v{}",
+                                 address.reference(), current, *request.expected_version));
   }
   NewVersion nv{&request.value, {}, {}, {}, request.expires_at};
   bool existed = false;
@@ -93,9 +96,9 @@ Result<WriteResult> Engine::set_in_tx(SetRequest& request, std::int64_t counter,
   if (request.metadata) nv.metadata = *request.metadata;
   LOCKBOX_TRY(apply_rotation(request, nv.rotate_every, nv.notify_before));
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv, counter));
-  LOCKBOX_TRY(append_audit_in_tx({"secret.set", address.reference(), "ok",
-                                  fmt::format("v{} {}{}", meta.version, existed ? "updated" : "created",
-                                              note)}));
+  LOCKBOX_TRY(append_audit_in_tx(
+      {"secret.set", address.reference(), "ok",
+       fmt::format("v{} {}{}", meta.version, existed ? "updated" : "created", note)}));
   return WriteResult{std::move(meta), existed ? WriteOutcome::kUpdated : WriteOutcome::kCreated};
 }
 
@@ -116,11 +119,18 @@ Result<SecretMeta> Engine::remove_in_tx(const SecretAddress& address, std::int64
   LOCKBOX_TRY(check_head(address, *row));
   LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
   if (prev.tombstone) {
-    return not_found(fmt::format("{} was already deleted at v{}", address.reference(), prev.version));
+    return not_found(
+        fmt::format("{} was already deleted at v{}", address.reference(), prev.version));
   }
-  const NewVersion tombstone{nullptr,      prev.description,     prev.tags,           prev.metadata,
-                             std::nullopt, prev.rotate_every_ms, prev.notify_before_ms};
-  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), tombstone, counter));
+  const NewVersion tombstone{nullptr,
+                             prev.description,
+                             prev.tags,
+                             prev.metadata,
+                             std::nullopt,
+                             prev.rotate_every_ms,
+                             prev.notify_before_ms};
+  LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta,
+                           write_version(address, std::move(row), tombstone, counter));
   LOCKBOX_TRY(append_audit_in_tx({"secret.delete", address.reference(), "ok",
                                   fmt::format("v{} tombstone{}", meta.version, note)}));
   return meta;
@@ -139,11 +149,12 @@ Result<std::vector<WriteResult>> Engine::set_many(std::vector<SetRequest> reques
   // Everything that needs no store is checked first, so a bad item costs no transaction.
   std::unordered_map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (Status st = validate_set_request(requests[i], options_.limits); !st.is_ok()) return item_error(i, st);
+    if (Status st = validate_set_request(requests[i], options_.limits); !st.is_ok())
+      return item_error(i, st);
     const auto [it, fresh] = seen.emplace(requests[i].address.reference(), i);
     if (!fresh) {
-      return bad_input(fmt::format("secrets[{}]: {} is also secrets[{}]", i, requests[i].address.reference(),
-                                   it->second));
+      return bad_input(fmt::format("secrets[{}]: {} is also secrets[{}]", i,
+                                   requests[i].address.reference(), it->second));
     }
   }
   std::vector<WriteResult> out;
@@ -166,10 +177,12 @@ Result<std::vector<WriteResult>> Engine::set_many(std::vector<SetRequest> reques
 Result<std::vector<SecretMeta>> Engine::remove_many(const std::vector<SecretAddress>& addresses) {
   std::unordered_map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < addresses.size(); ++i) {
-    if (Status st = validate_name(addresses[i].name, "secret name"); !st.is_ok()) return item_error(i, st);
+    if (Status st = validate_name(addresses[i].name, "secret name"); !st.is_ok())
+      return item_error(i, st);
     const auto [it, fresh] = seen.emplace(addresses[i].reference(), i);
     if (!fresh) {
-      return bad_input(fmt::format("secrets[{}]: {} is also secrets[{}]", i, addresses[i].reference(), it->second));
+      return bad_input(fmt::format("secrets[{}]: {} is also secrets[{}]", i,
+                                   addresses[i].reference(), it->second));
     }
   }
   std::vector<SecretMeta> out;
@@ -224,8 +237,13 @@ Result<SecretMeta> Engine::rollback(const SecretAddress& address, std::int64_t v
                                  address.reference(), version));
   }
   LOCKBOX_ASSIGN_OR_RETURN(const SecretValue value, decrypt_version(address, *row, version));
-  const NewVersion nv{&value,        target.description,     target.tags,           target.metadata,
-                      target.expires_at, target.rotate_every_ms, target.notify_before_ms};
+  const NewVersion nv{&value,
+                      target.description,
+                      target.tags,
+                      target.metadata,
+                      target.expires_at,
+                      target.rotate_every_ms,
+                      target.notify_before_ms};
   LOCKBOX_ASSIGN_OR_RETURN(SecretMeta meta, write_version(address, std::move(row), nv, counter));
   LOCKBOX_TRY(store_change_counter(counter));
   LOCKBOX_TRY(append_audit_in_tx({"secret.rollback", address.reference(), "ok",
@@ -256,7 +274,8 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
     bool existed = false;
     if (row) {
       LOCKBOX_TRY(check_head(address, *row));
-      LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev, read_version(address, *row, row->head_version));
+      LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta prev,
+                               read_version(address, *row, row->head_version));
       existed = !prev.tombstone;
       if (existed && prev.fingerprint == fingerprint(fingerprint_key_, scope.address(), entry.name,
                                                      entry.value.reveal())) {
@@ -269,7 +288,8 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
       nv.rotate_every = prev.rotate_every_ms;
       nv.notify_before = prev.notify_before_ms;
     }
-    LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta, write_version(address, std::move(row), nv, counter));
+    LOCKBOX_ASSIGN_OR_RETURN(const SecretMeta meta,
+                             write_version(address, std::move(row), nv, counter));
     ++(existed ? summary.updated : summary.created);
     append_bounded(written, left_out, fmt::format("{}@v{}", entry.name, meta.version));
   }
@@ -278,7 +298,8 @@ Result<ImportSummary> Engine::import(const Scope& scope, std::vector<ImportEntry
   LOCKBOX_TRY(append_audit_in_tx(
       {"secret.import", scope.address(), "ok",
        fmt::format("{} created, {} updated, {} unchanged{}{}", summary.created, summary.updated,
-                   summary.unchanged, written.empty() ? "" : ": ", bounded_list(written, left_out))}));
+                   summary.unchanged, written.empty() ? "" : ": ",
+                   bounded_list(written, left_out))}));
   LOCKBOX_TRY(tx.commit());
   // A large import leaves a WAL of tens of MB (SQLite), which every later process would replay on
   // open (lockbox processes are usually the store's only connection). Fold it in now.
@@ -303,12 +324,14 @@ Result<std::vector<RevealedSecret>> Engine::export_values(const ListFilter& filt
   std::size_t left_out = 0;
   for (const RevealedSecret& s : out) {
     append_bounded(exported, left_out,
-                   fmt::format("{}@v{}", SecretAddress{s.meta.scope, s.meta.name}.reference(), s.meta.version));
+                   fmt::format("{}@v{}", SecretAddress{s.meta.scope, s.meta.name}.reference(),
+                               s.meta.version));
   }
   LOCKBOX_ASSIGN_OR_RETURN(Tx tx, Tx::begin(*rows_, TxMode::kWrite));
-  LOCKBOX_TRY(append_audit_in_tx({"secret.export", describe_filter(filter), "ok",
-                                  fmt::format("{} secrets{}{}", out.size(), exported.empty() ? "" : ": ",
-                                              bounded_list(exported, left_out))}));
+  LOCKBOX_TRY(
+      append_audit_in_tx({"secret.export", describe_filter(filter), "ok",
+                          fmt::format("{} secrets{}{}", out.size(), exported.empty() ? "" : ": ",
+                                      bounded_list(exported, left_out))}));
   LOCKBOX_TRY(tx.commit());
   return out;
 }

@@ -86,7 +86,7 @@ struct VersionRow {
   bool tombstone = false;
   std::uint32_t key_id = 0;  // 0 for a tombstone
   Bytes envelope;
-  std::string fingerprint;   // "" for a tombstone
+  std::string fingerprint;  // "" for a tombstone
   std::string description;
   std::vector<std::string> tags;
   std::map<std::string, std::string> metadata;
@@ -121,7 +121,7 @@ struct QuarantineRow {
 struct ScopeRow {
   std::string scope;  // canonical address; "" is the chain's sentinel
   std::int64_t members = 0;
-  Bytes digest;       // 32 bytes when intact
+  Bytes digest;  // 32 bytes when intact
   std::string next;
   std::int64_t change_counter = 0;
   Bytes row_mac;
@@ -192,7 +192,8 @@ class Backend {
   virtual Result<std::optional<std::uint32_t>> max_key_id(std::int64_t lo, std::int64_t hi) = 0;
   virtual Status insert_key(const KeyRow& row) = 0;
   virtual Status set_key_state(std::uint32_t key_id, std::string_view state) = 0;
-  virtual Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation, ByteView wrapped) = 0;
+  virtual Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation,
+                                  ByteView wrapped) = 0;
   // state 'destroyed' and no key material left in the row.
   virtual Status destroy_key(std::uint32_t key_id) = 0;
   // reserved += granted where reserved == expected; false when another writer moved it.
@@ -206,14 +207,16 @@ class Backend {
   virtual Result<std::vector<std::uint32_t>> retire_unused_keys() = 0;
 
   // ---- secrets and versions ----
-  virtual Result<std::optional<SecretRow>> find_secret(std::string_view scope, std::string_view name) = 0;
+  virtual Result<std::optional<SecretRow>> find_secret(std::string_view scope,
+                                                       std::string_view name) = 0;
   // Inserts (id ignored) and returns the new row id.
   virtual Result<std::int64_t> insert_secret(const SecretRow& row) = 0;
   // The head version with the row's new MAC.
   virtual Status set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) = 0;
   // Row authentication of rows that predate it (the engine's one-time migration).
   virtual Status set_secret_mac(std::int64_t secret_id, ByteView row_mac) = 0;
-  virtual Status set_version_mac(std::int64_t secret_id, std::int64_t version, ByteView row_mac) = 0;
+  virtual Status set_version_mac(std::int64_t secret_id, std::int64_t version,
+                                 ByteView row_mac) = 0;
   // Deletes the secret with every version and quarantine entry.
   virtual Status delete_secret(std::int64_t secret_id) = 0;
   // One version (with its envelope when `with_envelope`).
@@ -239,7 +242,8 @@ class Backend {
   // get()'s one query: the secret at (scope, name) with its head version row (no envelope);
   // nullopt when there is no such secret, `version` all zero when its head row is missing. The
   // default runs find_secret() then version(); backends override it with one joined query.
-  virtual Result<std::optional<SecretVersionRow>> head(std::string_view scope, std::string_view name);
+  virtual Result<std::optional<SecretVersionRow>> head(std::string_view scope,
+                                                       std::string_view name);
 
   // ---- scopes (membership rows, SPEC §17) ----
   // A launch's one query per scope: the heads of `scope` (as heads(scope)) and its scope row (as
@@ -304,7 +308,8 @@ class Backend {
   // Sets a keyring row's nonce-budget counts as copied from another store (insert_key() starts
   // them at 0). The default raises `reserved` only (reserved bounds what a key may still
   // encrypt; `encryptions` is informational).
-  virtual Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved);
+  virtual Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions,
+                                std::int64_t reserved);
   // Outside a transaction, after a bulk load (store copy): refreshes the planner's statistics, so
   // the first launches do not scan whole tables (PostgreSQL: ANALYZE). Default: nothing.
   virtual Status after_bulk_load() { return Status::ok(); }
@@ -327,7 +332,8 @@ class Backend {
 };
 
 // The Backend a StoreOptions names (store/store.cpp): SQLite by path or sqlite: URL, PostgreSQL by
-// postgresql:// URL. For row-level tools above the engine (store copy); everyone else opens a Store.
+// postgresql:// URL. For row-level tools above the engine (store copy); everyone else opens a
+// Store.
 Result<std::unique_ptr<Backend>> open_backend_rows(const StoreOptions& options, bool create);
 
 }  // namespace lockbox::store

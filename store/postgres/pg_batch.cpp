@@ -39,12 +39,21 @@ Status PgBackend::insert_audits(const std::vector<AuditRecord>& records) {
     Params p;
     for (std::size_t i = start; i < start + n; ++i) {
       const AuditRecord& a = records[i];
-      p.i64(a.seq).i64(a.ts).text(a.actor).text(a.action).text(a.target).text(a.outcome).text(a.detail)
-          .bytes(a.prev_mac).bytes(a.entry_mac);
+      p.i64(a.seq)
+          .i64(a.ts)
+          .text(a.actor)
+          .text(a.action)
+          .text(a.target)
+          .text(a.outcome)
+          .text(a.detail)
+          .bytes(a.prev_mac)
+          .bytes(a.entry_mac);
     }
-    LOCKBOX_TRY(db_->queue("INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, "
-                           "entry_mac) VALUES " + values_list(n, 9),
-                           p));
+    LOCKBOX_TRY(db_->queue(
+        "INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, "
+        "entry_mac) VALUES " +
+            values_list(n, 9),
+        p));
   }
   return Status::ok();
 }

@@ -85,12 +85,14 @@ class Conn {
  public:
   // Connects with the libpq URI `url` (PGPASSWORD, ~/.pgpass and sslmode work as in libpq).
   // kRuntime, one line naming host, port and database, when the server cannot be reached.
-  static Result<std::unique_ptr<Conn>> connect(const std::string& url, std::int64_t busy_timeout_ms);
+  static Result<std::unique_ptr<Conn>> connect(const std::string& url,
+                                               std::int64_t busy_timeout_ms);
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
-  // Runs `sql` with `params`: unnamed the first time, prepared from the second (one round trip each).
+  // Runs `sql` with `params`: unnamed the first time, prepared from the second (one round trip
+  // each).
   Result<Rows> run(const std::string& sql, const Params& params = {});
   // Inside a transaction: sends a statement whose rows nobody reads (an INSERT or UPDATE) without
   // waiting for its answer (libpq pipeline mode). The answers are read by the next run(), exec()
@@ -135,10 +137,11 @@ class Conn {
   pg_conn* conn_;
   std::int64_t busy_timeout_ms_;
   std::string where_;
-  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name ("" = run once, unnamed)
+  std::unordered_map<std::string, std::string>
+      prepared_;  // SQL -> statement name ("" = run once, unnamed)
   bool in_transaction_ = false;
   std::uint64_t generation_ = 0;
-  int statements_ = 0;                                     // prepared statements so far
+  int statements_ = 0;                    // prepared statements so far
   static constexpr int kMaxQueued = 256;  // bounded, so neither side blocks writing to the other
   int queued_ = 0;                        // statements sent in pipeline mode, answers unread
   std::vector<std::string> pipeline_prepares_;  // SQL prepared in this pipeline (lost if it aborts)

@@ -135,20 +135,24 @@ UPDATE lockbox.schema_version SET version = 4;
 // Every relation migration 3 creates (tables, their constraint indexes, named indexes, identity
 // sequences). Kept in step with kCreateV3.
 constexpr const char* kKnownRelations =
-    "'schema_version','meta','meta_pkey','master_keys','master_keys_pkey','master_keys_one_current',"
+    "'schema_version','meta','meta_pkey','master_keys','master_keys_pkey','master_keys_one_current'"
+    ","
     "'keyring','keyring_pkey','keyring_one_active','secrets','secrets_pkey','secrets_id_seq',"
     "'secrets_uid_key','secrets_scope_name_key','versions','versions_pkey','versions_by_key',"
-    "'quarantine','quarantine_pkey','audit','audit_pkey','tokens','tokens_pkey','tokens_ordinal_seq',"
+    "'quarantine','quarantine_pkey','audit','audit_pkey','tokens','tokens_pkey','tokens_ordinal_"
+    "seq',"
     "'tokens_live_name','scopes','scopes_pkey'";
 
 }  // namespace
 
 Result<int> schema_version(Conn& conn) {
-  LOCKBOX_ASSIGN_OR_RETURN(Rows found, conn.run(
-      "SELECT (to_regnamespace('lockbox') IS NOT NULL)::int4::int8, (to_regclass('lockbox.schema_version') IS NOT NULL)::int4::int8"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      Rows found, conn.run("SELECT (to_regnamespace('lockbox') IS NOT NULL)::int4::int8, "
+                           "(to_regclass('lockbox.schema_version') IS NOT NULL)::int4::int8"));
   if (found.i64(0, 0) == 0) return 0;
   if (found.i64(0, 1) == 0) return -1;
-  LOCKBOX_ASSIGN_OR_RETURN(Rows v, conn.run("SELECT coalesce(max(version), -1) FROM lockbox.schema_version"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      Rows v, conn.run("SELECT coalesce(max(version), -1) FROM lockbox.schema_version"));
   return static_cast<int>(v.i64(0, 0));
 }
 
@@ -156,32 +160,43 @@ Status migrate(Conn& conn) {
   LOCKBOX_ASSIGN_OR_RETURN(const int current, schema_version(conn));
   if (current > kPgSchemaVersion) return newer_schema_error(current, kPgSchemaVersion);
   if (current < 0) {
-    return integrity_error("the database holds an incomplete lockbox schema (no schema version): restore a "
-                           "backup, or drop schema lockbox and run lockbox init");
+    return integrity_error(
+        "the database holds an incomplete lockbox schema (no schema version): restore a "
+        "backup, or drop schema lockbox and run lockbox init");
   }
   if (current == kPgSchemaVersion) return Status::ok();
-  if (current != 0 && current != 3) return integrity_error("the lockbox schema has an unknown version");
+  if (current != 0 && current != 3)
+    return integrity_error("the lockbox schema has an unknown version");
   if (current == 0) LOCKBOX_TRY(conn.exec(kCreateV3).with_context("migrating store schema"));
   return conn.exec(kMigration4).with_context("migrating store schema");
 }
 
 Status verify_objects(Conn& conn) {
   const std::string sql = std::string(
-      "WITH ours AS (SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = 'lockbox') "
-      "SELECT * FROM ("
-      "SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' "
-      "WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' ELSE 'relation' END AS kind, relname::text AS name FROM ours WHERE relname NOT IN (") +
-      kKnownRelations +
-      ") UNION ALL SELECT 'trigger', t.tgname::text FROM pg_trigger t JOIN ours o ON o.oid = t.tgrelid "
-      "WHERE NOT t.tgisinternal OR NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.oid = t.tgconstraint "
-      "AND k.conname = 'versions_secret_id_fkey') "
-      "UNION ALL SELECT 'rule', r.rulename::text FROM pg_rewrite r JOIN ours o ON o.oid = r.ev_class "
-      "UNION ALL SELECT 'row security policy', p.polname::text FROM pg_policy p JOIN ours o ON o.oid = p.polrelid "
-      "UNION ALL SELECT 'row security setting', c.relname::text FROM pg_class c JOIN ours o ON o.oid = c.oid "
-      "WHERE c.relrowsecurity OR c.relforcerowsecurity "
-      "UNION ALL SELECT 'function', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-      "WHERE n.nspname = 'lockbox') AS unknown LIMIT 1";
+                              "WITH ours AS (SELECT c.oid, c.relname, c.relkind FROM pg_class c "
+                              "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE n.nspname = 'lockbox') "
+                              "SELECT * FROM ("
+                              "SELECT CASE relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN "
+                              "'m' THEN 'materialized view' "
+                              "WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' ELSE 'relation' END "
+                              "AS kind, relname::text AS name FROM ours WHERE relname NOT IN (") +
+                          kKnownRelations +
+                          ") UNION ALL SELECT 'trigger', t.tgname::text FROM pg_trigger t JOIN "
+                          "ours o ON o.oid = t.tgrelid "
+                          "WHERE NOT t.tgisinternal OR NOT EXISTS (SELECT 1 FROM pg_constraint k "
+                          "WHERE k.oid = t.tgconstraint "
+                          "AND k.conname = 'versions_secret_id_fkey') "
+                          "UNION ALL SELECT 'rule', r.rulename::text FROM pg_rewrite r JOIN ours o "
+                          "ON o.oid = r.ev_class "
+                          "UNION ALL SELECT 'row security policy', p.polname::text FROM pg_policy "
+                          "p JOIN ours o ON o.oid = p.polrelid "
+                          "UNION ALL SELECT 'row security setting', c.relname::text FROM pg_class "
+                          "c JOIN ours o ON o.oid = c.oid "
+                          "WHERE c.relrowsecurity OR c.relforcerowsecurity "
+                          "UNION ALL SELECT 'function', p.proname::text FROM pg_proc p JOIN "
+                          "pg_namespace n ON n.oid = p.pronamespace "
+                          "WHERE n.nspname = 'lockbox') AS unknown LIMIT 1";
   LOCKBOX_ASSIGN_OR_RETURN(Rows found, conn.run(sql));
   if (found.size() == 0) return Status::ok();
   return unknown_schema_object_error(found.text(0, 0), found.text(0, 1));

@@ -48,7 +48,8 @@ class SqliteBackend final : public Backend {
   Result<std::optional<std::uint32_t>> max_key_id(std::int64_t lo, std::int64_t hi) override;
   Status insert_key(const KeyRow& row) override;
   Status set_key_state(std::uint32_t key_id, std::string_view state) override;
-  Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation, ByteView wrapped) override;
+  Status set_key_wrapping(std::uint32_t key_id, std::uint32_t generation,
+                          ByteView wrapped) override;
   Status destroy_key(std::uint32_t key_id) override;
   Result<bool> reserve_encryptions(std::uint32_t key_id, std::int64_t expected,
                                    std::int64_t granted) override;
@@ -56,7 +57,8 @@ class SqliteBackend final : public Backend {
   Result<std::map<std::uint32_t, std::int64_t>> versions_per_key() override;
   Result<std::vector<std::uint32_t>> retire_unused_keys() override;
 
-  Result<std::optional<SecretRow>> find_secret(std::string_view scope, std::string_view name) override;
+  Result<std::optional<SecretRow>> find_secret(std::string_view scope,
+                                               std::string_view name) override;
   Result<std::int64_t> insert_secret(const SecretRow& row) override;
   Status set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) override;
   Status set_secret_mac(std::int64_t secret_id, ByteView row_mac) override;
@@ -67,15 +69,18 @@ class SqliteBackend final : public Backend {
   Status delete_secret(std::int64_t secret_id) override;
   Result<std::optional<VersionRow>> version(std::int64_t secret_id, std::int64_t version,
                                             bool with_envelope) override;
-  Result<std::optional<SecretVersionRow>> secret_version(std::string_view scope, std::string_view name,
+  Result<std::optional<SecretVersionRow>> secret_version(std::string_view scope,
+                                                         std::string_view name,
                                                          std::int64_t version) override;
   Result<std::vector<VersionRow>> versions(std::int64_t secret_id) override;
   Result<std::vector<SecretVersionRow>> heads(const std::optional<std::string>& scope) override;
-  Result<std::optional<SecretVersionRow>> head(std::string_view scope, std::string_view name) override;
+  Result<std::optional<SecretVersionRow>> head(std::string_view scope,
+                                               std::string_view name) override;
   Result<ScopeHeads> scope_heads(std::string_view scope) override;
   Status insert_version(std::int64_t secret_id, const VersionRow& row) override;
   Result<bool> replace_envelope(std::int64_t secret_id, std::int64_t version, std::int64_t row_rev,
-                                std::uint32_t old_key, std::uint32_t new_key, ByteView envelope) override;
+                                std::uint32_t old_key, std::uint32_t new_key,
+                                ByteView envelope) override;
   Result<std::vector<SecretVersionRow>> versions_under_key(std::uint32_t key_id,
                                                            std::size_t limit) override;
 
@@ -97,7 +102,8 @@ class SqliteBackend final : public Backend {
 
   // store copy (sqlite_copy.cpp).
   Status scan_versions(const VersionVisitor& visit) override;
-  Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions, std::int64_t reserved) override;
+  Status set_key_counts(std::uint32_t key_id, std::int64_t encryptions,
+                        std::int64_t reserved) override;
 
  private:
   explicit SqliteBackend(Db db);

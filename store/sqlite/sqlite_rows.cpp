@@ -12,10 +12,11 @@ namespace lockbox::store::sqlite {
 namespace {
 
 // Columns of a version row, in the order read_version_columns() reads them.
-#define LOCKBOX_VERSION_COLUMNS                                                               \
+#define LOCKBOX_VERSION_COLUMNS                                                          \
   "v.version, v.tombstone, v.key_id, v.fingerprint, v.description, v.tags, v.metadata, " \
   "v.expires_at, v.created_at, v.actor, v.row_rev, v.row_mac, v.rotate_every, v.notify_before"
-#define LOCKBOX_SECRET_COLUMNS "s.id, s.scope, s.name, s.uid, s.head_version, s.created_at, s.row_mac"
+#define LOCKBOX_SECRET_COLUMNS \
+  "s.id, s.scope, s.name, s.uid, s.head_version, s.created_at, s.row_mac"
 constexpr int kVersionColumnCount = 14;
 constexpr int kSecretColumnCount = 7;
 
@@ -50,15 +51,21 @@ VersionRow read_version_columns(const Statement& st, int c) {
 }
 
 SecretRow read_secret_columns(const Statement& st, int c) {
-  return SecretRow{st.int64(c),     st.text(c + 1),  st.text(c + 2), Bytes(st.blob(c + 3).begin(), st.blob(c + 3).end()),
-                   st.int64(c + 4), st.int64(c + 5), optional_blob(st, c + 6)};
+  return SecretRow{st.int64(c),
+                   st.text(c + 1),
+                   st.text(c + 2),
+                   Bytes(st.blob(c + 3).begin(), st.blob(c + 3).end()),
+                   st.int64(c + 4),
+                   st.int64(c + 5),
+                   optional_blob(st, c + 6)};
 }
 
 }  // namespace
 
-Result<std::optional<SecretRow>> SqliteBackend::find_secret(std::string_view scope, std::string_view name) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "SELECT " LOCKBOX_SECRET_COLUMNS " FROM secrets s WHERE s.scope = ? AND s.name = ?"));
+Result<std::optional<SecretRow>> SqliteBackend::find_secret(std::string_view scope,
+                                                            std::string_view name) {
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("SELECT " LOCKBOX_SECRET_COLUMNS
+                                               " FROM secrets s WHERE s.scope = ? AND s.name = ?"));
   st->bind(1, scope).bind(2, name);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
   if (!row) return std::optional<SecretRow>();
@@ -66,16 +73,21 @@ Result<std::optional<SecretRow>> SqliteBackend::find_secret(std::string_view sco
 }
 
 Result<std::int64_t> SqliteBackend::insert_secret(const SecretRow& row) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "INSERT INTO secrets(scope, name, uid, head_version, created_at) VALUES (?, ?, ?, ?, ?)"));
-  st->bind(1, row.scope).bind(2, row.name).bind_blob(3, row.uid).bind(4, row.head_version)
+  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("INSERT INTO secrets(scope, name, uid, "
+                                               "head_version, created_at) VALUES (?, ?, ?, ?, ?)"));
+  st->bind(1, row.scope)
+      .bind(2, row.name)
+      .bind_blob(3, row.uid)
+      .bind(4, row.head_version)
       .bind(5, row.created_at);
   LOCKBOX_TRY(st->run());
   return db_.last_insert_rowid();
 }
 
-Status SqliteBackend::set_head(std::int64_t secret_id, std::int64_t head_version, ByteView row_mac) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow("UPDATE secrets SET head_version = ?, row_mac = ? WHERE id = ?"));
+Status SqliteBackend::set_head(std::int64_t secret_id, std::int64_t head_version,
+                               ByteView row_mac) {
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st, db_.borrow("UPDATE secrets SET head_version = ?, row_mac = ? WHERE id = ?"));
   st->bind(1, head_version).bind_blob(2, row_mac).bind(3, secret_id);
   return st->run();
 }
@@ -90,10 +102,11 @@ Status SqliteBackend::delete_secret(std::int64_t secret_id) {
   return del.run();
 }
 
-Result<std::optional<VersionRow>> SqliteBackend::version(std::int64_t secret_id, std::int64_t version,
-                                                         bool with_envelope) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "SELECT " LOCKBOX_VERSION_COLUMNS ", v.envelope FROM versions v WHERE v.secret_id = ? AND v.version = ?"));
+Result<std::optional<VersionRow>> SqliteBackend::version(std::int64_t secret_id,
+                                                         std::int64_t version, bool with_envelope) {
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st, db_.borrow("SELECT " LOCKBOX_VERSION_COLUMNS
+                          ", v.envelope FROM versions v WHERE v.secret_id = ? AND v.version = ?"));
   st->bind(1, secret_id).bind(2, version);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
   if (!row) return std::optional<VersionRow>();
@@ -108,9 +121,11 @@ Result<std::optional<SecretVersionRow>> SqliteBackend::secret_version(std::strin
                                                                       std::string_view name,
                                                                       std::int64_t version) {
   // One indexed query for the secret and the version row together.
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS ", v.envelope FROM secrets s "
-      "JOIN versions v ON v.secret_id = s.id AND v.version = ? WHERE s.scope = ? AND s.name = ?"));
+  LOCKBOX_ASSIGN_OR_RETURN(auto st,
+                           db_.borrow("SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+                                      ", v.envelope FROM secrets s "
+                                      "JOIN versions v ON v.secret_id = s.id AND v.version = ? "
+                                      "WHERE s.scope = ? AND s.name = ?"));
   st->bind(1, version).bind(2, scope).bind(3, name);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
   if (!row) return std::optional<SecretVersionRow>();
@@ -121,8 +136,9 @@ Result<std::optional<SecretVersionRow>> SqliteBackend::secret_version(std::strin
 }
 
 Result<std::vector<VersionRow>> SqliteBackend::versions(std::int64_t secret_id) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "SELECT " LOCKBOX_VERSION_COLUMNS " FROM versions v WHERE v.secret_id = ? ORDER BY v.version"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st, db_.prepare("SELECT " LOCKBOX_VERSION_COLUMNS
+                           " FROM versions v WHERE v.secret_id = ? ORDER BY v.version"));
   st.bind(1, secret_id);
   std::vector<VersionRow> out;
   while (true) {
@@ -132,7 +148,8 @@ Result<std::vector<VersionRow>> SqliteBackend::versions(std::int64_t secret_id) 
   }
 }
 
-Result<std::vector<SecretVersionRow>> SqliteBackend::heads(const std::optional<std::string>& scope) {
+Result<std::vector<SecretVersionRow>> SqliteBackend::heads(
+    const std::optional<std::string>& scope) {
   // Two fixed statements, prepared once per connection: the scoped one runs for every scope of
   // a launch.
   static constexpr const char* kAllHeads =
@@ -153,11 +170,15 @@ Result<std::vector<SecretVersionRow>> SqliteBackend::heads(const std::optional<s
   }
 }
 
-Result<std::optional<SecretVersionRow>> SqliteBackend::head(std::string_view scope, std::string_view name) {
+Result<std::optional<SecretVersionRow>> SqliteBackend::head(std::string_view scope,
+                                                            std::string_view name) {
   // LEFT JOIN: a secret whose head row is missing comes back with an empty version (not found).
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS " FROM secrets s LEFT JOIN versions v "
-      "ON v.secret_id = s.id AND v.version = s.head_version WHERE s.scope = ? AND s.name = ?"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st,
+      db_.borrow(
+          "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+          " FROM secrets s LEFT JOIN versions v "
+          "ON v.secret_id = s.id AND v.version = s.head_version WHERE s.scope = ? AND s.name = ?"));
   st->bind(1, scope).bind(2, name);
   LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
   if (!row) return std::optional<SecretVersionRow>();
@@ -169,44 +190,60 @@ Result<std::optional<SecretVersionRow>> SqliteBackend::head(std::string_view sco
 Result<Backend::ScopeHeads> SqliteBackend::scope_heads(std::string_view scope) {
   // The scope row at or before `scope` (as scope_at_or_before) joined with the scope's heads (as
   // heads(scope)), in one statement: one snapshot, one step loop. A scope without heads gives one
-  // row with NULL secret columns; a secret without its head version row is left out, as heads() does.
+  // row with NULL secret columns; a secret without its head version row is left out, as heads()
+  // does.
   static constexpr const char* kScopeHeads =
-      "SELECT c.scope, c.members, c.digest, c.next, c.change_counter, c.row_mac, " LOCKBOX_SECRET_COLUMNS
-      ", " LOCKBOX_VERSION_COLUMNS " FROM (SELECT * FROM scopes WHERE scope <= ?1 ORDER BY scope DESC LIMIT 1) c "
-      "LEFT JOIN secrets s ON s.scope = ?1 LEFT JOIN versions v ON v.secret_id = s.id AND v.version = s.head_version";
+      "SELECT c.scope, c.members, c.digest, c.next, c.change_counter, "
+      "c.row_mac, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+      " FROM (SELECT * FROM scopes WHERE scope <= ?1 ORDER BY scope DESC LIMIT 1) c "
+      "LEFT JOIN secrets s ON s.scope = ?1 LEFT JOIN versions v ON v.secret_id = s.id AND "
+      "v.version = s.head_version";
   LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(kScopeHeads));
   st->bind(1, scope);
   ScopeHeads out;
   constexpr int kS = 6;
-  const auto by_name = [](const SecretVersionRow& a, const SecretVersionRow& b) { return a.secret.name < b.secret.name; };
+  const auto by_name = [](const SecretVersionRow& a, const SecretVersionRow& b) {
+    return a.secret.name < b.secret.name;
+  };
   while (true) {
     LOCKBOX_ASSIGN_OR_RETURN(const bool row, st->step());
     if (!row) break;
     if (!out.scope_row) {
-      out.scope_row = ScopeRow{st->text(0), st->int64(1), Bytes(st->blob(2).begin(), st->blob(2).end()),
-                               st->text(3), st->int64(4), Bytes(st->blob(5).begin(), st->blob(5).end())};
+      out.scope_row =
+          ScopeRow{st->text(0), st->int64(1), Bytes(st->blob(2).begin(), st->blob(2).end()),
+                   st->text(3), st->int64(4), Bytes(st->blob(5).begin(), st->blob(5).end())};
     }
     if (st->is_null(kS) || st->is_null(kS + kSecretColumnCount)) continue;
-    out.heads.push_back({read_secret_columns(*st, kS), read_version_columns(*st, kS + kSecretColumnCount)});
+    out.heads.push_back(
+        {read_secret_columns(*st, kS), read_version_columns(*st, kS + kSecretColumnCount)});
   }
-  // heads(scope)'s order (the index on (scope, name) already yields it; no temp b-tree for an ORDER BY).
-  if (!std::is_sorted(out.heads.begin(), out.heads.end(), by_name)) std::sort(out.heads.begin(), out.heads.end(), by_name);
+  // heads(scope)'s order (the index on (scope, name) already yields it; no temp b-tree for an ORDER
+  // BY).
+  if (!std::is_sorted(out.heads.begin(), out.heads.end(), by_name))
+    std::sort(out.heads.begin(), out.heads.end(), by_name);
   return out;
 }
 
 Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "INSERT INTO versions(secret_id, version, tombstone, key_id, envelope, fingerprint, description, "
-      "tags, metadata, expires_at, created_at, actor, row_mac, rotate_every, notify_before) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st,
+      db_.borrow(
+          "INSERT INTO versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
+          "description, "
+          "tags, metadata, expires_at, created_at, actor, row_mac, rotate_every, notify_before) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st->bind(1, secret_id).bind(2, v.version).bind(3, std::int64_t{v.tombstone ? 1 : 0});
   if (v.tombstone) {
     st->bind_null(4).bind_null(5).bind_null(6);
   } else {
     st->bind(4, std::int64_t{v.key_id}).bind_blob(5, v.envelope).bind(6, v.fingerprint);
   }
-  st->bind(7, v.description).bind_blob(8, encode_tags(v.tags)).bind_blob(9, encode_metadata(v.metadata))
-      .bind_optional(10, v.expires_at).bind(11, v.created_at).bind(12, v.actor);
+  st->bind(7, v.description)
+      .bind_blob(8, encode_tags(v.tags))
+      .bind_blob(9, encode_metadata(v.metadata))
+      .bind_optional(10, v.expires_at)
+      .bind(11, v.created_at)
+      .bind(12, v.actor);
   if (v.row_mac) {
     st->bind_blob(13, *v.row_mac);
   } else {
@@ -219,22 +256,27 @@ Status SqliteBackend::insert_version(std::int64_t secret_id, const VersionRow& v
 Result<bool> SqliteBackend::replace_envelope(std::int64_t secret_id, std::int64_t version,
                                              std::int64_t row_rev, std::uint32_t old_key,
                                              std::uint32_t new_key, ByteView envelope) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "UPDATE versions SET key_id = ?, envelope = ?, row_rev = row_rev + 1 "
-      "WHERE secret_id = ? AND version = ? AND row_rev = ? AND key_id = ?"));
-  st->bind(1, std::int64_t{new_key}).bind_blob(2, envelope).bind(3, secret_id).bind(4, version)
-      .bind(5, row_rev).bind(6, std::int64_t{old_key});
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st, db_.borrow("UPDATE versions SET key_id = ?, envelope = ?, row_rev = row_rev + 1 "
+                          "WHERE secret_id = ? AND version = ? AND row_rev = ? AND key_id = ?"));
+  st->bind(1, std::int64_t{new_key})
+      .bind_blob(2, envelope)
+      .bind(3, secret_id)
+      .bind(4, version)
+      .bind(5, row_rev)
+      .bind(6, std::int64_t{old_key});
   LOCKBOX_TRY(st->run());
   return db_.changes() == 1;
 }
 
 Result<std::vector<SecretVersionRow>> SqliteBackend::versions_under_key(std::uint32_t key_id,
                                                                         std::size_t limit) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS ", v.envelope "
-      "FROM versions v JOIN secrets s ON s.id = v.secret_id "
-      "WHERE v.key_id = ? AND NOT EXISTS (SELECT 1 FROM quarantine q "
-      "WHERE q.secret_id = v.secret_id AND q.version = v.version) LIMIT ?"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st,
+      db_.borrow("SELECT " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS ", v.envelope "
+                 "FROM versions v JOIN secrets s ON s.id = v.secret_id "
+                 "WHERE v.key_id = ? AND NOT EXISTS (SELECT 1 FROM quarantine q "
+                 "WHERE q.secret_id = v.secret_id AND q.version = v.version) LIMIT ?"));
   st->bind(1, std::int64_t{key_id}).bind(2, static_cast<std::int64_t>(limit));
   std::vector<SecretVersionRow> out;
   const int env = kSecretColumnCount + kVersionColumnCount;
@@ -248,20 +290,27 @@ Result<std::vector<SecretVersionRow>> SqliteBackend::versions_under_key(std::uin
 }
 
 Status SqliteBackend::quarantine(const QuarantineRow& row) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.borrow(
-      "INSERT OR IGNORE INTO quarantine(secret_id, version, key_id, reason, detected_at) "
-      "VALUES (?, ?, ?, ?, ?)"));
-  st->bind(1, row.secret_id).bind(2, row.version).bind(3, std::int64_t{row.key_id}).bind(4, row.reason)
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st,
+      db_.borrow(
+          "INSERT OR IGNORE INTO quarantine(secret_id, version, key_id, reason, detected_at) "
+          "VALUES (?, ?, ?, ?, ?)"));
+  st->bind(1, row.secret_id)
+      .bind(2, row.version)
+      .bind(3, std::int64_t{row.key_id})
+      .bind(4, row.reason)
       .bind(5, row.detected_at);
   return st->run();
 }
 
 Result<std::vector<Backend::QuarantineEntry>> SqliteBackend::quarantined() {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare(
-      "SELECT q.secret_id, q.version, q.key_id, q.reason, q.detected_at, " LOCKBOX_SECRET_COLUMNS
-      ", " LOCKBOX_VERSION_COLUMNS ", v.envelope FROM quarantine q "
-      "LEFT JOIN versions v ON v.secret_id = q.secret_id AND v.version = q.version "
-      "LEFT JOIN secrets s ON s.id = q.secret_id ORDER BY s.scope, s.name, q.version"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st,
+      db_.prepare("SELECT q.secret_id, q.version, q.key_id, q.reason, "
+                  "q.detected_at, " LOCKBOX_SECRET_COLUMNS ", " LOCKBOX_VERSION_COLUMNS
+                  ", v.envelope FROM quarantine q "
+                  "LEFT JOIN versions v ON v.secret_id = q.secret_id AND v.version = q.version "
+                  "LEFT JOIN secrets s ON s.id = q.secret_id ORDER BY s.scope, s.name, q.version"));
   std::vector<QuarantineEntry> out;
   constexpr int kS = 5;
   constexpr int kV = kS + kSecretColumnCount;
@@ -274,14 +323,16 @@ Result<std::vector<Backend::QuarantineEntry>> SqliteBackend::quarantined() {
     if (!st.is_null(kS) && !st.is_null(kV)) {
       e.current = SecretVersionRow{read_secret_columns(st, kS), read_version_columns(st, kV)};
       const int env = kV + kVersionColumnCount;
-      if (!st.is_null(env)) e.current->version.envelope.assign(st.blob(env).begin(), st.blob(env).end());
+      if (!st.is_null(env))
+        e.current->version.envelope.assign(st.blob(env).begin(), st.blob(env).end());
     }
     out.push_back(std::move(e));
   }
 }
 
 Status SqliteBackend::release_quarantine(std::int64_t secret_id, std::int64_t version) {
-  LOCKBOX_ASSIGN_OR_RETURN(auto st, db_.prepare("DELETE FROM quarantine WHERE secret_id = ? AND version = ?"));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      auto st, db_.prepare("DELETE FROM quarantine WHERE secret_id = ? AND version = ?"));
   st.bind(1, secret_id).bind(2, version);
   return st.run();
 }

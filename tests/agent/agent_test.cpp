@@ -109,18 +109,19 @@ TEST_CASE("the agent decrypts and sends only the values a launch injects", "[age
   Lockbox box;
   box.init();
   box.set("FOO", "foo-one");
-  box.set("BAR", kCanary);  // the function's secrets: globs leave it out
+  box.set("BAR", kCanary);       // the function's secrets: globs leave it out
   box.set("BAZ", "baz-stored");  // the env file overrides it
-  write_file(box.root() / "p.yaml", "version: 1\nfunctions:\n  f:\n    command: [sh, -c, 'echo $FLUXBASE_SECRET_FOO']\n"
-                                    "    secrets: [FOO, BAZ]\n");
+  write_file(box.root() / "p.yaml",
+             "version: 1\nfunctions:\n  f:\n    command: [sh, -c, 'echo $FLUXBASE_SECRET_FOO']\n"
+             "    secrets: [FOO, BAZ]\n");
   write_file(box.root() / "local.env", "BAZ=baz-file\n");
   const std::string policy = (box.root() / "p.yaml").string();
   const auto socket = socket_dir(box) / "agent.sock";
   AgentProcess agent(box, socket, {"--policy", policy}, {{"LOCKBOX_LOG", "debug"}});
   REQUIRE(agent.wait_ready());
   // `--env-file FILE FUNCTION`: the function is not taken for a second env file.
-  const std::vector<std::string> args = {"run", "--policy", policy, "--env-file",
-                                         (box.root() / "local.env").string(), "f"};
+  const std::vector<std::string> args = {
+      "run", "--policy", policy, "--env-file", (box.root() / "local.env").string(), "f"};
   const ProcessResult r = launch(box, args, {}, socket.string());
   INFO(r.err);
   CHECK(r.exit_code == 0);

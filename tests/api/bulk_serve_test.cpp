@@ -26,7 +26,8 @@ std::string items(std::size_t n, const std::string& value) {
 
 }  // namespace
 
-TEST_CASE("a bulk create with a bad item in the middle writes nothing and names the item", "[serve][bulk]") {
+TEST_CASE("a bulk create with a bad item in the middle writes nothing and names the item",
+          "[serve][bulk]") {
   Lockbox box;
   box.init();
   const std::string admin = make_token(box, "adm", "admin");
@@ -35,16 +36,18 @@ TEST_CASE("a bulk create with a bad item in the middle writes nothing and names 
   Server server(box);
   auto client = client_of(server);
   // Item 1 would update KEEP, item 2 has a version conflict that only the store can see.
-  const Reply conflict = call(*client, "POST", kSecrets, admin,
-                              R"({"secrets":[{"name":"NEW1","value":"a"},{"name":"KEEP","value":"b"},)"
-                              R"({"name":"NEW2","value":"c","expected_version":3},{"name":"NEW3","value":"d"}]})");
+  const Reply conflict =
+      call(*client, "POST", kSecrets, admin,
+           R"({"secrets":[{"name":"NEW1","value":"a"},{"name":"KEEP","value":"b"},)"
+           R"({"name":"NEW2","value":"c","expected_version":3},{"name":"NEW3","value":"d"}]})");
   CHECK(conflict.status == 400);
   CHECK(message_of(conflict).rfind("secrets[2]: version conflict", 0) == 0);
   const Reply missing_value = call(*client, "POST", kSecrets, admin,
                                    R"({"secrets":[{"name":"NEW1","value":"a"},{"name":"NEW2"}]})");
   CHECK(missing_value.status == 400);
   CHECK(message_of(missing_value) == "secrets[1]: value is required");
-  const Reply not_object = call(*client, "POST", kSecrets, admin, R"({"secrets":[{"name":"N","value":"a"},7]})");
+  const Reply not_object =
+      call(*client, "POST", kSecrets, admin, R"({"secrets":[{"name":"N","value":"a"},7]})");
   CHECK(not_object.status == 400);
   CHECK(message_of(not_object) == "secrets[1]: must be an object");
   const Reply mixed = call(*client, "POST", kSecrets, admin, R"({"secrets":[],"name":"X"})");
@@ -63,9 +66,10 @@ TEST_CASE("a bulk create writes every item, audited one record per secret", "[se
   box.set("KEEP", "old");
   Server server(box);
   auto client = client_of(server);
-  const Reply written = call(*client, "POST", kSecrets, admin,
-                             R"({"secrets":[{"name":"NEW1","value":"a","scope":"namespace:prod","tags":["x"]},)"
-                             R"({"name":"KEEP","value":"bulk-value-canary","rotate_every":"30d"}]})");
+  const Reply written =
+      call(*client, "POST", kSecrets, admin,
+           R"({"secrets":[{"name":"NEW1","value":"a","scope":"namespace:prod","tags":["x"]},)"
+           R"({"name":"KEEP","value":"bulk-value-canary","rotate_every":"30d"}]})");
   REQUIRE(written.status == 200);
   CHECK(written.json.at("created") == 1);
   CHECK(written.json.at("updated") == 1);
@@ -85,7 +89,8 @@ TEST_CASE("a bulk create writes every item, audited one record per secret", "[se
   CHECK(box.run({"audit", "verify"}).exit_code == 0);
 }
 
-TEST_CASE("a bulk request takes at most 1000 items and stays under the 1 MiB body limit", "[serve][bulk]") {
+TEST_CASE("a bulk request takes at most 1000 items and stays under the 1 MiB body limit",
+          "[serve][bulk]") {
   Lockbox box;
   box.init();
   const std::string admin = make_token(box, "adm", "admin");
@@ -103,7 +108,8 @@ TEST_CASE("a bulk request takes at most 1000 items and stays under the 1 MiB bod
   CHECK(thousand.json.at("created") == 1000);
 }
 
-TEST_CASE("a bulk delete tombstones every item or none, naming the first bad one", "[serve][bulk]") {
+TEST_CASE("a bulk delete tombstones every item or none, naming the first bad one",
+          "[serve][bulk]") {
   Lockbox box;
   box.init();
   const std::string admin = make_token(box, "adm", "admin");
@@ -112,11 +118,13 @@ TEST_CASE("a bulk delete tombstones every item or none, naming the first bad one
   const std::string before = box.snapshot();
   Server server(box);
   auto client = client_of(server);
-  const Reply missing = call(*client, "DELETE", kSecrets, admin,
-                             R"({"secrets":[{"name":"A"},{"name":"NOPE"},{"name":"B","scope":"namespace:prod"}]})");
+  const Reply missing =
+      call(*client, "DELETE", kSecrets, admin,
+           R"({"secrets":[{"name":"A"},{"name":"NOPE"},{"name":"B","scope":"namespace:prod"}]})");
   CHECK(missing.status == 400);
   CHECK(message_of(missing) == "secrets[1]: no secret global/NOPE");
-  const Reply twice = call(*client, "DELETE", kSecrets, admin, R"({"secrets":[{"name":"A"},{"name":"A"}]})");
+  const Reply twice =
+      call(*client, "DELETE", kSecrets, admin, R"({"secrets":[{"name":"A"},{"name":"A"}]})");
   CHECK(twice.status == 400);
   CHECK(message_of(twice) == "secrets[1]: global/A is also secrets[0]");
   const Reply removed = call(*client, "DELETE", kSecrets, admin,
@@ -132,7 +140,9 @@ TEST_CASE("a bulk request checks every item's scope before writing any", "[serve
   Lockbox box;
   box.init();
   const auto policy = box.root() / "lockbox.yaml";
-  write_file(policy, "version: 1\nroles:\n  dev:\n    write: [\"namespace:dev\"]\n    delete: [\"namespace:dev\"]\n");
+  write_file(policy,
+             "version: 1\nroles:\n  dev:\n    write: [\"namespace:dev\"]\n    delete: "
+             "[\"namespace:dev\"]\n");
   const std::vector<std::string> p = {"--policy", policy.string()};
   const std::string dev = make_token(box, "dev", "dev", p);
   Server server(box, p);
@@ -141,13 +151,15 @@ TEST_CASE("a bulk request checks every item's scope before writing any", "[serve
                              R"({"secrets":[{"name":"A","value":"1","scope":"namespace:dev"},)"
                              R"({"name":"B","value":"2","scope":"namespace:prod"}]})");
   CHECK(refused.status == 403);
-  CHECK(message_of(refused) == "secrets[1]: the token's role does not grant write on namespace:prod");
+  CHECK(message_of(refused) ==
+        "secrets[1]: the token's role does not grant write on namespace:prod");
   CHECK(call(*client, "GET", std::string(kSecrets) + "/A?scope=namespace:dev", dev).status == 403);
   CHECK(server.stop() == 0);
   CHECK(box.run({"secrets", "get", "A", "--namespace", "dev"}).exit_code == 3);
 }
 
-TEST_CASE("/metrics counts the secrets whose rotation is due by the server's clock", "[serve][rotation]") {
+TEST_CASE("/metrics counts the secrets whose rotation is due by the server's clock",
+          "[serve][rotation]") {
   Lockbox box;
   box.init();
   box.set("DUE", "1", {"--rotate-every", "30d", "--notify-before", "7d"});
@@ -156,7 +168,8 @@ TEST_CASE("/metrics counts the secrets whose rotation is due by the server's clo
   {
     Server server(box);
     auto client = client_of(server);
-    CHECK(call(*client, "GET", "/metrics", "").body.find("lockbox_secrets_rotation_due 0\n") != std::string::npos);
+    CHECK(call(*client, "GET", "/metrics", "").body.find("lockbox_secrets_rotation_due 0\n") !=
+          std::string::npos);
     CHECK(server.stop() == 0);
   }
   // Decades on: past 30d - 7d for DUE, not yet 100y for LATER.

@@ -98,7 +98,7 @@ TEST_CASE("connection table: IPv6 clients share one per-address cap per /64", "[
   ConnectionTable table({40, 2, 0, 40});
   CHECK(table.admit("2001:db8:1:2::1") == ConnectionTable::Admission::kAdmitted);
   CHECK(table.admit("2001:db8:1:2:ffff::9") == ConnectionTable::Admission::kAdmitted);
-  CHECK(table.admit("2001:db8:1:2::3") == ConnectionTable::Admission::kRefused);  // same /64
+  CHECK(table.admit("2001:db8:1:2::3") == ConnectionTable::Admission::kRefused);   // same /64
   CHECK(table.admit("2001:db8:1:3::1") == ConnectionTable::Admission::kAdmitted);  // the next /64
   table.authenticated("2001:db8:1:2::1");  // a runtime with a token leaves the count
   CHECK(table.admit("2001:db8:1:2::4") == ConnectionTable::Admission::kAdmitted);

@@ -1,6 +1,7 @@
 // HttpServer against raw POSIX sockets (and an OpenSSL client for TLS): keep-alive, limits,
 // timeouts, the connection cap, graceful shutdown (stop() and SIGTERM), and TLS setup errors.
 #include "api/http_server.hpp"
+
 #include "tests/api/http_test_support.hpp"
 
 namespace lockbox::api {

@@ -223,20 +223,23 @@ void secret_writes_and_reads(Routes& t) {
 // The bulk forms of POST and DELETE /api/v1/admin/secrets (SPEC §13), with a rotation reminder.
 void bulk_routes(Routes& t) {
   const std::string S(kSecrets);
-  const Reply written = t.api("POST", S, S, t.admin, 200,
-                              R"({"secrets":[{"name":"B1","value":"1","scope":"namespace:prod","rotate_every":"30d",)"
-                              R"("notify_before":"7d"},{"name":"B2","value":"2"}]})");
+  const Reply written =
+      t.api("POST", S, S, t.admin, 200,
+            R"({"secrets":[{"name":"B1","value":"1","scope":"namespace:prod","rotate_every":"30d",)"
+            R"("notify_before":"7d"},{"name":"B2","value":"2"}]})");
   CHECK(written.json.at("created") == 2);
   t.api("GET", kSecret, S + "/B1?scope=namespace:prod", t.reader, 200);
   t.api("POST", S, S, t.admin, 400, R"({"secrets":[{"name":"B3","value":"3"},{"name":"B4"}]})");
   t.api("POST", S, S, t.admin, 400, R"({"secrets":[]})");
-  t.api("POST", S, S, t.reader, 403, R"({"secrets":[{"name":"B3","value":"3","scope":"namespace:prod"}]})");
+  t.api("POST", S, S, t.reader, 403,
+        R"({"secrets":[{"name":"B3","value":"3","scope":"namespace:prod"}]})");
   t.api("DELETE", S, S, t.admin, 400, R"({"secrets":[{"name":"B2"},{"name":"NOPE"}]})");
   t.api("DELETE", S, S, t.reader, 403, R"({"secrets":[{"name":"B2"}]})");
   t.api("DELETE", S, S, "", 401, R"({"secrets":[{"name":"B2"}]})");
   t.api("DELETE", S, S, t.admin, 415, R"({"secrets":[{"name":"B2"}]})", "text/plain");
   const Reply removed =
-      t.api("DELETE", S, S, t.admin, 200, R"({"secrets":[{"name":"B2"},{"name":"B1","scope":"namespace:prod"}]})");
+      t.api("DELETE", S, S, t.admin, 200,
+            R"({"secrets":[{"name":"B2"},{"name":"B1","scope":"namespace:prod"}]})");
   CHECK(removed.json.at("secrets").as_array().size() == 2);
 }
 

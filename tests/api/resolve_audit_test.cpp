@@ -16,15 +16,17 @@ TEST_CASE("a cached resolve answer is audited with its own request's left-out sc
   Lockbox box;
   box.init();
   const auto policy = box.root() / "lockbox.yaml";
-  write_file(policy, "version: 1\nroles:\n  runner: { resolve: [\"namespace:prod\", \"global\"] }\n");
+  write_file(policy,
+             "version: 1\nroles:\n  runner: { resolve: [\"namespace:prod\", \"global\"] }\n");
   const std::vector<std::string> p = {"--policy", policy.string()};
   box.set("A", "a-prod", {"--scope", "namespace:prod"});
   const std::string runner = make_token(box, "run", "runner", p);
   Server server(box, p);
   auto client = client_of(server);
   // The same permitted scopes (namespace:prod, global), so the same cache entry, three times.
-  for (const char* body : {R"({"namespace":"prod","function":"fn"})", R"({"namespace":"prod","function":"other"})",
-                           R"({"namespace":"prod"})"}) {
+  for (const char* body :
+       {R"({"namespace":"prod","function":"fn"})", R"({"namespace":"prod","function":"other"})",
+        R"({"namespace":"prod"})"}) {
     const Reply reply = call(*client, "POST", "/api/v1/resolve", runner, body);
     REQUIRE(reply.status == 200);
     CHECK(reply.json.as_object().at("secrets").as_array().size() == 1);
@@ -44,7 +46,8 @@ TEST_CASE("a cached resolve answer is audited with its own request's left-out sc
 }
 
 }  // namespace
-TEST_CASE("a resolve whose audit record cannot be committed is 503 and sends no value", "[serve][sqlite]") {
+TEST_CASE("a resolve whose audit record cannot be committed is 503 and sends no value",
+          "[serve][sqlite]") {
   Lockbox box;
   box.init();
   box.set("A", "canary-value-503");

@@ -1,12 +1,12 @@
 #include "tests/api/serve_fixture.hpp"
 
-#include <algorithm>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -23,7 +23,8 @@ int decode_wait(int status) {
 
 }  // namespace
 
-Server::Server(const Lockbox& box, std::vector<std::string> extra, std::map<std::string, std::string> env) {
+Server::Server(const Lockbox& box, std::vector<std::string> extra,
+               std::map<std::string, std::string> env) {
   std::vector<std::string> argv = {LOCKBOX_BIN, "serve", "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back("--data-dir");
@@ -118,7 +119,9 @@ int Server::stop() {
   return exit_code_;
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 std::string Server::log() const {
   std::lock_guard lock(mu_);

@@ -23,7 +23,8 @@ class Server {
  public:
   // Starts `lockbox serve --listen 127.0.0.1:0 <extra> --data-dir <box>` with `env` added, and
   // waits (REQUIRE, 20 s) for its listening line.
-  Server(const Lockbox& box, std::vector<std::string> extra = {}, std::map<std::string, std::string> env = {});
+  Server(const Lockbox& box, std::vector<std::string> extra = {},
+         std::map<std::string, std::string> env = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -3,7 +3,6 @@
 // database, as a fleet does; on the SQLite pass one file. Each round writes through one replica
 // and resolves through the other at once, so a resolve cache that outlived a foreign write fails.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "tests/api/serve_fixture.hpp"
@@ -13,7 +12,8 @@ namespace {
 
 std::string value_of(const Reply& reply, const std::string& name) {
   for (const auto& s : reply.json.as_object().at("secrets").as_array()) {
-    if (s.as_object().at("name").as_string() == name) return std::string(s.as_object().at("value").as_string());
+    if (s.as_object().at("name").as_string() == name)
+      return std::string(s.as_object().at("value").as_string());
   }
   return {};
 }
@@ -39,7 +39,8 @@ TEST_CASE("two serve replicas on one store: a write through one is resolved by t
     auto& writer = round % 2 == 0 ? *to_a : *to_b;
     auto& reader = round % 2 == 0 ? *to_b : *to_a;
     const std::string value = "value-" + std::to_string(round);
-    const Reply put = call(writer, "PUT", "/api/v1/admin/secrets/ROTATED", admin, R"({"value":")" + value + R"("})");
+    const Reply put = call(writer, "PUT", "/api/v1/admin/secrets/ROTATED", admin,
+                           R"({"value":")" + value + R"("})");
     REQUIRE(put.status == 200);
     const Reply seen = call(reader, "POST", "/api/v1/resolve", admin, context);
     REQUIRE(seen.status == 200);
@@ -52,7 +53,8 @@ TEST_CASE("two serve replicas on one store: a write through one is resolved by t
   CHECK(b.stop() == 0);
 }
 
-TEST_CASE("serve keeps answering after the PostgreSQL server dropped its connections", "[serve][replicas]") {
+TEST_CASE("serve keeps answering after the PostgreSQL server dropped its connections",
+          "[serve][replicas]") {
   if (!pg_backend()) {
     SUCCEED("SQLite has no server connection to drop");
     return;
@@ -67,8 +69,9 @@ TEST_CASE("serve keeps answering after the PostgreSQL server dropped its connect
   REQUIRE(call(*client, "POST", "/api/v1/resolve", admin, context).status == 200);
   for (int round = 0; round < 3; ++round) {
     // What a server restart or a failover does to every session of the database.
-    pg_sql("postgres", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
-                           box.pg_db() + "' AND pid <> pg_backend_pid()");
+    pg_sql("postgres",
+           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+               box.pg_db() + "' AND pid <> pg_backend_pid()");
     // Every request after it is answered: each connection reconnects on its next statement.
     for (int i = 0; i < 10; ++i) {
       const Reply r = call(*client, "POST", "/api/v1/resolve", admin, context);
@@ -76,7 +79,9 @@ TEST_CASE("serve keeps answering after the PostgreSQL server dropped its connect
       REQUIRE(r.status == 200);
       CHECK(value_of(r, "A") == "value-a");
     }
-    REQUIRE(call(*client, "PUT", "/api/v1/admin/secrets/A", admin, R"({"value":"value-a"})").status == 200);
+    REQUIRE(
+        call(*client, "PUT", "/api/v1/admin/secrets/A", admin, R"({"value":"value-a"})").status ==
+        200);
   }
   CHECK(server.stop() == 0);
 }

@@ -1,8 +1,7 @@
 // Unit tests of the API's pure pieces: group commit, the failure limiter, request parsing and the
 // role rules (no socket, no process).
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <future>
 #include <thread>
 
@@ -66,14 +65,16 @@ TEST_CASE("AuditBatcher: records still pending at destruction are committed and 
       return Status::ok();
     });
     for (int i = 0; i < 20; ++i)
-      batcher.append_async({"resolve", "global", "ok", ""}, false, [&](const Status&) { ++called; });
+      batcher.append_async({"resolve", "global", "ok", ""}, false,
+                           [&](const Status&) { ++called; });
   }
   CHECK(committed == 20);
   CHECK(called == 20);
 }
 
 TEST_CASE("AuditBatcher: a failed commit fails every record of its batch", "[service]") {
-  AuditBatcher batcher([](const std::vector<store::AuditEvent>&, bool) { return runtime_error("disk full"); });
+  AuditBatcher batcher(
+      [](const std::vector<store::AuditEvent>&, bool) { return runtime_error("disk full"); });
   const Status st = batcher.append({"secret.reveal", "global/A", "ok", "v1"}, true);
   CHECK(st.code() == StatusCode::kRuntime);
 }
@@ -110,7 +111,8 @@ TEST_CASE("AuditBatcher: records queued during a commit form the next batch, dur
     if (--left == 0) all_done.set_value();
   };
   batcher.append_async({"resolve", "global", "ok", "first"}, false, done);
-  REQUIRE(first_started.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  REQUIRE(first_started.get_future().wait_for(std::chrono::seconds(5)) ==
+          std::future_status::ready);
   batcher.append_async({"resolve", "global", "ok", "a"}, false, done);
   batcher.append_async({"secret.reveal", "global/A", "ok", "b"}, true, done);
   batcher.append_async({"resolve", "global", "ok", "c"}, false, done);
@@ -129,9 +131,9 @@ TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends"
   CHECK(limiter.blocked_for("10.0.0.1", 1000) == 0);
   CHECK(limiter.record_failure("10.0.0.1", 2000) == AuthLimiter::Effect::kBlocksAddress);
   CHECK(limiter.blocked_for("10.0.0.1", 2000) == 58);
-  CHECK(limiter.blocked_for("10.0.0.2", 2000) == 0);  // per address
+  CHECK(limiter.blocked_for("10.0.0.2", 2000) == 0);    // per address
   CHECK(limiter.blocked_for("10.0.0.1", 60'000) == 0);  // window over
-  AuthLimiter tiny(1, 1000, 2);  // bounded table: the oldest goes first
+  AuthLimiter tiny(1, 1000, 2);                         // bounded table: the oldest goes first
   tiny.record_failure("a", 0);
   tiny.record_failure("b", 10);
   tiny.record_failure("c", 20);
@@ -139,14 +141,16 @@ TEST_CASE("AuthLimiter: blocks an address after the limit until its window ends"
   CHECK(tiny.blocked_for("c", 30) > 0);
 }
 
-TEST_CASE("AuthLimiter: a global budget blocks every address once many addresses failed", "[service]") {
+TEST_CASE("AuthLimiter: a global budget blocks every address once many addresses failed",
+          "[service]") {
   AuthLimiter limiter(10, 60'000, 65536, 5);
   for (int i = 1; i <= 4; ++i) {
-    CHECK(limiter.record_failure("127.0.0." + std::to_string(i), 1000) == AuthLimiter::Effect::kNone);
+    CHECK(limiter.record_failure("127.0.0." + std::to_string(i), 1000) ==
+          AuthLimiter::Effect::kNone);
   }
   CHECK(limiter.blocked_for("127.0.0.9", 1000) == 0);
   CHECK(limiter.record_failure("127.0.0.5", 1000) == AuthLimiter::Effect::kExhaustsBudget);
-  CHECK(limiter.blocked_for("127.0.0.9", 1000) == 60);  // an address that never failed
+  CHECK(limiter.blocked_for("127.0.0.9", 1000) == 60);   // an address that never failed
   CHECK(limiter.blocked_for("127.0.0.9", 61'000) == 0);  // the window began at the first failure
   CHECK(limiter.record_failure("127.0.0.9", 61'000) == AuthLimiter::Effect::kNone);  // a new window
 }
@@ -154,13 +158,16 @@ TEST_CASE("AuthLimiter: a global budget blocks every address once many addresses
 TEST_CASE("AuthLimiter: IPv6 addresses count per /64", "[service]") {
   AuthLimiter limiter(2, 60'000);
   limiter.record_failure("2001:db8:1:2::1", 0);
-  CHECK(limiter.record_failure("2001:db8:1:2:ffff::9", 0) == AuthLimiter::Effect::kBlocksAddress);  // same /64
+  CHECK(limiter.record_failure("2001:db8:1:2:ffff::9", 0) ==
+        AuthLimiter::Effect::kBlocksAddress);  // same /64
   CHECK(limiter.blocked_for("2001:db8:1:2::77", 0) > 0);
-  CHECK(limiter.blocked_for("2001:db8:1:3::1", 0) == 0);     // another /64
+  CHECK(limiter.blocked_for("2001:db8:1:3::1", 0) == 0);  // another /64
 }
 
-TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bounded", "[service]") {
-  auto entry = [](std::int64_t counter, std::size_t bytes, std::optional<UnixMillis> until = std::nullopt) {
+TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bounded",
+          "[service]") {
+  auto entry = [](std::int64_t counter, std::size_t bytes,
+                  std::optional<UnixMillis> until = std::nullopt) {
     return ResolveCache::Entry{counter, until, SecretValue(std::string(bytes, 'v')), "detail", 1};
   };
   ResolveCache cache(3, 100);
@@ -184,15 +191,18 @@ TEST_CASE("ResolveCache: counter and expiry invalidate; entries and bytes are bo
   CHECK_FALSE(cache.find("d", 1, 0).has_value());
 }
 
-TEST_CASE("ResolveCache: an entry is reused for at most kMaxAgeMs, whatever the counter says", "[service]") {
+TEST_CASE("ResolveCache: an entry is reused for at most kMaxAgeMs, whatever the counter says",
+          "[service]") {
   ResolveCache cache;
   const UnixMillis t0 = 1'000'000;
-  cache.put("a", ResolveCache::Entry{7, std::nullopt, SecretValue(std::string("body")), "detail", 1, t0});
+  cache.put(
+      "a", ResolveCache::Entry{7, std::nullopt, SecretValue(std::string("body")), "detail", 1, t0});
   CHECK(cache.find("a", 7, t0).has_value());
   CHECK(cache.find("a", 7, t0 + ResolveCache::kMaxAgeMs - 1).has_value());
   CHECK_FALSE(cache.find("a", 7, t0 + ResolveCache::kMaxAgeMs).has_value());  // too old: dropped
   CHECK_FALSE(cache.find("a", 7, t0).has_value());
-  cache.put("b", ResolveCache::Entry{7, std::nullopt, SecretValue(std::string("body")), "detail", 1, t0});
+  cache.put(
+      "b", ResolveCache::Entry{7, std::nullopt, SecretValue(std::string("body")), "detail", 1, t0});
   CHECK_FALSE(cache.find("b", 7, t0 - 1).has_value());  // the clock went back: not trusted
 }
 
@@ -210,7 +220,8 @@ TEST_CASE("parse_target decodes the path and query", "[service]") {
   CHECK_FALSE(parse_target("x").is_ok());
 }
 
-TEST_CASE("parse_target splits the path before decoding, so %2F stays inside its segment", "[service]") {
+TEST_CASE("parse_target splits the path before decoding, so %2F stays inside its segment",
+          "[service]") {
   auto t = parse_target("/api/v1/admin/secrets/A%2Fvalue");
   REQUIRE(t.is_ok());
   CHECK(t->segments == std::vector<std::string>{"api", "v1", "admin", "secrets", "A/value"});
@@ -226,7 +237,8 @@ TEST_CASE("parse_target refuses a query key given twice", "[service]") {
 }
 
 TEST_CASE("JsonBody: types, unknown fields, null and malformed input", "[service]") {
-  auto body = JsonBody::parse(R"({"name":"A","value":"v","tags":["x"],"metadata":{"k":"v"},"n":3,"z":null})");
+  auto body = JsonBody::parse(
+      R"({"name":"A","value":"v","tags":["x"],"metadata":{"k":"v"},"n":3,"z":null})");
   REQUIRE(body.is_ok());
   const JsonBody& b = **body;
   CHECK(b.string("name")->value() == "A");

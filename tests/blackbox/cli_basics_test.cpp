@@ -3,9 +3,9 @@
 
 #include <sys/stat.h>
 
-#include "tests/blackbox/blackbox.hpp"
-
 #include <tuple>
+
+#include "tests/blackbox/blackbox.hpp"
 
 namespace lockbox::testing {
 namespace {
@@ -73,7 +73,8 @@ TEST_CASE("global options are accepted before and after the command", "[blackbox
   CHECK(before.out == after.out);
 }
 
-TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it", "[blackbox][cli][sqlite]") {
+TEST_CASE("LOCKBOX_DATA_DIR selects the data dir and --data-dir overrides it",
+          "[blackbox][cli][sqlite]") {
   Lockbox box;
   box.init();
   box.set("FROM_ENV", "e");
@@ -155,25 +156,29 @@ PgUrl split_base_url() {
   const auto colon = rest.find(':');
   const auto at = rest.find('@');
   const auto port = rest.rfind(':');
-  return {rest.substr(0, colon), rest.substr(colon + 1, at - colon - 1), rest.substr(at + 1, port - at - 1),
-          rest.substr(port + 1)};
+  return {rest.substr(0, colon), rest.substr(colon + 1, at - colon - 1),
+          rest.substr(at + 1, port - at - 1), rest.substr(port + 1)};
 }
 
 }  // namespace
 
-TEST_CASE("a postgresql store that cannot be reached is one line naming host, port and database, never the password",
-          "[blackbox][cli][pg]") {
+TEST_CASE(
+    "a postgresql store that cannot be reached is one line naming host, port and database, never "
+    "the password",
+    "[blackbox][cli][pg]") {
   if (!pg_backend()) return;  // runs in the [pg] pass
   Lockbox box;
   box.init();
   const PgUrl u = split_base_url();
-  const std::string wrong_password = "postgresql://" + u.user + ":not-the-" + u.password + "@" + u.host + ":" + u.port +
-                                     "/" + box.pg_db();
+  const std::string wrong_password = "postgresql://" + u.user + ":not-the-" + u.password + "@" +
+                                     u.host + ":" + u.port + "/" + box.pg_db();
   const std::string missing_db = pg_base_url() + "/no_such_database";
-  const std::string closed_port = "postgres://" + u.user + ":" + u.password + "@127.0.0.1:1/" + box.pg_db();
-  for (const auto& [url, port, db] : {std::tuple{wrong_password, u.port, box.pg_db()},
-                                      std::tuple{missing_db, u.port, std::string("no_such_database")},
-                                      std::tuple{closed_port, std::string("1"), box.pg_db()}}) {
+  const std::string closed_port =
+      "postgres://" + u.user + ":" + u.password + "@127.0.0.1:1/" + box.pg_db();
+  for (const auto& [url, port, db] :
+       {std::tuple{wrong_password, u.port, box.pg_db()},
+        std::tuple{missing_db, u.port, std::string("no_such_database")},
+        std::tuple{closed_port, std::string("1"), box.pg_db()}}) {
     INFO(url);
     ProcessResult r = box.run({"secrets", "list", "--store", url, "-v"});
     CHECK(r.exit_code == 1);
@@ -193,19 +198,23 @@ TEST_CASE("a postgresql store that cannot be reached is one line naming host, po
   }
 }
 
-TEST_CASE("init on a postgresql database that already holds a lockbox schema is exit 2 and changes nothing",
-          "[blackbox][cli][pg]") {
+TEST_CASE(
+    "init on a postgresql database that already holds a lockbox schema is exit 2 and changes "
+    "nothing",
+    "[blackbox][cli][pg]") {
   if (!pg_backend()) return;
   Lockbox box;
   box.init();
   box.set("KEEP", "k");
   const ProcessResult r = box.run({"init"});
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("already exists at postgresql://" + split_base_url().user + ":***@") != std::string::npos);
+  CHECK(r.err.find("already exists at postgresql://" + split_base_url().user + ":***@") !=
+        std::string::npos);
   CHECK(box.reveal("KEEP") == "k");
 }
 
-TEST_CASE("a postgresql schema from a newer lockbox is refused with the SQLite message", "[blackbox][cli][pg]") {
+TEST_CASE("a postgresql schema from a newer lockbox is refused with the SQLite message",
+          "[blackbox][cli][pg]") {
   if (!pg_backend()) return;
   Lockbox box;
   box.init();
@@ -221,12 +230,17 @@ TEST_CASE("a trigger or rule added to the lockbox tables on postgresql is refuse
   Lockbox box;
   box.init();
   box.set("A", "a");
-  pg_sql(box.pg_db(), "CREATE FUNCTION public.keep() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; END$$; "
-                      "CREATE TRIGGER sticky BEFORE UPDATE ON lockbox.secrets FOR EACH ROW EXECUTE FUNCTION public.keep()");
+  pg_sql(box.pg_db(),
+         "CREATE FUNCTION public.keep() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; "
+         "END$$; "
+         "CREATE TRIGGER sticky BEFORE UPDATE ON lockbox.secrets FOR EACH ROW EXECUTE FUNCTION "
+         "public.keep()");
   ProcessResult r = box.run({"secrets", "list"});
   CHECK(r.exit_code == 5);
   CHECK(r.err.find("trigger lockbox did not create (sticky)") != std::string::npos);
-  pg_sql(box.pg_db(), "DROP TRIGGER sticky ON lockbox.secrets; CREATE RULE hide AS ON UPDATE TO lockbox.versions DO INSTEAD NOTHING");
+  pg_sql(box.pg_db(),
+         "DROP TRIGGER sticky ON lockbox.secrets; CREATE RULE hide AS ON UPDATE TO "
+         "lockbox.versions DO INSTEAD NOTHING");
   r = box.run({"secrets", "list"});
   CHECK(r.exit_code == 5);
   CHECK(r.err.find("rule lockbox did not create (hide)") != std::string::npos);

@@ -17,7 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -62,7 +61,8 @@ ProcessResult doctor(const Lockbox& box, std::vector<std::string> extra = {},
   return r;
 }
 
-TEST_CASE("doctor on a fresh store: exit 0 with the key-next-to-the-database warning", "[doctor][sqlite]") {
+TEST_CASE("doctor on a fresh store: exit 0 with the key-next-to-the-database warning",
+          "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   box.set("API", kCanary);
@@ -115,7 +115,8 @@ TEST_CASE("doctor asks for chmod on a readable database or data dir", "[doctor][
   }
 }
 
-TEST_CASE("doctor: an expired secret needs action, an expiring one is a warning", "[doctor][sqlite]") {
+TEST_CASE("doctor: an expired secret needs action, an expiring one is a warning",
+          "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   box.set("OLD", kCanary, {"--expires", "2d", "--namespace", "staging"});
@@ -173,7 +174,8 @@ TEST_CASE("doctor warns about production namespaces open to host overrides", "[d
   CHECK(findings(r.out, "warning").size() == 4);  // three namespaces and the key placement
 }
 
-TEST_CASE("doctor without a master key: exit 1, and the file checks still run", "[doctor][sqlite]") {
+TEST_CASE("doctor without a master key: exit 1, and the file checks still run",
+          "[doctor][sqlite]") {
   Lockbox box;
   ProcessOptions with_key;
   with_key.env["LOCKBOX_MASTER_KEY"] = kKeyA;
@@ -226,7 +228,8 @@ TEST_CASE("doctor names a wrong key, a refused key file and a missing store", "[
   }
 }
 
-TEST_CASE("doctor reports a broken policy file and still runs the other checks", "[doctor][sqlite]") {
+TEST_CASE("doctor reports a broken policy file and still runs the other checks",
+          "[doctor][sqlite]") {
   Lockbox box;
   box.init();
   const fs::path policy = box.root() / "bad.yaml";
@@ -283,7 +286,6 @@ TEST_CASE("doctor: a data key older than data_key_max_age needs keys rotate", "[
   CHECK_FALSE(contains(r.out, "keys rotate"));
 }
 
-
 TEST_CASE("doctor names a quarantined version after keys reencrypt", "[doctor][keys]") {
   Lockbox box;
   box.init();
@@ -305,10 +307,13 @@ TEST_CASE("doctor names a quarantined version after keys reencrypt", "[doctor][k
   CHECK_FALSE(has_finding(r, "error", "BYSTANDER"));
 }
 
-TEST_CASE("doctor names a token whose row was edited outside lockbox, as an error", "[sqlite][doctor][tokens]") {
+TEST_CASE("doctor names a token whose row was edited outside lockbox, as an error",
+          "[sqlite][doctor][tokens]") {
   Lockbox box;
   box.init();
-  REQUIRE(box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "1h"}).exit_code == 0);
+  REQUIRE(
+      box.run({"tokens", "create", "--name", "ci", "--role", "admin", "--ttl", "1h"}).exit_code ==
+      0);
   REQUIRE(box.run({"tokens", "create", "--name", "ops", "--role", "admin"}).exit_code == 0);
   ProcessResult r = doctor(box);
   CHECK_FALSE(contains(r.out, "tokens"));
@@ -317,15 +322,16 @@ TEST_CASE("doctor names a token whose row was edited outside lockbox, as an erro
   std::string ci_id;
   const boost::json::value listed_json = parse_json(listed.out);
   for (const auto& t : listed_json.as_array()) {
-    if (t.as_object().at("name").as_string() == "ci") ci_id = t.as_object().at("id").as_string().c_str();
+    if (t.as_object().at("name").as_string() == "ci")
+      ci_id = t.as_object().at("id").as_string().c_str();
   }
   REQUIRE(ci_id.size() == 16);
 
   // Un-expiring the token: a cell that decides access, edited without the master key.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(box.db_path().c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "UPDATE tokens SET expires_at = NULL WHERE name = 'ci'", nullptr, nullptr,
-                       nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE tokens SET expires_at = NULL WHERE name = 'ci'", nullptr,
+                       nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   r = doctor(box);
   INFO(r.out);

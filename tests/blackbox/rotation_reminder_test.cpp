@@ -19,7 +19,8 @@ const boost::json::value& only(const boost::json::value& list) {
 
 }  // namespace
 
-TEST_CASE("a rotation reminder falls due at rotate_every minus notify_before", "[blackbox][rotation]") {
+TEST_CASE("a rotation reminder falls due at rotate_every minus notify_before",
+          "[blackbox][rotation]") {
   Lockbox box;
   box.init();
   box.set("API_KEY", kCanary, {"--rotate-every", "30d", "--notify-before", "7d"});
@@ -52,7 +53,8 @@ TEST_CASE("a rotation reminder falls due at rotate_every minus notify_before", "
   CHECK(contains(get.err, "is due for rotation"));
 }
 
-TEST_CASE("a new value restarts the reminder, which carries over until removed with 0", "[blackbox][rotation]") {
+TEST_CASE("a new value restarts the reminder, which carries over until removed with 0",
+          "[blackbox][rotation]") {
   Lockbox box;
   box.init();
   box.set("API_KEY", "one", {"--rotate-every", "30d"});
@@ -68,7 +70,8 @@ TEST_CASE("a new value restarts the reminder, which carries over until removed w
   CHECK(meta.at("rotation").at("due") == false);
   CHECK(box.run({"doctor"}, at(32 * kDay)).exit_code == 0);
 
-  REQUIRE(box.run_stdin({"secrets", "set", "API_KEY", "--rotate-every", "0"}, "three").exit_code == 0);
+  REQUIRE(box.run_stdin({"secrets", "set", "API_KEY", "--rotate-every", "0"}, "three").exit_code ==
+          0);
   const auto cleared = box.run({"secrets", "get", "API_KEY", "--json"});
   CHECK_FALSE(boost::json::parse(cleared.out).as_object().contains("rotation"));
 }
@@ -83,7 +86,8 @@ TEST_CASE("bad reminder durations are exit 2 and change nothing", "[blackbox][ro
   const auto alone = box.run_stdin({"secrets", "set", "K", "--notify-before", "7d"}, "v");
   CHECK(alone.exit_code == 2);
   CHECK(contains(alone.err, "a rotation notice needs a rotation period"));
-  const auto longer = box.run_stdin({"secrets", "set", "K", "--rotate-every", "7d", "--notify-before", "7d"}, "v");
+  const auto longer =
+      box.run_stdin({"secrets", "set", "K", "--rotate-every", "7d", "--notify-before", "7d"}, "v");
   CHECK(longer.exit_code == 2);
   CHECK(box.snapshot() == before);
 }

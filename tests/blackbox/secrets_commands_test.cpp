@@ -268,15 +268,17 @@ void edit_raw(const Lockbox& box, const std::string& sql) {
   REQUIRE(rc == SQLITE_OK);
 }
 
-TEST_CASE("secrets list names a secret with a malformed tags or metadata cell, lists the others, exits 5",
-          "[sqlite][blackbox][secrets]") {
+TEST_CASE(
+    "secrets list names a secret with a malformed tags or metadata cell, lists the others, exits 5",
+    "[sqlite][blackbox][secrets]") {
   Lockbox box;
   box.init();
   box.set("BAD", kCanary, {"--tag", "t"});
   box.set("GOOD", "fine", {"--tag", "t"});
   const std::string column = GENERATE(std::string("tags"), std::string("metadata"));
-  edit_raw(box, "UPDATE versions SET " + column + " = x'ff' WHERE secret_id = (SELECT id FROM secrets WHERE "
-                "name = 'BAD')");
+  edit_raw(box, "UPDATE versions SET " + column +
+                    " = x'ff' WHERE secret_id = (SELECT id FROM secrets WHERE "
+                    "name = 'BAD')");
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"secrets", "list"}, {"secrets", "list", "--json"}, {"secrets", "list", "--tag", "t"}}) {
     const ProcessResult r = box.run(args);
@@ -291,11 +293,13 @@ TEST_CASE("secrets list names a secret with a malformed tags or metadata cell, l
   CHECK(box.reveal("GOOD") == "fine");
 }
 
-TEST_CASE("a table dropped from the store is exit 5 naming it, for every command", "[sqlite][blackbox][secrets]") {
+TEST_CASE("a table dropped from the store is exit 5 naming it, for every command",
+          "[sqlite][blackbox][secrets]") {
   Lockbox box;
   box.init();
   box.set("A", "a");
-  const std::string table = GENERATE(std::string("versions"), std::string("tokens"), std::string("scopes"));
+  const std::string table =
+      GENERATE(std::string("versions"), std::string("tokens"), std::string("scopes"));
   edit_raw(box, "DROP TABLE " + table);
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"secrets", "list"}, {"secrets", "get", "A"}, {"tokens", "list"}}) {

@@ -270,7 +270,8 @@ void cat_stdin() {
 void record_signals(const std::string& path) {
   if (path.size() >= sizeof g_record_file) fail("record-signals path too long");
   std::memcpy(g_record_file, path.c_str(), path.size() + 1);
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGRTMIN + 3}) {
+  for (const int sig :
+       {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGRTMIN + 3}) {
     install(sig, on_record);
   }
 }
@@ -322,7 +323,9 @@ const Step kSteps[] = {
      [](const Args& a) {
        const auto eq = a.arg.find('=');
        const char* v = ::getenv(a.arg.substr(0, eq).c_str());
-       if (eq == std::string::npos || v == nullptr || a.arg.compare(eq + 1, std::string::npos, v) != 0) std::_Exit(2);
+       if (eq == std::string::npos || v == nullptr ||
+           a.arg.compare(eq + 1, std::string::npos, v) != 0)
+         std::_Exit(2);
      }},
     {"print-env-names", false, [](const Args&) { print_env_names(); }},
     {"print-argv", false, [](const Args& a) { print_argv(a.argc, a.argv); }},

@@ -267,7 +267,8 @@ TEST_CASE("run skips an expired secret with a warning and does not fall through 
   box.set("FRESH", "fresh-value", {"--namespace", "production"});
   // Launched as if 1.5 h from now (LOCKBOX_TEST_NOW): the production version is in the past.
   ProcessOptions later;
-  later.env["LOCKBOX_TEST_NOW"] = lockbox::format_rfc3339(lockbox::SystemClock::instance().now() + 90 * 60 * 1000);
+  later.env["LOCKBOX_TEST_NOW"] =
+      lockbox::format_rfc3339(lockbox::SystemClock::instance().now() + 90 * 60 * 1000);
   const ProcessResult r =
       box.launch({"--namespace", "production"},
                  {"print-env", "FLUXBASE_SECRET_DB", "print-env", "FLUXBASE_SECRET_FRESH"}, later);

@@ -55,13 +55,14 @@ TEST_CASE("run forwards ALRM, VTALRM, PROF, XCPU, XFSZ, PWR, STKFLT, IO and real
                                        box.path("child.pid").string(), "sleep", "60000"});
   const KillOnExit child{wait_for_pid_file(box.path("child.pid"))};
   const std::pair<int, const char*> sent[] = {
-      {SIGALRM, "SIGALRM"}, {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"}, {SIGXCPU, "SIGXCPU"},
-      {SIGXFSZ, "SIGXFSZ"}, {SIGPWR, "SIGPWR"},       {SIGSTKFLT, "SIGSTKFLT"}, {SIGIO, "SIGIO"},
-      {SIGRTMIN + 2, "SIGRTMIN+2"}};
+      {SIGALRM, "SIGALRM"},     {SIGVTALRM, "SIGVTALRM"}, {SIGPROF, "SIGPROF"},
+      {SIGXCPU, "SIGXCPU"},     {SIGXFSZ, "SIGXFSZ"},     {SIGPWR, "SIGPWR"},
+      {SIGSTKFLT, "SIGSTKFLT"}, {SIGIO, "SIGIO"},         {SIGRTMIN + 2, "SIGRTMIN+2"}};
   for (const auto& [sig, name] : sent) {
     INFO(name);
     REQUIRE(::kill(lockbox->pid(), sig) == 0);
-    CHECK(wait_until([&, line = std::string(name)] { return count_lines(read_file(records), line) >= 1; }));
+    CHECK(wait_until(
+        [&, line = std::string(name)] { return count_lines(read_file(records), line) >= 1; }));
   }
   // The sentinel, a real-time signal read after every standard one pending with it: once the
   // child has it, a duplicate forward would be recorded too.
@@ -81,8 +82,8 @@ TEST_CASE("kill -TSTP/-TTIN/-TTOU stops lockbox and its child, and SIGCONT resum
           "[run][signals][jobcontrol]") {
   const int sig = GENERATE(SIGTSTP, SIGTTIN, SIGTTOU);
   RunBox box;
-  auto lockbox = box.spawn_launch({}, {"write-pid", box.path("child.pid").string(), "sleep", "60000"},
-                                  own_group());
+  auto lockbox = box.spawn_launch(
+      {}, {"write-pid", box.path("child.pid").string(), "sleep", "60000"}, own_group());
   const KillOnExit child{wait_for_pid_file(box.path("child.pid"))};
   REQUIRE(::kill(lockbox->pid(), sig) == 0);
   CHECK(wait_until([&] { return reported(lockbox->pid(), WSTOPPED); }));
@@ -98,8 +99,9 @@ TEST_CASE("a child that handles TSTP gets it once and lockbox forwards TSTP and 
           "[run][signals][jobcontrol]") {
   RunBox box;
   const fs::path records = box.path("signals.txt");
-  auto lockbox = box.spawn_launch({}, {"record-more-signals", records.string(), "write-pid",
-                                       box.path("child.pid").string(), "sleep", "60000"},
+  auto lockbox = box.spawn_launch({},
+                                  {"record-more-signals", records.string(), "write-pid",
+                                   box.path("child.pid").string(), "sleep", "60000"},
                                   own_group());
   const KillOnExit child{wait_for_pid_file(box.path("child.pid"))};
   REQUIRE(::kill(lockbox->pid(), SIGTSTP) == 0);

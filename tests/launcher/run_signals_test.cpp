@@ -169,8 +169,7 @@ TEST_CASE("run at a terminal: a signal from the terminal reaches the child exact
 // session leader only (SI_KERNEL), so the child hears of it only if lockbox passes it on.
 // Known lockbox bug: it takes every SI_KERNEL signal for one the terminal sent to the whole
 // foreground group, so this SIGHUP is never forwarded.
-TEST_CASE("run at a terminal: a hangup reaches the child exactly once",
-          "[run][signals][tty]") {
+TEST_CASE("run at a terminal: a hangup reaches the child exactly once", "[run][signals][tty]") {
   RunBox box;
   Pty pty;
   SpawnOptions options;

@@ -282,65 +282,27 @@ TEST_CASE("a refused name is checked on the final name only, and only if injecte
 }
 
 TEST_CASE("the refused-name list is the SPEC list, exactly", "[resolver]") {
-  for (const char* name : {"PATH",
-                           "HOME",
-                           "SHELL",
-                           "IFS",
-                           "ENV",
-                           "BASH_ENV",
-                           "BASH_FUNC_f%%",
-                           "BASH_FUNC_",
-                           "PS4",
-                           "LD_PRELOAD",
-                           "LD_LIBRARY_PATH",
-                           "LD_",
-                           "DYLD_INSERT_LIBRARIES",
-                           "GCONV_PATH",
-                           "GLIBC_TUNABLES",
-                           "LOCPATH",
-                           "MALLOC_CHECK_",
-                           "NLSPATH",
-                           "HOSTALIASES",
-                           "RES_OPTIONS",
-                           "TMPDIR",
-                           "NODE_OPTIONS",
-                           "NODE_PATH",
-                           "PYTHONPATH",
-                           "PYTHONHOME",
-                           "PYTHONSTARTUP",
-                           "PERL5OPT",
-                           "PERL5LIB",
-                           "RUBYOPT",
-                           "RUBYLIB",
-                           "JAVA_TOOL_OPTIONS",
-                           "_JAVA_OPTIONS",
-                           "CLASSPATH",
-                           "SSL_CERT_FILE",
-                           "SSL_CERT_DIR",
-                           "HTTP_PROXY",
-                           "HTTPS_PROXY",
-                           "FTP_PROXY",
-                           "ALL_PROXY",
-                           "NO_PROXY",
-                           "http_proxy",
-                           "https_proxy",
-                           "ftp_proxy",
-                           "all_proxy",
-                           "no_proxy",
-                           "LOCKBOX_X",
-                           "LOCKBOX_MASTER_KEY",
-                           // beyond the SPEC's list
-                           "LUA_CPATH", "LUA_INIT_5_4", "R_PROFILE_USER", "R_ENVIRON", "GIT_SSH",
-                           "GIT_CONFIG_KEY_0", "GIT_CONFIG_GLOBAL", "GIT_ASKPASS", "SSH_ASKPASS",
-                           "SHELLOPTS", "BASHOPTS", "PERL5DB", "PYTHONBREAKPOINT", "PHPRC",
-                           "PHP_INI_SCAN_DIR", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
-                           "REQUESTS_CA_BUNDLE"}) {
+  for (const char* name :
+       {"PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "BASH_FUNC_f%%", "BASH_FUNC_", "PS4",
+        "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_", "DYLD_INSERT_LIBRARIES", "GCONV_PATH",
+        "GLIBC_TUNABLES", "LOCPATH", "MALLOC_CHECK_", "NLSPATH", "HOSTALIASES", "RES_OPTIONS",
+        "TMPDIR", "NODE_OPTIONS", "NODE_PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+        "PERL5OPT", "PERL5LIB", "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+        "CLASSPATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY",
+        "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy",
+        "LOCKBOX_X", "LOCKBOX_MASTER_KEY",
+        // beyond the SPEC's list
+        "LUA_CPATH", "LUA_INIT_5_4", "R_PROFILE_USER", "R_ENVIRON", "GIT_SSH", "GIT_CONFIG_KEY_0",
+        "GIT_CONFIG_GLOBAL", "GIT_ASKPASS", "SSH_ASKPASS", "SHELLOPTS", "BASHOPTS", "PERL5DB",
+        "PYTHONBREAKPOINT", "PHPRC", "PHP_INI_SCAN_DIR", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE",
+        "REQUESTS_CA_BUNDLE"}) {
     INFO(name);
     CHECK(is_refused_env_name(name));
   }
-  for (const char* name : {"PATHS", "MYPATH", "path", "LD", "LDX", "xLD_PRELOAD", "BASH_FUNC",
-                           "Http_Proxy", "LOCKBOX", "lockbox_x", "MALLOC", "DYLD", "USER",
-                           "FLUXBASE_SECRET_PATH", "HOME_DIR", "ENVIRONMENT", "GIT_CONFIG", "LUA_INIT5", ""}) {
+  for (const char* name :
+       {"PATHS", "MYPATH", "path", "LD", "LDX", "xLD_PRELOAD", "BASH_FUNC", "Http_Proxy", "LOCKBOX",
+        "lockbox_x", "MALLOC", "DYLD", "USER", "FLUXBASE_SECRET_PATH", "HOME_DIR", "ENVIRONMENT",
+        "GIT_CONFIG", "LUA_INIT5", ""}) {
     INFO(name);
     CHECK_FALSE(is_refused_env_name(name));
   }

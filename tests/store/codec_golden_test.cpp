@@ -17,7 +17,8 @@ using testing::hex;
 using testing::hex_of;
 using testing::key_from_hex;
 
-constexpr const char* kChainKey = "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f";
+constexpr const char* kChainKey =
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f";
 
 AuditRecord first_record() {
   AuditRecord r;
@@ -41,9 +42,10 @@ Mac mac_of(const char* text) {
 }  // namespace
 
 TEST_CASE("golden vector: an audit record's canonical bytes", "[store][audit]") {
-  CHECK(hex_of(audit_canonical(first_record())) ==
-        "00000000000000070000019b76daa87b0000000a757365723a616c6963650000000a7365637265742e736574"
-        "000000156e616d6573706163653a70726f642f44425f55524c000000026f6b0000000a76332066703d61623132");
+  CHECK(
+      hex_of(audit_canonical(first_record())) ==
+      "00000000000000070000019b76daa87b0000000a757365723a616c6963650000000a7365637265742e736574"
+      "000000156e616d6573706163653a70726f642f44425f55524c000000026f6b0000000a76332066703d61623132");
 }
 
 TEST_CASE("golden vector: the first two entry MACs of a chain", "[store][audit]") {
@@ -58,8 +60,9 @@ TEST_CASE("golden vector: the first two entry MACs of a chain", "[store][audit]"
   second.target = "global";
   second.outcome = "ok";
   second.detail = "";
-  CHECK(hex_of(audit_entry_mac(key, mac_of("c635e784bbc5c7b0cea718480ac9c19496732aad60678129cfd4a91561ac4c23"),
-                               second)) == "227900a2bd0ac9280cd9daf44c6532703afe55a487d948a5a2b80b43a9e33d76");
+  CHECK(hex_of(audit_entry_mac(
+            key, mac_of("c635e784bbc5c7b0cea718480ac9c19496732aad60678129cfd4a91561ac4c23"),
+            second)) == "227900a2bd0ac9280cd9daf44c6532703afe55a487d948a5a2b80b43a9e33d76");
 }
 
 TEST_CASE("golden vector: tags and metadata column encodings", "[store][codec]") {

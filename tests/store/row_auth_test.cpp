@@ -200,7 +200,8 @@ TEST_CASE("golden vector: member PRFs, their XOR digest and the scope row MAC",
 
 TEST_CASE("golden vector: the change counter MAC", "[store][row_auth]") {
   CHECK(hex_of(change_counter_mac(row_key(), hex(kStoreId), 42)) == kCounter);
-  CHECK(change_counter_mac(row_key(), hex(kStoreId), 41) != change_counter_mac(row_key(), hex(kStoreId), 42));
+  CHECK(change_counter_mac(row_key(), hex(kStoreId), 41) !=
+        change_counter_mac(row_key(), hex(kStoreId), 42));
 }
 
 TEST_CASE("every token field changes the token row MAC", "[store][row_auth]") {

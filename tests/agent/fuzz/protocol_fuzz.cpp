@@ -3,9 +3,9 @@
 //     tests/agent/fuzz/protocol_fuzz.cpp agent/protocol.cpp core/secret_value.cpp -lcrypto
 // (one command, from the repository root), then ./protocol_fuzz -max_len=4096.
 // scripts/fuzz.sh runs exactly this command, then the fuzzer on the seed corpus in
-// tests/agent/fuzz/protocol_corpus. It checks the wire format's contract on arbitrary bytes, fed to the frame reader in two
-// pieces: no crash, no frame over the limit, every decoded field inside its payload, and a decoded
-// message re-encodes to the same payload.
+// tests/agent/fuzz/protocol_corpus. It checks the wire format's contract on arbitrary bytes, fed to
+// the frame reader in two pieces: no crash, no frame over the limit, every decoded field inside its
+// payload, and a decoded message re-encodes to the same payload.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,5 @@
-// libFuzzer harness for JSON request bodies (api/request.hpp; not part of the default build). Build:
+// libFuzzer harness for JSON request bodies (api/request.hpp; not part of the default build).
+// Build:
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. -o json_body_fuzz
 //     tests/api/fuzz/json_body_fuzz.cpp api/request.cpp api/http.cpp core/json_writer.cpp
 //     core/secret_value.cpp core/status.cpp -lboost_json -lfmt -lcrypto

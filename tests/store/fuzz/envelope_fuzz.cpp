@@ -49,7 +49,9 @@ void check_parse(store::ByteView input) {
   // Random bytes are not a sealed envelope: opening them must fail (a forged tag is 2^-128).
   SecretValue out;
   const store::Bytes context = {1, 2, 3};
-  require(!store::open_envelope(fixed_key(), parsed->key_id, store::kLabelSecretValue, context, input, out).is_ok());
+  require(!store::open_envelope(fixed_key(), parsed->key_id, store::kLabelSecretValue, context,
+                                input, out)
+               .is_ok());
   require(out.empty());
 }
 
@@ -59,18 +61,22 @@ void check_seal_flip(store::ByteView input) {
                                      lockbox::OsRandom::instance());
   require(sealed.is_ok());
   SecretValue out;
-  require(store::open_envelope(fixed_key(), 5, store::kLabelSecretValue, context, *sealed, out).is_ok());
-  require(out.reveal() == std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
+  require(store::open_envelope(fixed_key(), 5, store::kLabelSecretValue, context, *sealed, out)
+              .is_ok());
+  require(out.reveal() ==
+          std::string_view(reinterpret_cast<const char*>(input.data()), input.size()));
   if (input.empty()) return;
   store::Bytes flipped = *sealed;
   const std::size_t at = (input[0] * 131u + input.size()) % flipped.size();
   flipped[at] ^= static_cast<std::uint8_t>(1u << (input.size() % 8));
   SecretValue wrong;
-  require(!store::open_envelope(fixed_key(), 5, store::kLabelSecretValue, context, flipped, wrong).is_ok());
+  require(!store::open_envelope(fixed_key(), 5, store::kLabelSecretValue, context, flipped, wrong)
+               .is_ok());
   require(wrong.empty());
   // The same envelope under another row's context (AAD) never opens either.
   const store::Bytes other = {9, 8, 6};
-  require(!store::open_envelope(fixed_key(), 5, store::kLabelSecretValue, other, *sealed, wrong).is_ok());
+  require(!store::open_envelope(fixed_key(), 5, store::kLabelSecretValue, other, *sealed, wrong)
+               .is_ok());
 }
 
 }  // namespace

@@ -18,20 +18,22 @@ std::vector<store::AuditRecord> records(store::Store& s, const std::string& acti
   store::AuditFilter filter;
   filter.action = action;
   REQUIRE(s.for_each_audit(filter, [&](const store::AuditRecord& r) {
-               out.push_back(r);
-               return Status::ok();
-             }).is_ok());
+             out.push_back(r);
+             return Status::ok();
+           }).is_ok());
   return out;
 }
 
 std::vector<store::SetRequest> three(const std::string& prefix) {
   std::vector<store::SetRequest> out;
-  for (const char* n : {"A", "B", "C"}) out.push_back(set_request(kProd, prefix + n, std::string("v-") + n));
+  for (const char* n : {"A", "B", "C"})
+    out.push_back(set_request(kProd, prefix + n, std::string("v-") + n));
   return out;
 }
 }  // namespace
 
-TEST_CASE("set_many writes nothing when an item in the middle fails, and names its index", "[store][bulk]") {
+TEST_CASE("set_many writes nothing when an item in the middle fails, and names its index",
+          "[store][bulk]") {
   StoreFixture f;
   auto batch = three("K_");
   batch[1].expected_version = 4;  // K_B does not exist: a conflict, found inside the transaction
@@ -51,7 +53,8 @@ TEST_CASE("set_many writes nothing when an item in the middle fails, and names i
   CHECK(refused.status().message().rfind("secrets[2]: ", 0) == 0);
 }
 
-TEST_CASE("set_many writes every item in one transaction with one secret.set record each", "[store][bulk]") {
+TEST_CASE("set_many writes every item in one transaction with one secret.set record each",
+          "[store][bulk]") {
   StoreFixture f;
   REQUIRE(f.store->set(set_request(kProd, "K_B", "old")).is_ok());
   const auto counter_before = f.store->change_counter();
@@ -86,7 +89,8 @@ TEST_CASE("set_many refuses the same address twice", "[store][bulk]") {
 TEST_CASE("remove_many tombstones every item or none", "[store][bulk]") {
   StoreFixture f;
   REQUIRE(f.store->set_many(three("K_")).is_ok());
-  const std::vector<store::SecretAddress> with_missing = {{kProd, "K_A"}, {kProd, "NOPE"}, {kProd, "K_C"}};
+  const std::vector<store::SecretAddress> with_missing = {
+      {kProd, "K_A"}, {kProd, "NOPE"}, {kProd, "K_C"}};
   auto failed = f.store->remove_many(with_missing);
   REQUIRE_FALSE(failed.is_ok());
   CHECK(failed.status().code() == StatusCode::kNotFound);
@@ -104,7 +108,8 @@ TEST_CASE("remove_many tombstones every item or none", "[store][bulk]") {
   CHECK(deletes[0].detail == "v2 tombstone (bulk 2)");
 }
 
-TEST_CASE("a rotation reminder is carried to the next version, persisted, and cleared with 0", "[store][rotation]") {
+TEST_CASE("a rotation reminder is carried to the next version, persisted, and cleared with 0",
+          "[store][rotation]") {
   StoreFixture f;
   auto first = set_request(kProd, "API_KEY", "one");
   first.rotate_every_ms = 30 * kDay;
@@ -145,7 +150,8 @@ TEST_CASE("a rotation notice needs a longer rotation period", "[store][rotation]
   StoreFixture f;
   auto alone = set_request(kProd, "K", "v");
   alone.notify_before_ms = kDay;
-  CHECK(f.store->set(std::move(alone)).status().message() == "a rotation notice needs a rotation period");
+  CHECK(f.store->set(std::move(alone)).status().message() ==
+        "a rotation notice needs a rotation period");
   auto longer = set_request(kProd, "K", "v");
   longer.rotate_every_ms = kDay;
   longer.notify_before_ms = kDay;
@@ -167,21 +173,26 @@ TEST_CASE("the rotation columns are covered by the version row's MAC", "[store][
   CHECK(reopened->get({kProd, "PLAIN"}).status().code() == StatusCode::kIntegrity);
 }
 
-TEST_CASE("a store of schema v3 upgrades to v4 at open and keeps its secrets", "[store][rotation]") {
+TEST_CASE("a store of schema v3 upgrades to v4 at open and keeps its secrets",
+          "[store][rotation]") {
   StoreFixture f;
   REQUIRE(f.store->set(set_request(kProd, "OLD", "value")).is_ok());
   f.store.reset();
   if (lockbox::testing::pg_pass()) {
-    f.sql("ALTER TABLE versions DROP COLUMN rotate_every, DROP COLUMN notify_before; "
-          "UPDATE schema_version SET version = 3");
+    f.sql(
+        "ALTER TABLE versions DROP COLUMN rotate_every, DROP COLUMN notify_before; "
+        "UPDATE schema_version SET version = 3");
     CHECK(f.count("SELECT version FROM schema_version") == 3);
   } else {
-    f.sql("ALTER TABLE versions DROP COLUMN rotate_every; ALTER TABLE versions DROP COLUMN notify_before; "
-          "PRAGMA user_version = 3");
+    f.sql(
+        "ALTER TABLE versions DROP COLUMN rotate_every; ALTER TABLE versions DROP COLUMN "
+        "notify_before; "
+        "PRAGMA user_version = 3");
     CHECK(f.count("PRAGMA user_version") == 3);
   }
   auto reopened = f.reopen();
-  CHECK(f.count(lockbox::testing::pg_pass() ? "SELECT version FROM schema_version" : "PRAGMA user_version") == 4);
+  CHECK(f.count(lockbox::testing::pg_pass() ? "SELECT version FROM schema_version"
+                                            : "PRAGMA user_version") == 4);
   auto old = reopened->get({kProd, "OLD"});
   REQUIRE(old.is_ok());
   CHECK_FALSE(old->rotate_every_ms.has_value());

@@ -1,7 +1,8 @@
 #include "tests/store/sqlite/legacy_store.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 
 #include "core/random.hpp"
 #include "store/crypto.hpp"
@@ -31,11 +32,12 @@ store::Bytes blob(const StoreFixture& f, const std::string& query) {
 }
 
 // Wraps the key of `purpose` again under `new_id` (the id is bound into the wrapping).
-void move_key(StoreFixture& f, const SecureKey& kek, const store::Bytes& store_id, const char* purpose,
-              std::uint32_t new_id) {
-  const auto old_id = static_cast<std::uint32_t>(
-      f.count(fmt::format("SELECT key_id FROM keyring WHERE purpose = '{}' AND state = 'active'", purpose)));
-  const store::Bytes wrapped = blob(f, fmt::format("SELECT wrapped FROM keyring WHERE key_id = {}", old_id));
+void move_key(StoreFixture& f, const SecureKey& kek, const store::Bytes& store_id,
+              const char* purpose, std::uint32_t new_id) {
+  const auto old_id = static_cast<std::uint32_t>(f.count(fmt::format(
+      "SELECT key_id FROM keyring WHERE purpose = '{}' AND state = 'active'", purpose)));
+  const store::Bytes wrapped =
+      blob(f, fmt::format("SELECT wrapped FROM keyring WHERE key_id = {}", old_id));
   auto key = store::open_wrapped_key(kek, 1, purpose, old_id, store_id, wrapped);
   REQUIRE(key.is_ok());
   OsRandom random;
@@ -62,13 +64,15 @@ void make_legacy(StoreFixture& f, const std::vector<std::string>& tokens) {
     f.sql(fmt::format("UPDATE tokens SET hash_scheme = 1, secret_hash = X'{}' WHERE id = '{}'",
                       hex_of(digest), id));
   }
-  f.sql("DELETE FROM meta WHERE key = 'change_counter_mac'; DROP TABLE scopes; "
-        "DROP INDEX tokens_live_name; "
-        "ALTER TABLE tokens DROP COLUMN row_mac; ALTER TABLE tokens DROP COLUMN hash_scheme; "
-        "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL; "
-        "ALTER TABLE secrets DROP COLUMN row_mac; ALTER TABLE versions DROP COLUMN row_mac; "
-        "ALTER TABLE versions DROP COLUMN rotate_every; ALTER TABLE versions DROP COLUMN notify_before; "
-        "PRAGMA user_version = 2;");
+  f.sql(
+      "DELETE FROM meta WHERE key = 'change_counter_mac'; DROP TABLE scopes; "
+      "DROP INDEX tokens_live_name; "
+      "ALTER TABLE tokens DROP COLUMN row_mac; ALTER TABLE tokens DROP COLUMN hash_scheme; "
+      "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_at IS NULL; "
+      "ALTER TABLE secrets DROP COLUMN row_mac; ALTER TABLE versions DROP COLUMN row_mac; "
+      "ALTER TABLE versions DROP COLUMN rotate_every; ALTER TABLE versions DROP COLUMN "
+      "notify_before; "
+      "PRAGMA user_version = 2;");
 }
 
 }  // namespace lockbox::testing

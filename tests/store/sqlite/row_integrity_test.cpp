@@ -2,9 +2,9 @@
 // but has no master key cannot roll a secret back, undelete, unexpire, hide a narrow-scope secret
 // so a launch falls through to a broader one, pin the change counter, or plant a trigger. Each
 // case edits the raw database, then proves lockbox refuses instead of serving the edited answer.
-#include <catch2/catch.hpp>
-
 #include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 
 #include "tests/store/sqlite/legacy_store.hpp"
 
@@ -35,7 +35,8 @@ void check_refused(const R& result, const std::string& what) {
 }
 
 std::int64_t secret_id(const StoreFixture& f, const Scope& scope, const std::string& name) {
-  return f.count(fmt::format("SELECT id FROM secrets WHERE scope = '{}' AND name = '{}'", scope.address(), name));
+  return f.count(fmt::format("SELECT id FROM secrets WHERE scope = '{}' AND name = '{}'",
+                             scope.address(), name));
 }
 
 }  // namespace
@@ -63,16 +64,18 @@ TEST_CASE("clearing a tombstone or an expiry does not undelete or unexpire", "[s
   put(*f.store, kProd, "EXPIRING", "v", f.clock.now() - 1000);
   const std::int64_t gone = secret_id(f, kProd, "GONE");
   SECTION("tombstone cleared, with the old value's envelope") {
-    f.sql(fmt::format("UPDATE versions SET tombstone = 0, key_id = (SELECT key_id FROM versions WHERE "
-                      "secret_id = {0} AND version = 1), envelope = (SELECT envelope FROM versions WHERE "
-                      "secret_id = {0} AND version = 1), fingerprint = (SELECT fingerprint FROM versions "
-                      "WHERE secret_id = {0} AND version = 1) WHERE secret_id = {0} AND version = 2",
-                      gone));
+    f.sql(fmt::format(
+        "UPDATE versions SET tombstone = 0, key_id = (SELECT key_id FROM versions WHERE "
+        "secret_id = {0} AND version = 1), envelope = (SELECT envelope FROM versions WHERE "
+        "secret_id = {0} AND version = 1), fingerprint = (SELECT fingerprint FROM versions "
+        "WHERE secret_id = {0} AND version = 1) WHERE secret_id = {0} AND version = 2",
+        gone));
     check_refused(f.store->get({kProd, "GONE"}, std::nullopt), "namespace:production/GONE@v2");
   }
   SECTION("expiry cleared") {
     f.sql("UPDATE versions SET expires_at = NULL WHERE expires_at IS NOT NULL");
-    check_refused(f.store->get({kProd, "EXPIRING"}, std::nullopt), "namespace:production/EXPIRING@v1");
+    check_refused(f.store->get({kProd, "EXPIRING"}, std::nullopt),
+                  "namespace:production/EXPIRING@v1");
   }
   SECTION("expiry moved later") {
     f.sql("UPDATE versions SET expires_at = expires_at + 86400000 WHERE expires_at IS NOT NULL");
@@ -91,14 +94,41 @@ TEST_CASE("every column a version's MAC covers is checked", "[store][integrity]"
   put(*f.store, kProd, "B", "w");  // B@v1 has empty tags and metadata: valid cells to copy
   const std::int64_t b = secret_id(f, kProd, "B");
   const std::string where = fmt::format(" WHERE secret_id = {}", secret_id(f, kProd, "A"));
-  SECTION("description") { f.sql("UPDATE versions SET description = 'x'" + where); }
-  SECTION("tags") { f.sql(fmt::format("UPDATE versions SET tags = (SELECT tags FROM versions WHERE secret_id = {})", b) + where); }
-  SECTION("metadata") { f.sql(fmt::format("UPDATE versions SET metadata = (SELECT metadata FROM versions WHERE secret_id = {})", b) + where); }
-  SECTION("fingerprint") { f.sql(fmt::format("UPDATE versions SET fingerprint = (SELECT fingerprint FROM versions WHERE secret_id = {})", b) + where); }
-  SECTION("created_at") { f.sql("UPDATE versions SET created_at = created_at + 1" + where); }
-  SECTION("actor") { f.sql("UPDATE versions SET actor = 'someone'" + where); }
-  SECTION("row_mac cleared") { f.sql("UPDATE versions SET row_mac = NULL" + where); }
-  SECTION("row_mac copied from B") { f.sql(fmt::format("UPDATE versions SET row_mac = (SELECT row_mac FROM versions WHERE secret_id = {})", b) + where); }
+  SECTION("description") {
+    f.sql("UPDATE versions SET description = 'x'" + where);
+  }
+  SECTION("tags") {
+    f.sql(fmt::format("UPDATE versions SET tags = (SELECT tags FROM versions WHERE secret_id = {})",
+                      b) +
+          where);
+  }
+  SECTION("metadata") {
+    f.sql(fmt::format(
+              "UPDATE versions SET metadata = (SELECT metadata FROM versions WHERE secret_id = {})",
+              b) +
+          where);
+  }
+  SECTION("fingerprint") {
+    f.sql(fmt::format("UPDATE versions SET fingerprint = (SELECT fingerprint FROM versions WHERE "
+                      "secret_id = {})",
+                      b) +
+          where);
+  }
+  SECTION("created_at") {
+    f.sql("UPDATE versions SET created_at = created_at + 1" + where);
+  }
+  SECTION("actor") {
+    f.sql("UPDATE versions SET actor = 'someone'" + where);
+  }
+  SECTION("row_mac cleared") {
+    f.sql("UPDATE versions SET row_mac = NULL" + where);
+  }
+  SECTION("row_mac copied from B") {
+    f.sql(fmt::format(
+              "UPDATE versions SET row_mac = (SELECT row_mac FROM versions WHERE secret_id = {})",
+              b) +
+          where);
+  }
   check_refused(f.store->get({kProd, "A"}, std::nullopt), "namespace:production/A@v1");
   check_refused(f.store->history({kProd, "A"}), "namespace:production/A@v1");
   CHECK(f.store->get({kProd, "B"}, std::nullopt).is_ok());
@@ -108,14 +138,22 @@ TEST_CASE("every column a head's MAC covers is checked", "[store][integrity]") {
   StoreFixture f;
   put(*f.store, kProd, "A", "v");
   put(*f.store, kProd, "B", "w");
-  SECTION("created_at") { f.sql("UPDATE secrets SET created_at = created_at + 1 WHERE name = 'A'"); }
-  SECTION("row_mac cleared") { f.sql("UPDATE secrets SET row_mac = NULL WHERE name = 'A'"); }
+  SECTION("created_at") {
+    f.sql("UPDATE secrets SET created_at = created_at + 1 WHERE name = 'A'");
+  }
+  SECTION("row_mac cleared") {
+    f.sql("UPDATE secrets SET row_mac = NULL WHERE name = 'A'");
+  }
   SECTION("row_mac of B") {
-    f.sql("UPDATE secrets SET row_mac = (SELECT row_mac FROM secrets WHERE name = 'B') WHERE name = 'A'");
+    f.sql(
+        "UPDATE secrets SET row_mac = (SELECT row_mac FROM secrets WHERE name = 'B') WHERE name = "
+        "'A'");
   }
   SECTION("names swapped") {
-    f.sql("UPDATE secrets SET name = 'T' WHERE name = 'A'; UPDATE secrets SET name = 'A' WHERE name = 'B'; "
-          "UPDATE secrets SET name = 'B' WHERE name = 'T'");
+    f.sql(
+        "UPDATE secrets SET name = 'T' WHERE name = 'A'; UPDATE secrets SET name = 'A' WHERE name "
+        "= 'B'; "
+        "UPDATE secrets SET name = 'B' WHERE name = 'T'");
   }
   check_refused(f.store->get({kProd, "A"}, std::nullopt), "namespace:production/A");
 }
@@ -126,32 +164,43 @@ TEST_CASE("deleting a narrow-scope secret does not let a walk fall through to th
   put(*f.store, kFn, "DB", "narrow");
   put(*f.store, kProd, "DB", "broad");
   REQUIRE(f.store->heads_in_scopes({kFn, kProd}).is_ok());
-  SECTION("the secret's rows") { f.sql("DELETE FROM secrets WHERE scope = 'function:production/fn'"); }
+  SECTION("the secret's rows") {
+    f.sql("DELETE FROM secrets WHERE scope = 'function:production/fn'");
+  }
   SECTION("the secret's rows and its scope row") {
-    f.sql("DELETE FROM secrets WHERE scope = 'function:production/fn'; "
-          "DELETE FROM scopes WHERE scope = 'function:production/fn'");
+    f.sql(
+        "DELETE FROM secrets WHERE scope = 'function:production/fn'; "
+        "DELETE FROM scopes WHERE scope = 'function:production/fn'");
   }
   SECTION("its head version row") {
     f.sql(fmt::format("DELETE FROM versions WHERE secret_id = {}", secret_id(f, kFn, "DB")));
   }
   SECTION("moved to another scope") {
-    f.sql("UPDATE secrets SET scope = 'function:production/other' WHERE scope = 'function:production/fn'");
+    f.sql(
+        "UPDATE secrets SET scope = 'function:production/other' WHERE scope = "
+        "'function:production/fn'");
   }
   check_refused(f.store->heads_in_scopes({kFn, kProd}), "scope function:production/fn");
   check_refused(f.store->list({}), "function:production/");
 }
 
-TEST_CASE("inserting a secret row into a scope is detected when the scope is read", "[store][integrity][sqlite]") {
+TEST_CASE("inserting a secret row into a scope is detected when the scope is read",
+          "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kProd, "A", "v");
   put(*f.store, kOther, "B", "w");
   // A copy of production/A's rows planted in staging, where a launch would now find it.
-  f.sql("INSERT INTO secrets(scope, name, uid, head_version, created_at, row_mac) SELECT 'namespace:staging', "
-        "name, randomblob(16), head_version, created_at, row_mac FROM secrets WHERE name = 'A'; "
-        "INSERT INTO versions SELECT (SELECT max(id) FROM secrets), version, tombstone, key_id, envelope, "
-        "fingerprint, description, tags, metadata, expires_at, created_at, actor, row_rev, row_mac, rotate_every, "
-        "notify_before FROM "
-        "versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A' AND scope = 'namespace:production')");
+  f.sql(
+      "INSERT INTO secrets(scope, name, uid, head_version, created_at, row_mac) SELECT "
+      "'namespace:staging', "
+      "name, randomblob(16), head_version, created_at, row_mac FROM secrets WHERE name = 'A'; "
+      "INSERT INTO versions SELECT (SELECT max(id) FROM secrets), version, tombstone, key_id, "
+      "envelope, "
+      "fingerprint, description, tags, metadata, expires_at, created_at, actor, row_rev, row_mac, "
+      "rotate_every, "
+      "notify_before FROM "
+      "versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A' AND scope = "
+      "'namespace:production')");
   check_refused(f.store->heads_in_scopes({kOther}), "scope namespace:staging");
   CHECK(f.store->heads_in_scopes({kProd}).is_ok());
 }
@@ -161,15 +210,22 @@ TEST_CASE("every column of a scope row, and the chain, is checked", "[store][int
   put(*f.store, kFn, "A", "v");
   put(*f.store, kProd, "B", "w");
   Scope probe = kProd;
-  SECTION("members") { f.sql("UPDATE scopes SET members = members + 1 WHERE scope = 'namespace:production'"); }
-  SECTION("digest") { f.sql("UPDATE scopes SET digest = zeroblob(32) WHERE scope = 'namespace:production'"); }
-  SECTION("next") { f.sql("UPDATE scopes SET next = 'namespace:q' WHERE scope = 'namespace:production'"); }
+  SECTION("members") {
+    f.sql("UPDATE scopes SET members = members + 1 WHERE scope = 'namespace:production'");
+  }
+  SECTION("digest") {
+    f.sql("UPDATE scopes SET digest = zeroblob(32) WHERE scope = 'namespace:production'");
+  }
+  SECTION("next") {
+    f.sql("UPDATE scopes SET next = 'namespace:q' WHERE scope = 'namespace:production'");
+  }
   SECTION("change_counter") {
     f.sql("UPDATE scopes SET change_counter = 0 WHERE scope = 'namespace:production'");
   }
   SECTION("row_mac of another scope") {
-    f.sql("UPDATE scopes SET row_mac = (SELECT row_mac FROM scopes WHERE scope = '') "
-          "WHERE scope = 'namespace:production'");
+    f.sql(
+        "UPDATE scopes SET row_mac = (SELECT row_mac FROM scopes WHERE scope = '') "
+        "WHERE scope = 'namespace:production'");
   }
   SECTION("the sentinel deleted") {
     // Only a scope before the first real one is proved absent by the sentinel.
@@ -204,12 +260,13 @@ TEST_CASE("the change counter can be neither forged nor set back", "[store][inte
   SECTION("replayed with its old MAC after a write: the serving engine sees it go back") {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(f.db_path().c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "CREATE TABLE keep AS SELECT * FROM meta WHERE key LIKE 'change_counter%'",
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TABLE keep AS SELECT * FROM meta WHERE key LIKE 'change_counter%'",
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     put(*f.store, kProd, "A", "v2");
     CHECK(*f.store->change_counter() == before + 1);
-    REQUIRE(sqlite3_exec(db, "INSERT OR REPLACE INTO meta SELECT * FROM keep; DROP TABLE keep", nullptr, nullptr,
-                         nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "INSERT OR REPLACE INTO meta SELECT * FROM keep; DROP TABLE keep",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
     check_refused(f.store->change_counter(), "went back");
     // A new engine that reads the scope written at before + 1 knows it too.
@@ -219,7 +276,8 @@ TEST_CASE("the change counter can be neither forged nor set back", "[store][inte
   }
 }
 
-TEST_CASE("a trigger, view, table or index lockbox did not create is refused at open", "[store][integrity][sqlite]") {
+TEST_CASE("a trigger, view, table or index lockbox did not create is refused at open",
+          "[store][integrity][sqlite]") {
   StoreFixture f;
   put(*f.store, kProd, "A", "v");
   f.store.reset();

@@ -1,14 +1,14 @@
 #include "tests/store/sqlite/store_fixture.hpp"
 
-#include <catch2/catch.hpp>
 #include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <map>
-#include <mutex>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <vector>
 
 namespace lockbox::testing {
@@ -21,8 +21,11 @@ std::string env_or_empty(const char* name) {
 
 // The [pg] pass without a cluster: skipped, visibly (ctest SKIP_RETURN_CODE 77).
 const bool kSkipWithoutCluster = [] {
-  if (env_or_empty("LOCKBOX_TEST_BACKEND") == "postgresql" && env_or_empty("LOCKBOX_TEST_PG_URL").empty()) {
-    std::fputs("SKIP: LOCKBOX_TEST_PG_URL is not set (scripts/test.sh starts a PostgreSQL cluster)\n", stderr);
+  if (env_or_empty("LOCKBOX_TEST_BACKEND") == "postgresql" &&
+      env_or_empty("LOCKBOX_TEST_PG_URL").empty()) {
+    std::fputs(
+        "SKIP: LOCKBOX_TEST_PG_URL is not set (scripts/test.sh starts a PostgreSQL cluster)\n",
+        stderr);
     std::_Exit(77);
   }
   return true;
@@ -37,7 +40,8 @@ std::string pg_exec(const std::string& db, const std::string& statement) {
   const ExecStatusType st = PQresultStatus(r);
   INFO(statement << ": " << PQresultErrorMessage(r));
   std::string first;
-  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0)) first = PQgetvalue(r, 0, 0);
+  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
+    first = PQgetvalue(r, 0, 0);
   PQclear(r);
   PQfinish(conn);
   REQUIRE((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK));
@@ -80,7 +84,9 @@ std::vector<std::vector<std::string>> pg_rows(const std::string& db, const std::
   return out;
 }
 
-bool pg_pass() { return env_or_empty("LOCKBOX_TEST_BACKEND") == "postgresql"; }
+bool pg_pass() {
+  return env_or_empty("LOCKBOX_TEST_BACKEND") == "postgresql";
+}
 
 SecureKey test_master_key(std::uint8_t seed) {
   std::vector<std::uint8_t> bytes(32);
@@ -180,7 +186,8 @@ std::string StoreFixture::all_file_bytes() const {
   return all;
 }
 
-store::SetRequest set_request(const Scope& scope, const std::string& name, const std::string& value) {
+store::SetRequest set_request(const Scope& scope, const std::string& name,
+                              const std::string& value) {
   store::SetRequest r;
   r.address = {scope, name};
   r.value = SecretValue(value);

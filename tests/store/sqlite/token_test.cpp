@@ -39,7 +39,9 @@ TEST_CASE("a new token has the lbx_<id>_<secret> shape and authenticates", "[sto
   CHECK(who->name == "ci");
   CHECK(who->role == "admin");
   CHECK(who->created_by == "tester");
-  CHECK(f.count("SELECT count(*) FROM audit WHERE action = 'token.create' AND target = 'token:ci'") == 1);
+  CHECK(
+      f.count("SELECT count(*) FROM audit WHERE action = 'token.create' AND target = 'token:ci'") ==
+      1);
 }
 
 TEST_CASE("the store keeps only a digest: the token's secret is in no file", "[store][tokens]") {
@@ -58,10 +60,10 @@ TEST_CASE("wrong, malformed and unknown tokens are refused alike", "[store][toke
   wrong_secret.back() = wrong_secret.back() == '0' ? '1' : '0';
   std::string unknown_id = token;
   unknown_id[4] = unknown_id[4] == '0' ? '1' : '0';
-  for (const std::string& bad : std::vector<std::string>
-       {wrong_secret, unknown_id, token.substr(0, token.size() - 1), token + "0", std::string(),
-        std::string("lbx_"), "Bearer " + token, "LBX" + token.substr(3),
-        token.substr(0, 20) + "-" + token.substr(21)}) {
+  for (const std::string& bad : std::vector<std::string>{
+           wrong_secret, unknown_id, token.substr(0, token.size() - 1), token + "0", std::string(),
+           std::string("lbx_"), "Bearer " + token, "LBX" + token.substr(3),
+           token.substr(0, 20) + "-" + token.substr(21)}) {
     INFO(bad.size());
     check_refused(*f.store, bad);
   }
@@ -110,7 +112,8 @@ TEST_CASE("a revoked token is refused on the next request; its name can be reuse
 TEST_CASE("token names follow the name rule", "[store][tokens]") {
   StoreFixture f;
   for (const char* bad : {"", "a b", "a.b", "a/b"}) {
-    CHECK(f.store->create_token(bad, "admin", std::nullopt).status().code() == StatusCode::kBadInput);
+    CHECK(f.store->create_token(bad, "admin", std::nullopt).status().code() ==
+          StatusCode::kBadInput);
   }
   CHECK(f.count("SELECT count(*) FROM tokens") == 0);
   CHECK(f.count("SELECT count(*) FROM audit") == 0);
