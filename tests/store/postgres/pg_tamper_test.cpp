@@ -9,29 +9,20 @@
 
 #include <fmt/format.h>
 
+#include "tests/store/postgres/pg_test_support.hpp"
 #include "tests/store/sqlite/store_fixture.hpp"
 
 using namespace lockbox;
 using lockbox::testing::set_request;
 using lockbox::testing::StoreFixture;
+using lockbox::testing::pg::check_refused;
+using lockbox::testing::pg::put;
 
 namespace {
 
 const Scope kProd = Scope::ns("production");
 const Scope kFn = Scope::function("production", "fn");
 const Scope kOther = Scope::ns("staging");
-
-void put(store::Store& s, const Scope& scope, const std::string& name, const std::string& value) {
-  REQUIRE(s.set(set_request(scope, name, value)).is_ok());
-}
-
-template <typename R>
-void check_refused(const R& result, const std::string& what) {
-  REQUIRE_FALSE(result.is_ok());
-  CHECK(result.status().code() == StatusCode::kIntegrity);
-  INFO(result.status().message());
-  CHECK(result.status().message().find(what) != std::string::npos);
-}
 
 std::vector<store::ImportEntry> entries(const std::string& prefix, int n, const std::string& value) {
   std::vector<store::ImportEntry> out;
