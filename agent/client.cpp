@@ -170,16 +170,7 @@ class AgentSource final : public launcher::SecretSource {
   // The agent already chose one winner per name; offered as the heads of their scopes (the local
   // resolver keeps them and applies this host's layers on top).
   Result<std::vector<store::SecretMeta>> heads_in(const std::vector<Scope>& scopes) const {
-    std::vector<store::SecretMeta> out;
-    for (const auto& meta : heads_) {
-      for (const auto& s : scopes) {
-        if (s == meta.scope) {
-          out.push_back(meta);
-          break;
-        }
-      }
-    }
-    return out;
+    return launcher::winners_in(heads_, scopes);
   }
 
   Fd fd_;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/fd.hpp"
@@ -21,10 +22,12 @@ Result<const policies::FunctionPolicy*> find_entry(const RunRequest& r, const po
   auto it = table.find(*r.function_name);
   if (it != table.end()) return &it->second;
   if (r.function_form || r.job) {
-    return bad_input(fmt::format("unknown {} {}{}", r.job ? "job" : "function", *r.function_name,
-                                 p.source.empty() ? " (no policy file)" : " in " + p.source.string()));
+    return bad_input(
+        fmt::format("unknown {} {}{}", r.job ? "job" : "function", *r.function_name,
+                    p.source.empty() ? " (no policy file)" : " in " + p.source.string()));
   }
-  return static_cast<const policies::FunctionPolicy*>(nullptr);  // --function F without a policy entry
+  return static_cast<const policies::FunctionPolicy*>(
+      nullptr);  // --function F without a policy entry
 }
 
 Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std::string>& paths) {
@@ -39,7 +42,8 @@ Result<std::vector<resolver::EnvFileLayer>> read_env_files(const std::vector<std
 
 }  // namespace
 
-Result<SecretValue> read_secret_file(const std::string& path, std::string_view what, std::size_t max_bytes) {
+Result<SecretValue> read_secret_file(const std::string& path, std::string_view what,
+                                     std::size_t max_bytes) {
   // O_NONBLOCK: a FIFO is refused at once instead of waiting for a writer (SPEC §18).
   const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd.valid()) return bad_input(fmt::format("cannot read {} {}", what, path));
@@ -80,16 +84,27 @@ Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Polic
   if (request.function_name) plan.context.function = *request.function_name;
   plan.context.group = request.group;
   plan.context.apikey = request.apikey;
-  for (const auto* id : {&plan.context.ns, plan.context.function ? &*plan.context.function : nullptr,
-                         plan.context.group ? &*plan.context.group : nullptr,
-                         plan.context.apikey ? &*plan.context.apikey : nullptr}) {
+  for (const auto* id :
+       {&plan.context.ns, plan.context.function ? &*plan.context.function : nullptr,
+        plan.context.group ? &*plan.context.group : nullptr,
+        plan.context.apikey ? &*plan.context.apikey : nullptr}) {
     if (id != nullptr) LOCKBOX_TRY(validate_name(*id, "context identifier"));
   }
-  plan.timeout_ms = request.timeout_ms ? request.timeout_ms : (fn != nullptr ? fn->timeout_ms : std::nullopt);
+  plan.timeout_ms =
+      request.timeout_ms ? request.timeout_ms : (fn != nullptr ? fn->timeout_ms : std::nullopt);
   plan.audit_target = plan.context.function
                           ? Scope::function(plan.context.ns, *plan.context.function).address()
                           : Scope::ns(plan.context.ns).address();
   return plan;
+}
+
+std::vector<store::SecretMeta> winners_in(const std::vector<store::SecretMeta>& winners,
+                                          const std::vector<Scope>& scopes) {
+  std::vector<store::SecretMeta> out;
+  for (const auto& meta : winners) {
+    if (std::find(scopes.begin(), scopes.end(), meta.scope) != scopes.end()) out.push_back(meta);
+  }
+  return out;
 }
 
 Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
@@ -104,8 +119,8 @@ Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies:
 }
 
 Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
-                    const StoredLayer& stored, const std::vector<std::string_view>& host, UnixMillis now,
-                    bool decrypt) {
+                    const StoredLayer& stored, const std::vector<std::string_view>& host,
+                    UnixMillis now, bool decrypt) {
   resolver::ResolveInput input;
   input.policy = &policy;
   input.context = plan.context;
@@ -140,7 +155,8 @@ std::string injected_summary(const LaunchPlan& plan) {
   for (const auto& v : plan.resolution.variables) {
     if (!out.empty()) out += ',';
     out += v.name + "@" + v.origin.text();
-    if (v.origin.kind == resolver::Origin::Kind::kStore) out += fmt::format("#v{}", v.origin.version);
+    if (v.origin.kind == resolver::Origin::Kind::kStore)
+      out += fmt::format("#v{}", v.origin.version);
   }
   return out;
 }

@@ -22,16 +22,16 @@ struct RunRequest {
   // `run FUNCTION [-- EXTRA]` sets function_name and extra_args; `run [--function F] -- CMD` sets
   // command (and function_name when --function is given).
   std::optional<std::string> function_name;
-  bool function_form = false;               // FUNCTION given positionally
+  bool function_form = false;  // FUNCTION given positionally
   std::vector<std::string> command;
   std::vector<std::string> extra_args;
-  std::optional<std::string> ns;            // --namespace
-  std::optional<std::string> group;         // --group
-  std::optional<std::string> apikey;        // --apikey
-  std::vector<std::string> env_files;       // --env-file, in order
+  std::optional<std::string> ns;       // --namespace
+  std::optional<std::string> group;    // --group
+  std::optional<std::string> apikey;   // --apikey
+  std::vector<std::string> env_files;  // --env-file, in order
   bool pristine = false;
-  std::optional<std::int64_t> timeout_ms;   // --timeout (overrides the policy's)
-  bool job = false;                         // a policy job instead of a function
+  std::optional<std::int64_t> timeout_ms;  // --timeout (overrides the policy's)
+  bool job = false;                        // a policy job instead of a function
 };
 
 struct LaunchPlan {
@@ -42,8 +42,8 @@ struct LaunchPlan {
   // run); empty (the invoker's directory) for run -- CMD.
   std::filesystem::path workdir;
   std::optional<std::int64_t> timeout_ms;
-  resolver::Resolution resolution;                     // store values decrypted
-  std::string audit_target;                            // "function:NS/FN" or "namespace:NS"
+  resolver::Resolution resolution;  // store values decrypted
+  std::string audit_target;         // "function:NS/FN" or "namespace:NS"
 };
 
 // Resolves the context, function and command from the request and the policy. kBadInput for an
@@ -53,6 +53,12 @@ Result<LaunchPlan> plan_context(const RunRequest& request, const policies::Polic
 // The stored layer of a resolution: the live heads of the given scopes, and one version's value.
 // The store provides both locally; remote mode (api/remote_source) answers from the server's
 // resolve response.
+// The heads among `winners` (one chosen winner per name, from an agent or a server) that are in
+// `scopes`: what a StoredLayer offers as the heads of those scopes, so the local resolver keeps
+// them and applies this host's layers on top.
+std::vector<store::SecretMeta> winners_in(const std::vector<store::SecretMeta>& winners,
+                                          const std::vector<Scope>& scopes);
+
 struct StoredLayer {
   std::function<Result<std::vector<store::SecretMeta>>(const std::vector<Scope>&)> heads;
   std::function<Result<SecretValue>(const store::SecretAddress&, std::int64_t version)> value;
@@ -61,8 +67,8 @@ struct StoredLayer {
 // Resolves the variables of `plan` (stored layer, env files, host) and fills in the values of the
 // stored winners (only those) unless decrypt is false.
 Status resolve_plan(LaunchPlan& plan, const RunRequest& request, const policies::Policy& policy,
-                    const StoredLayer& stored, const std::vector<std::string_view>& host, UnixMillis now,
-                    bool decrypt = true);
+                    const StoredLayer& stored, const std::vector<std::string_view>& host,
+                    UnixMillis now, bool decrypt = true);
 
 // Resolves the variables of `plan` (store, env files, host) and decrypts the store winners.
 // `host` is empty for remote/API use. With decrypt = false (resolve, which never shows values)

@@ -8,10 +8,14 @@
 #include <catch2/catch.hpp>
 
 #include "tests/store/postgres/pg_test_support.hpp"
+#include "tests/store/sqlite/audit_test_support.hpp"
 #include "tests/store/sqlite/store_fixture.hpp"
 
 using namespace lockbox;
+using lockbox::testing::check_broken_at;
+using lockbox::testing::checkpoint_of;
 using lockbox::testing::StoreFixture;
+using lockbox::testing::verify;
 using lockbox::testing::pg::put;
 using lockbox::testing::pg::random_bytes;
 
@@ -30,32 +34,8 @@ void write_five(StoreFixture& f) {
   REQUIRE(f.count("SELECT count(*) FROM audit") == 5);
 }
 
-store::AuditVerifyResult verify(StoreFixture& f, const std::optional<store::AuditCheckpoint>& cp = std::nullopt) {
-  // A fresh connection, as a separate `lockbox audit verify` process would have.
-  auto store = f.reopen();
-  auto result = store->verify_audit(cp);
-  INFO(result.status().message());
-  REQUIRE(result.is_ok());
-  return result.value();
-}
-
-// Checks that verify names `seq` and that its problem mentions `what`.
-void check_broken_at(StoreFixture& f, std::int64_t seq, const std::string& what,
-                     const std::optional<store::AuditCheckpoint>& cp = std::nullopt) {
-  const store::AuditVerifyResult r = verify(f, cp);
-  INFO(r.problem);
-  REQUIRE(r.first_bad_seq.has_value());
-  CHECK(*r.first_bad_seq == seq);
-  CHECK(r.problem.find(what) != std::string::npos);
-}
-
-store::AuditCheckpoint checkpoint_of(StoreFixture& f) {
-  auto cp = f.store->audit_checkpoint();
-  REQUIRE(cp.is_ok());
-  return cp.value();
-}
-
-const std::string kAuditColumns = "(seq, ts, actor, action, target, outcome, detail, prev_mac, entry_mac)";
+const std::string kAuditColumns =
+    "(seq, ts, actor, action, target, outcome, detail, prev_mac, entry_mac)";
 
 }  // namespace
 
@@ -112,8 +92,9 @@ TEST_CASE("postgresql: deleting a record names the missing seq", "[pg][audit]") 
   }
   SECTION("a middle record, then the later ones renumbered to close the gap") {
     // Through negative seqs: the primary key is checked row by row.
-    f.sql("DELETE FROM audit WHERE seq = 3; UPDATE audit SET seq = -(seq - 1) WHERE seq > 3; "
-          "UPDATE audit SET seq = -seq WHERE seq < 0");
+    f.sql(
+        "DELETE FROM audit WHERE seq = 3; UPDATE audit SET seq = -(seq - 1) WHERE seq > 3; "
+        "UPDATE audit SET seq = -seq WHERE seq < 0");
     check_broken_at(f, 3, "record 3 does not follow record 2");
   }
 }
@@ -123,19 +104,26 @@ TEST_CASE("postgresql: a forged record names its seq", "[pg][audit]") {
   write_five(f);
   SECTION("inserted in the middle, chained to its predecessor") {
     // Make room at seq 3, then insert a record whose prev_mac is record 2's real entry_mac.
-    f.sql("UPDATE audit SET seq = -(seq + 1) WHERE seq >= 3; UPDATE audit SET seq = -seq WHERE seq < 0; "
-          "INSERT INTO audit " + kAuditColumns + " SELECT 3, ts, actor, 'secret.set', 'namespace:production/X', "
-          "'ok', 'v1 created', entry_mac, " + random_bytes(32) + " FROM audit WHERE seq = 2");
+    f.sql(
+        "UPDATE audit SET seq = -(seq + 1) WHERE seq >= 3; UPDATE audit SET seq = -seq WHERE seq < "
+        "0; "
+        "INSERT INTO audit " +
+        kAuditColumns +
+        " SELECT 3, ts, actor, 'secret.set', 'namespace:production/X', "
+        "'ok', 'v1 created', entry_mac, " +
+        random_bytes(32) + " FROM audit WHERE seq = 2");
     check_broken_at(f, 3, "record 3 was edited");
   }
   SECTION("appended at the end") {
-    f.sql("INSERT INTO audit " + kAuditColumns + " SELECT 6, ts + 1, actor, 'secret.set', "
-          "'namespace:production/X', 'ok', 'v1 created', entry_mac, " + random_bytes(32) +
-          " FROM audit WHERE seq = 5");
+    f.sql("INSERT INTO audit " + kAuditColumns +
+          " SELECT 6, ts + 1, actor, 'secret.set', "
+          "'namespace:production/X', 'ok', 'v1 created', entry_mac, " +
+          random_bytes(32) + " FROM audit WHERE seq = 5");
     check_broken_at(f, 6, "record 6 was edited");
   }
   SECTION("a copy of a real record replayed at the end") {
-    f.sql("INSERT INTO audit " + kAuditColumns + " SELECT 6, ts, actor, action, target, outcome, detail, "
+    f.sql("INSERT INTO audit " + kAuditColumns +
+          " SELECT 6, ts, actor, action, target, outcome, detail, "
           "prev_mac, entry_mac FROM audit WHERE seq = 5");
     check_broken_at(f, 6, "record 6 does not follow record 5");
   }
@@ -145,15 +133,18 @@ TEST_CASE("postgresql: reordering records names the first moved seq", "[pg][audi
   StoreFixture f;
   write_five(f);
   SECTION("two rows swap their seq numbers") {
-    f.sql("UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4; "
-          "UPDATE audit SET seq = 4 WHERE seq = 100");
+    f.sql(
+        "UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4; "
+        "UPDATE audit SET seq = 4 WHERE seq = 100");
     check_broken_at(f, 2, "record 2 does not follow record 1");
   }
   SECTION("two rows swap their contents, MACs kept in place") {
-    f.sql("CREATE TEMP TABLE saved AS SELECT * FROM audit WHERE seq IN (2, 4); "
-          "UPDATE audit SET (ts, actor, action, target, outcome, detail) = "
-          "(SELECT ts, actor, action, target, outcome, detail FROM saved WHERE saved.seq = 6 - audit.seq) "
-          "WHERE seq IN (2, 4)");
+    f.sql(
+        "CREATE TEMP TABLE saved AS SELECT * FROM audit WHERE seq IN (2, 4); "
+        "UPDATE audit SET (ts, actor, action, target, outcome, detail) = "
+        "(SELECT ts, actor, action, target, outcome, detail FROM saved WHERE saved.seq = 6 - "
+        "audit.seq) "
+        "WHERE seq IN (2, 4)");
     check_broken_at(f, 2, "record 2 was edited");
   }
 }
@@ -181,7 +172,8 @@ TEST_CASE("postgresql: verify keeps counting after the first bad record", "[pg][
   CHECK(r.last_seq == 5);
 }
 
-TEST_CASE("postgresql: a cut tail is caught only against a checkpoint, naming the checkpoint seq", "[pg][audit]") {
+TEST_CASE("postgresql: a cut tail is caught only against a checkpoint, naming the checkpoint seq",
+          "[pg][audit]") {
   StoreFixture f;
   write_five(f);
   const store::AuditCheckpoint cp = checkpoint_of(f);
@@ -205,7 +197,8 @@ TEST_CASE("postgresql: a cut tail is caught only against a checkpoint, naming th
   }
 }
 
-TEST_CASE("postgresql: a checkpoint with a wrong MAC fails at its seq, after an earlier edit", "[pg][audit]") {
+TEST_CASE("postgresql: a checkpoint with a wrong MAC fails at its seq, after an earlier edit",
+          "[pg][audit]") {
   StoreFixture f;
   write_five(f);
   store::AuditCheckpoint cp = checkpoint_of(f);
@@ -217,14 +210,16 @@ TEST_CASE("postgresql: a checkpoint with a wrong MAC fails at its seq, after an 
 
 // ---- values and keys ----
 
-TEST_CASE("postgresql: a tampered value row is exit 5 naming the secret, others stay readable", "[pg][crypto]") {
+TEST_CASE("postgresql: a tampered value row is exit 5 naming the secret, others stay readable",
+          "[pg][crypto]") {
   StoreFixture f;
   REQUIRE(lockbox::testing::pg_pass());
   put(*f.store, kProd, "VICTIM", "v1");
   put(*f.store, kProd, "BYSTANDER", "fine");
   // Byte 26 (offset 25) of the envelope flipped, as the SQLite test does.
-  f.sql("UPDATE versions SET envelope = set_byte(envelope, 25, get_byte(envelope, 25) # 1) "
-        "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'VICTIM')");
+  f.sql(
+      "UPDATE versions SET envelope = set_byte(envelope, 25, get_byte(envelope, 25) # 1) "
+      "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'VICTIM')");
   auto store = f.reopen();
   const auto damaged = store->reveal({kProd, "VICTIM"});
   CHECK(damaged.status().code() == StatusCode::kIntegrity);
@@ -235,34 +230,40 @@ TEST_CASE("postgresql: a tampered value row is exit 5 naming the secret, others 
   CHECK(ok->value.reveal() == "fine");
 }
 
-TEST_CASE("postgresql: ciphertexts swapped between secrets or versions fail to decrypt", "[pg][crypto]") {
+TEST_CASE("postgresql: ciphertexts swapped between secrets or versions fail to decrypt",
+          "[pg][crypto]") {
   StoreFixture f;
   REQUIRE(lockbox::testing::pg_pass());
   put(*f.store, kProd, "A", "alpha");
   put(*f.store, kProd, "B", "bravo");
   put(*f.store, kProd, "B", "bravo2");
   SECTION("between secrets") {
-    f.sql("UPDATE versions SET envelope = (SELECT envelope FROM versions WHERE secret_id = "
-          "(SELECT id FROM secrets WHERE name = 'B') AND version = 1) "
-          "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A')");
+    f.sql(
+        "UPDATE versions SET envelope = (SELECT envelope FROM versions WHERE secret_id = "
+        "(SELECT id FROM secrets WHERE name = 'B') AND version = 1) "
+        "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A')");
     CHECK(f.reopen()->reveal({kProd, "A"}).status().code() == StatusCode::kIntegrity);
   }
   SECTION("between versions of one secret") {
-    f.sql("UPDATE versions SET envelope = (SELECT envelope FROM versions v2 WHERE v2.secret_id = "
-          "versions.secret_id AND v2.version = 1) WHERE version = 2");
+    f.sql(
+        "UPDATE versions SET envelope = (SELECT envelope FROM versions v2 WHERE v2.secret_id = "
+        "versions.secret_id AND v2.version = 1) WHERE version = 2");
     CHECK(f.reopen()->reveal({kProd, "B"}).status().code() == StatusCode::kIntegrity);
   }
   SECTION("between scopes") {
     f.sql("UPDATE secrets SET scope = 'namespace:staging' WHERE name = 'A'");
-    CHECK(f.reopen()->reveal({Scope::ns("staging"), "A"}).status().code() == StatusCode::kIntegrity);
+    CHECK(f.reopen()->reveal({Scope::ns("staging"), "A"}).status().code() ==
+          StatusCode::kIntegrity);
   }
   SECTION("into a secret recreated after a purge") {
-    f.sql("CREATE TABLE public.saved AS SELECT envelope, key_id FROM versions WHERE secret_id = "
-          "(SELECT id FROM secrets WHERE name = 'A')");
+    f.sql(
+        "CREATE TABLE public.saved AS SELECT envelope, key_id FROM versions WHERE secret_id = "
+        "(SELECT id FROM secrets WHERE name = 'A')");
     REQUIRE(f.store->purge({kProd, "A"}).is_ok());
     put(*f.store, kProd, "A", "other");
-    f.sql("UPDATE versions SET envelope = (SELECT envelope FROM public.saved) "
-          "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A'); DROP TABLE public.saved");
+    f.sql(
+        "UPDATE versions SET envelope = (SELECT envelope FROM public.saved) "
+        "WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A'); DROP TABLE public.saved");
     CHECK(f.reopen()->reveal({kProd, "A"}).status().code() == StatusCode::kIntegrity);
   }
 }
@@ -275,7 +276,9 @@ TEST_CASE("postgresql: wrapped keys swapped between keyring rows are rejected", 
   // The data key's wrapping (key 1) over the fingerprint key's: the UPDATE's subquery reads the
   // rows as they were, so no helper table is needed.
   REQUIRE(f.count("SELECT count(*) FROM keyring WHERE key_id = 1 AND purpose = 'data'") == 1);
-  f.sql("UPDATE keyring SET wrapped = (SELECT wrapped FROM keyring WHERE key_id = 1) WHERE purpose = 'fingerprint'");
+  f.sql(
+      "UPDATE keyring SET wrapped = (SELECT wrapped FROM keyring WHERE key_id = 1) WHERE purpose = "
+      "'fingerprint'");
   const auto opened = f.try_open(7);
   INFO(opened.status().message());
   CHECK(opened.status().code() == StatusCode::kIntegrity);

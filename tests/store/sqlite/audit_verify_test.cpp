@@ -6,11 +6,15 @@
 #include <catch2/catch.hpp>
 
 #include "store/bytes.hpp"
+#include "tests/store/sqlite/audit_test_support.hpp"
 #include "tests/store/sqlite/store_fixture.hpp"
 
 using namespace lockbox;
+using lockbox::testing::check_broken_at;
+using lockbox::testing::checkpoint_of;
 using lockbox::testing::set_request;
 using lockbox::testing::StoreFixture;
+using lockbox::testing::verify;
 
 namespace {
 
@@ -26,31 +30,6 @@ void write_five(StoreFixture& f) {
   REQUIRE(f.store->reveal({kProd, "A"}).is_ok());
   REQUIRE(f.store->remove({kProd, "B"}).is_ok());
   REQUIRE(f.count("SELECT count(*) FROM audit") == 5);
-}
-
-store::AuditVerifyResult verify(StoreFixture& f,
-                                const std::optional<store::AuditCheckpoint>& cp = std::nullopt) {
-  // A fresh connection, as a separate `lockbox audit verify` process would have.
-  auto store = f.reopen();
-  auto result = store->verify_audit(cp);
-  REQUIRE(result.is_ok());
-  return result.value();
-}
-
-// Checks that verify names `seq` and that its problem mentions `what`.
-void check_broken_at(StoreFixture& f, std::int64_t seq, const std::string& what,
-                     const std::optional<store::AuditCheckpoint>& cp = std::nullopt) {
-  const store::AuditVerifyResult r = verify(f, cp);
-  INFO(r.problem);
-  REQUIRE(r.first_bad_seq.has_value());
-  CHECK(*r.first_bad_seq == seq);
-  CHECK(r.problem.find(what) != std::string::npos);
-}
-
-store::AuditCheckpoint checkpoint_of(StoreFixture& f) {
-  auto cp = f.store->audit_checkpoint();
-  REQUIRE(cp.is_ok());
-  return cp.value();
 }
 
 std::vector<store::AuditRecord> records(StoreFixture& f, const store::AuditFilter& filter = {}) {
