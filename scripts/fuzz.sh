@@ -2,8 +2,8 @@
 # Builds the libFuzzer harnesses (every tests/*/fuzz/*_fuzz.cpp) with the one command each header
 # documents, and runs each for LOCKBOX_FUZZ_SECONDS (default 60) on its committed seed corpus
 # (tests/*/fuzz/<name>_corpus/, copied: the corpus in the tree is never written), as many at once
-# as there are cores. A crash, leak or sanitizer report fails the run and leaves the input under
-# $LOCKBOX_FUZZ_OUT (default build-fuzz/). Needs clang with libFuzzer (Debian clang,
+# as there are cores (or LOCKBOX_FUZZ_JOBS). A crash, leak or sanitizer report fails the run and
+# leaves the input under $LOCKBOX_FUZZ_OUT (default build-fuzz/). Needs clang with libFuzzer (Debian clang,
 # libclang-rt-14-dev; scripts/install-deps.sh installs them).
 # Usage: scripts/fuzz.sh [HARNESS.cpp ...]        (default: all)
 #        scripts/fuzz.sh --print-command HARNESS.cpp  (the documented command, one word per line)
@@ -62,7 +62,7 @@ run_one() {
   echo "fuzz: $name: ok, ${runs:-?} inputs in ${seconds}s, coverage ${cov:-?} edges, corpus $corpus"
 }
 
-jobs="$(nproc)"
+jobs="${LOCKBOX_FUZZ_JOBS:-$(nproc)}"
 status=0
 started=0
 finished=0
