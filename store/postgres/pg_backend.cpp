@@ -372,20 +372,7 @@ Result<std::optional<Backend::AuditTail>> PgBackend::audit_tail() {
 }
 
 Status PgBackend::insert_audit(const AuditRecord& a) {
-  return db_->queue(
-      "INSERT INTO lockbox.audit(seq, ts, actor, action, target, outcome, detail, prev_mac, "
-      "entry_mac) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-      Params()
-          .i64(a.seq)
-          .i64(a.ts)
-          .text(a.actor)
-          .text(a.action)
-          .text(a.target)
-          .text(a.outcome)
-          .text(a.detail)
-          .bytes(a.prev_mac)
-          .bytes(a.entry_mac));
+  return insert_audits({a});  // one statement either way (pg_batch.cpp)
 }
 
 Status PgBackend::scan_audit(const AuditFilter& filter, const AuditVisitor& visit) {
