@@ -1,8 +1,8 @@
 #pragma once
 // Cryptographic primitives, all through OpenSSL 3 EVP (no OpenSSL type in this header):
-// AES-256-GCM with a fixed 12-byte nonce and an always-16-byte tag, HKDF-SHA256, PBKDF2-HMAC-SHA256,
-// HMAC-SHA256. Callers normally use envelope.hpp, which adds the persistent format around the AEAD.
-// Thread-safety: every function is thread-safe.
+// AES-256-GCM with a fixed 12-byte nonce and an always-16-byte tag, HKDF-SHA256,
+// PBKDF2-HMAC-SHA256, HMAC-SHA256. Callers normally use envelope.hpp, which adds the persistent
+// format around the AEAD. Thread-safety: every function is thread-safe.
 
 #include <array>
 #include <cstdint>

@@ -28,12 +28,13 @@ namespace lockbox::store {
 Status Engine::move_audit_key() {
   LOCKBOX_ASSIGN_OR_RETURN(const auto old, rows_->active_key("audit"));
   if (!old || !old->wrapped) return integrity_error("keyring is damaged: no usable audit key");
-  LOCKBOX_ASSIGN_OR_RETURN(const SecureKey key, open_wrapped_key(kek_, kek_generation_, "audit", old->key_id,
-                                                                 store_id_, *old->wrapped));
+  LOCKBOX_ASSIGN_OR_RETURN(
+      const SecureKey key,
+      open_wrapped_key(kek_, kek_generation_, "audit", old->key_id, store_id_, *old->wrapped));
   LOCKBOX_ASSIGN_OR_RETURN(const auto top, rows_->max_key_id(kRowAuthKeyIds, 0xFFFFFFFF));
   const auto key_id = static_cast<std::uint32_t>(top ? std::int64_t{*top} + 1 : kRowAuthKeyIds + 1);
-  LOCKBOX_ASSIGN_OR_RETURN(Bytes wrapped, wrap_key(kek_, kek_generation_, "audit", key_id, store_id_, key,
-                                                   random_of(options_)));
+  LOCKBOX_ASSIGN_OR_RETURN(Bytes wrapped, wrap_key(kek_, kek_generation_, "audit", key_id,
+                                                   store_id_, key, random_of(options_)));
   LOCKBOX_TRY(rows_->destroy_key(old->key_id));  // first: one active audit key at a time
   KeyRow row = *old;
   row.key_id = key_id;
@@ -54,7 +55,8 @@ Result<std::size_t> Engine::authenticate_secret_rows() {
     LOCKBOX_ASSIGN_OR_RETURN(const auto versions, rows_->versions(h.secret.id));
     for (const VersionRow& v : versions) {
       if (!v.damaged.empty()) continue;  // stays unauthenticated: exit 5 naming it, as before
-      LOCKBOX_TRY(rows_->set_version_mac(h.secret.id, v.version, version_mac(address, h.secret.uid, v)));
+      LOCKBOX_TRY(
+          rows_->set_version_mac(h.secret.id, v.version, version_mac(address, h.secret.uid, v)));
     }
     ScopeRowFields& f = scopes[h.secret.scope];
     f.digest ^= member(h.secret);
@@ -65,8 +67,9 @@ Result<std::size_t> Engine::authenticate_secret_rows() {
     f.next = std::next(it) == scopes.end() ? std::string() : std::next(it)->first;
     f.change_counter = counter.value;
     const Mac mac = scope_row_mac(row_auth_mac_, store_id_, it->first, f);
-    LOCKBOX_TRY(rows_->put_scope({it->first, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()),
-                                  f.next, f.change_counter, Bytes(mac.begin(), mac.end())}));
+    LOCKBOX_TRY(
+        rows_->put_scope({it->first, f.members, Bytes(f.digest.bytes.begin(), f.digest.bytes.end()),
+                          f.next, f.change_counter, Bytes(mac.begin(), mac.end())}));
   }
   LOCKBOX_TRY(store_change_counter(counter.value));
   return heads.size();
@@ -115,10 +118,11 @@ Status Engine::migrate_row_auth() {
   }
   LOCKBOX_ASSIGN_OR_RETURN(const std::size_t secrets, authenticate_secret_rows());
   LOCKBOX_TRY(move_audit_key());
-  LOCKBOX_TRY(append_audit_in_tx({"store.migrate", "store", "ok",
-                                  fmt::format("row authentication v{}: {} secrets, {} token rows authenticated, "
-                                              "{} token rows refused (no matching token.create record)",
-                                              kRowAuthVersion, secrets, authenticated, refused)}));
+  LOCKBOX_TRY(append_audit_in_tx(
+      {"store.migrate", "store", "ok",
+       fmt::format("row authentication v{}: {} secrets, {} token rows authenticated, "
+                   "{} token rows refused (no matching token.create record)",
+                   kRowAuthVersion, secrets, authenticated, refused)}));
   LOCKBOX_TRY(tx.commit());
   row_auth_version_ = kRowAuthVersion;
   return Status::ok();

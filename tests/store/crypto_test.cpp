@@ -214,7 +214,8 @@ TEST_CASE("a keyed HmacKey gives hmac-sha256's MACs, call after call and after a
   CHECK(hex_of(key1.mac(as_bytes("Hi There"))) ==
         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   const HmacKey empty;  // the empty key, as hmac_sha256({}, ...)
-  CHECK(hex_of(empty.mac({})) == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  CHECK(hex_of(empty.mac({})) ==
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
   const Bytes long_key(200, 0x5a);  // longer than a block: hashed first, as RFC 2104 says
   CHECK(HmacKey(long_key).mac(as_bytes("m")) == hmac_sha256(long_key, as_bytes("m")));
 }

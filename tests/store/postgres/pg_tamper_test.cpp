@@ -3,11 +3,12 @@
 // token_integrity_test.cpp, tagged [sqlite]), written again for the PostgreSQL schema and run on a
 // fresh database of the cluster LOCKBOX_TEST_PG_URL names. The edits that are the same SQL on both
 // (head rollback, un-tombstone, unexpire, a deleted narrow-scope row, token role, revocation and
-// expiry) already run on PostgreSQL in the store suite's [pg] pass. Plus the import's batched writes
-// (pipelined statements, coalesced scope rows and encryption counts): counts right, all or nothing.
-#include <catch2/catch.hpp>
-
+// expiry) already run on PostgreSQL in the store suite's [pg] pass. Plus the import's batched
+// writes (pipelined statements, coalesced scope rows and encryption counts): counts right, all or
+// nothing.
 #include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 
 #include "tests/store/postgres/pg_test_support.hpp"
 #include "tests/store/sqlite/store_fixture.hpp"
@@ -24,26 +25,36 @@ const Scope kProd = Scope::ns("production");
 const Scope kFn = Scope::function("production", "fn");
 const Scope kOther = Scope::ns("staging");
 
-std::vector<store::ImportEntry> entries(const std::string& prefix, int n, const std::string& value) {
+std::vector<store::ImportEntry> entries(const std::string& prefix, int n,
+                                        const std::string& value) {
   std::vector<store::ImportEntry> out;
-  for (int i = 0; i < n; ++i) out.push_back({fmt::format("{}_{}", prefix, i), SecretValue(value + std::to_string(i))});
+  for (int i = 0; i < n; ++i)
+    out.push_back({fmt::format("{}_{}", prefix, i), SecretValue(value + std::to_string(i))});
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("postgresql: inserting a secret row into a scope is detected when the scope is read", "[pg][integrity]") {
+TEST_CASE("postgresql: inserting a secret row into a scope is detected when the scope is read",
+          "[pg][integrity]") {
   StoreFixture f;
   REQUIRE(lockbox::testing::pg_pass());
   put(*f.store, kProd, "A", "v");
   put(*f.store, kOther, "B", "w");
-  f.sql("INSERT INTO secrets(scope, name, uid, head_version, created_at, row_mac) SELECT 'namespace:staging', "
-        "name, decode(md5(random()::text), 'hex'), head_version, created_at, row_mac FROM secrets WHERE name = 'A'; "
-        "INSERT INTO versions(secret_id, version, tombstone, key_id, envelope, fingerprint, description, tags, "
-        "metadata, expires_at, created_at, actor, row_rev, row_mac) SELECT (SELECT max(id) FROM secrets), version, "
-        "tombstone, key_id, envelope, fingerprint, description, tags, metadata, expires_at, created_at, actor, "
-        "row_rev, row_mac FROM versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A' AND "
-        "scope = 'namespace:production')");
+  f.sql(
+      "INSERT INTO secrets(scope, name, uid, head_version, created_at, row_mac) SELECT "
+      "'namespace:staging', "
+      "name, decode(md5(random()::text), 'hex'), head_version, created_at, row_mac FROM secrets "
+      "WHERE name = 'A'; "
+      "INSERT INTO versions(secret_id, version, tombstone, key_id, envelope, fingerprint, "
+      "description, tags, "
+      "metadata, expires_at, created_at, actor, row_rev, row_mac) SELECT (SELECT max(id) FROM "
+      "secrets), version, "
+      "tombstone, key_id, envelope, fingerprint, description, tags, metadata, expires_at, "
+      "created_at, actor, "
+      "row_rev, row_mac FROM versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'A' "
+      "AND "
+      "scope = 'namespace:production')");
   check_refused(f.store->heads_in_scopes({kOther}), "scope namespace:staging");
   CHECK(f.store->heads_in_scopes({kProd}).is_ok());
 }
@@ -55,14 +66,24 @@ TEST_CASE("postgresql: every column of a scope row, and the chain, is checked", 
   put(*f.store, kProd, "B", "w");
   Scope probe = kProd;
   const std::string where = " WHERE scope = 'namespace:production'";
-  SECTION("members") { f.sql("UPDATE scopes SET members = members + 1" + where); }
-  SECTION("digest") { f.sql("UPDATE scopes SET digest = decode(repeat('00', 32), 'hex')" + where); }
-  SECTION("next") { f.sql("UPDATE scopes SET next = 'namespace:q'" + where); }
-  SECTION("change_counter") { f.sql("UPDATE scopes SET change_counter = 0" + where); }
+  SECTION("members") {
+    f.sql("UPDATE scopes SET members = members + 1" + where);
+  }
+  SECTION("digest") {
+    f.sql("UPDATE scopes SET digest = decode(repeat('00', 32), 'hex')" + where);
+  }
+  SECTION("next") {
+    f.sql("UPDATE scopes SET next = 'namespace:q'" + where);
+  }
+  SECTION("change_counter") {
+    f.sql("UPDATE scopes SET change_counter = 0" + where);
+  }
   SECTION("row_mac of another scope") {
     f.sql("UPDATE scopes SET row_mac = (SELECT row_mac FROM scopes WHERE scope = '')" + where);
   }
-  SECTION("the scope row deleted") { f.sql("DELETE FROM scopes" + where); }
+  SECTION("the scope row deleted") {
+    f.sql("DELETE FROM scopes" + where);
+  }
   SECTION("the sentinel deleted") {
     f.sql("DELETE FROM scopes WHERE scope = ''");
     probe = Scope::apikey("k1");
@@ -88,8 +109,10 @@ TEST_CASE("postgresql: the change counter can be neither forged nor set back", "
     f.sql("CREATE TABLE public.keep AS SELECT * FROM meta WHERE key LIKE 'change_counter%'");
     put(*f.store, kProd, "A", "v2");
     CHECK(*f.store->change_counter() == before + 1);
-    f.sql("INSERT INTO meta SELECT * FROM public.keep ON CONFLICT (key) DO UPDATE SET num = excluded.num, "
-          "bin = excluded.bin; DROP TABLE public.keep");
+    f.sql(
+        "INSERT INTO meta SELECT * FROM public.keep ON CONFLICT (key) DO UPDATE SET num = "
+        "excluded.num, "
+        "bin = excluded.bin; DROP TABLE public.keep");
     check_refused(f.store->change_counter(), "went back");
     auto fresh = f.reopen();
     REQUIRE(fresh->heads_in_scopes({kProd}).is_ok());
@@ -104,36 +127,58 @@ TEST_CASE("postgresql: a trigger, view, table or index lockbox did not create is
   put(*f.store, kProd, "A", "v");
   f.store.reset();
   SECTION("trigger") {
-    f.sql("CREATE FUNCTION public.keep_old() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; END$$; "
-          "CREATE TRIGGER keep_old BEFORE UPDATE ON secrets FOR EACH ROW EXECUTE FUNCTION public.keep_old()");
+    f.sql(
+        "CREATE FUNCTION public.keep_old() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN OLD; "
+        "END$$; "
+        "CREATE TRIGGER keep_old BEFORE UPDATE ON secrets FOR EACH ROW EXECUTE FUNCTION "
+        "public.keep_old()");
   }
-  SECTION("view") { f.sql("CREATE VIEW v AS SELECT * FROM secrets"); }
-  SECTION("table") { f.sql("CREATE TABLE stash(x int)"); }
-  SECTION("index") { f.sql("CREATE INDEX extra ON versions(actor)"); }
+  SECTION("view") {
+    f.sql("CREATE VIEW v AS SELECT * FROM secrets");
+  }
+  SECTION("table") {
+    f.sql("CREATE TABLE stash(x int)");
+  }
+  SECTION("index") {
+    f.sql("CREATE INDEX extra ON versions(actor)");
+  }
   auto opened = f.try_open(7);
   REQUIRE_FALSE(opened.is_ok());
   CHECK(opened.status().code() == StatusCode::kIntegrity);
 }
 
-TEST_CASE("postgresql: a token whose MAC, hash scheme or hash is edited is refused", "[pg][integrity]") {
+TEST_CASE("postgresql: a token whose MAC, hash scheme or hash is edited is refused",
+          "[pg][integrity]") {
   StoreFixture f;
   REQUIRE(lockbox::testing::pg_pass());
   auto t = f.store->create_token("ci", "reader", std::nullopt);
   REQUIRE(t.is_ok());
-  SECTION("MAC cleared") { f.sql("UPDATE tokens SET row_mac = NULL"); }
-  SECTION("MAC zeroed") { f.sql("UPDATE tokens SET row_mac = decode(repeat('00', 32), 'hex')"); }
-  SECTION("scheme set to legacy") { f.sql("UPDATE tokens SET hash_scheme = 1"); }
-  SECTION("secret hash replaced") { f.sql("UPDATE tokens SET secret_hash = decode(repeat('00', 32), 'hex')"); }
+  SECTION("MAC cleared") {
+    f.sql("UPDATE tokens SET row_mac = NULL");
+  }
+  SECTION("MAC zeroed") {
+    f.sql("UPDATE tokens SET row_mac = decode(repeat('00', 32), 'hex')");
+  }
+  SECTION("scheme set to legacy") {
+    f.sql("UPDATE tokens SET hash_scheme = 1");
+  }
+  SECTION("secret hash replaced") {
+    f.sql("UPDATE tokens SET secret_hash = decode(repeat('00', 32), 'hex')");
+  }
   const auto r = f.store->authenticate_token(t->token.reveal());
   REQUIRE_FALSE(r.is_ok());
   CHECK(r.status().code() == StatusCode::kDenied);
 }
 
-TEST_CASE("postgresql: a batched import counts right, and a failure among its queued writes writes nothing",
-          "[pg][import]") {
+TEST_CASE(
+    "postgresql: a batched import counts right, and a failure among its queued writes writes "
+    "nothing",
+    "[pg][import]") {
   StoreFixture f;
   REQUIRE(lockbox::testing::pg_pass());
-  const auto data_encryptions = [&] { return f.count("SELECT sum(encryptions) FROM keyring WHERE purpose = 'data'"); };
+  const auto data_encryptions = [&] {
+    return f.count("SELECT sum(encryptions) FROM keyring WHERE purpose = 'data'");
+  };
   // More rows than one pipeline holds (256 statements), so several flushes happen mid-import.
   auto first = f.store->import(kProd, entries("OLD", 600, "v1-"));
   REQUIRE(first.is_ok());

@@ -12,7 +12,8 @@ void put(store::Store& s, const Scope& scope, const std::string& name, const std
 
 std::string random_bytes(int n) {
   REQUIRE((n >= 1 && n <= 32));
-  return fmt::format("decode(substr(md5(random()::text) || md5(random()::text), 1, {}), 'hex')", 2 * n);
+  return fmt::format("decode(substr(md5(random()::text) || md5(random()::text), 1, {}), 'hex')",
+                     2 * n);
 }
 
 }  // namespace lockbox::testing::pg

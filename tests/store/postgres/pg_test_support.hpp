@@ -4,7 +4,6 @@
 // (tests/store/sqlite/store_fixture.hpp: f.sql, f.count, pg_rows).
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "store/store.hpp"
